@@ -1,0 +1,48 @@
+/**
+ * The small interface between the warm pool and whatever runs instances (Docker, processes).
+ * The pool never knows a concrete backend; backends never import the pool.
+ */
+import type { ResolvedFunction } from './function-spec.ts';
+import type { InstanceLogs } from './instance-logs.ts';
+
+/** Facts about the run that a backend stamps on what it launches. */
+export interface LaunchContext {
+  /** Unique id of this instance (used in labels, temp dir names, stats). */
+  instanceId: string;
+  /** Unique id of this test run (one pool server). */
+  runId: string;
+  /** Region in ARNs and `AWS_REGION`. */
+  region: string;
+  /** Account id in ARNs. */
+  accountId: string;
+  /** Aborted when the pool stops while the launch is under way. */
+  signal?: AbortSignal;
+}
+
+export interface LaunchedInstance<H = unknown> {
+  /** Base URL of the instance's RIE-compatible invoke endpoint, e.g. `http://127.0.0.1:49153`. */
+  endpoint: string;
+  /** Opaque to the pool; passed back to `terminate` and `logs`. */
+  handle: H;
+}
+
+export interface PrepareProgress {
+  /** Human-readable line, e.g. `pulling public.ecr.aws/lambda/nodejs:22: 120/700 MB`. */
+  message: string;
+}
+
+export interface LambdaBackend<H = unknown> {
+  readonly name: string;
+  /** Starts one instance and resolves once its invoke endpoint accepts connections. */
+  launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<H>>;
+  /** Stops the instance and removes what it left. Idempotent; never throws for an already-gone instance. */
+  terminate(handle: H): Promise<void>;
+  /** Makes the first launch of `fn` fast (pull or build the image) and reports progress. */
+  prepare?(fn: ResolvedFunction, onProgress?: (p: PrepareProgress) => void): Promise<void>;
+  /** Removes what earlier runs whose owning process is gone left behind; resolves with how many. */
+  reapStale?(): Promise<number>;
+  /** The log stream of an instance, from which each invocation's lines are cut. */
+  logs?(handle: H): InstanceLogs | undefined;
+  /** Releases backend-wide resources (clients, sockets). Idempotent. */
+  close?(): Promise<void>;
+}

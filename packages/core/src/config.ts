@@ -1,0 +1,48 @@
+/**
+ * The one configuration format shared by the Vitest plugin and the Jest preset.
+ * Loading and validation live in `load-config.ts`.
+ */
+import type { FunctionDeclaration } from './function-spec.ts';
+
+export type BackendChoice = 'docker' | 'process' | 'auto';
+
+export interface TestkitConfig {
+  /** Functions by name. */
+  functions?: Record<string, FunctionDeclaration>;
+  /**
+   * Where functions run. `auto` uses Docker when an engine answers and the process backend
+   * otherwise (saying so in one line).
+   * @default 'auto'
+   */
+  backend?: BackendChoice;
+  /**
+   * Most instances per function at once; further calls wait in a FIFO queue.
+   * @default 10
+   */
+  maxConcurrency?: number;
+  /**
+   * Most instances being launched at once, over all functions.
+   * @default 4
+   */
+  maxConcurrentLaunches?: number;
+  /**
+   * Milliseconds an instance may stay idle before it is stopped.
+   * @default 600000
+   */
+  idleTtlMs?: number;
+  /** Launch one instance of these functions (or all, with `true`) before the tests start. */
+  prewarm?: boolean | string[];
+  /** @default 'us-east-1' */
+  region?: string;
+  /** @default '123456789012' */
+  accountId?: string;
+  /** Image per runtime identifier, overriding the official base images for the whole run. */
+  images?: Record<string, string>;
+  /** Directory that relative paths are resolved against. @default the config file's folder or cwd */
+  root?: string;
+}
+
+/** Identity for config files and editors: `export default defineConfig({...})`. */
+export function defineConfig(config: TestkitConfig): TestkitConfig {
+  return config;
+}

@@ -1,0 +1,48 @@
+/** What one invocation produced, as the pool reports it. */
+
+export interface FunctionErrorBody {
+  errorType: string;
+  errorMessage: string;
+  /** Node runtime: `trace`; Python: `stackTrace` (normalised to lines here). */
+  trace?: string[];
+}
+
+/**
+ * How the instance's answer was classified (see lambda-protocol.md §1.5):
+ * - `success`: the runtime posted a response;
+ * - `handled`: the handler threw / returned an error (runtime posted `/error`);
+ * - `timeout`: the function timeout elapsed;
+ * - `exit`: the runtime process exited during the call (`Runtime.ExitError`);
+ * - `init`: the runtime failed to initialise (import error, syntax error, handler not found);
+ * - `oversized`: the response exceeded 6 291 556 bytes (`Function.ResponseSizeTooLarge`).
+ */
+export type InvocationKind = 'success' | 'handled' | 'timeout' | 'exit' | 'init' | 'oversized';
+
+export interface InvocationOutcome {
+  kind: InvocationKind;
+  /** Exactly the bytes the caller of the Lambda Invoke API would get (an error document for errors). */
+  payload: Buffer;
+  /** The payload parsed as JSON when it is JSON. */
+  json?: unknown;
+  /** `Unhandled` for every function error, as current Lambda reports it. */
+  functionError?: 'Unhandled';
+  error?: FunctionErrorBody;
+  /** The invocation's request id (from the instance's START line when it has one). */
+  requestId: string;
+  /** This invocation launched the instance. */
+  coldStart: boolean;
+  /** Wall time of the request to the instance (excludes queueing). */
+  durationMs: number;
+  /** Time spent waiting for a free instance or for a launch. */
+  queuedMs: number;
+  instanceId: string;
+  /** The invocation's log lines, START to REPORT, when the backend provides logs. */
+  logs: string[];
+}
+
+export interface InvokeOptions {
+  /** Base64 JSON client context (`X-Amz-Client-Context`). */
+  clientContext?: string;
+  /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
+  signal?: AbortSignal;
+}

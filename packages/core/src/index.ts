@@ -1,4 +1,10 @@
+// Public entry of @lambda-testkit/core (main-process side: pool, backends, server, config).
+// Each concern exports through its folder's barrel; the worker-side client is `./client`.
+
 export type * from './backend.ts';
+export * from './backends/docker/index.ts';
+export * from './backends/process/index.ts';
+export * from './config/index.ts';
 export type { BackendChoice, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
 export * from './errors.ts';
@@ -7,3 +13,8 @@ export { DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec
 export type { InstanceLogs, InvocationLogs, LogCapture } from './instance-logs.ts';
 export { LineLog } from './instance-logs.ts';
 export type * from './invocation.ts';
+export * from './pool/index.ts';
+export * from './runtimes.ts';
+export * from './sandbox-env.ts';
+export * from './server/index.ts';
+export * from './sources/index.ts';

@@ -1,0 +1,2 @@
+// Barrel of this concern; add its public exports here.
+export {};

@@ -1,2 +1,4 @@
-// Barrel of this concern; add its public exports here.
-export {};
+// The pool server (Lambda Invoke API on loopback) and the ref-counted pool host around it.
+export { createRunToken } from './auth.ts';
+export type { PoolServerOptions, ServedPool } from './pool-server.ts';
+export { logTail, PoolServer } from './pool-server.ts';

@@ -1,0 +1,279 @@
+/**
+ * The worker-side client of the pool server: what a test file's `lambda` fixture/helper uses.
+ *
+ * It imports only undici and core's errors module (Jest bundles it to CommonJS; architecture.md,
+ * "Dependency rules"). It never sets undici's global dispatcher: the code under test may use
+ * `fetch` itself (runner-integration.md §4, "Global dispatcher").
+ */
+import { Agent, type Dispatcher, request } from 'undici';
+import {
+  ConfigError,
+  ErrorCodes,
+  InvokeError,
+  type LambdaTestkitError,
+  reviveTestkitError,
+  type SerializedTestkitError,
+} from '../errors.ts';
+import { CONTROL_PREFIX, INVOKE_PATH_PREFIX, SDK_SECRET_ACCESS_KEY, TestkitHeaders } from './protocol.ts';
+import type {
+  ClientInvokeOptions,
+  FunctionError,
+  FunctionStatsView,
+  InstanceInfoView,
+  InvokeRawResult,
+  InvokeResult,
+  SdkClientConfig,
+} from './types.ts';
+
+export const ENV_URL = 'LAMBDA_TESTKIT_URL';
+export const ENV_TOKEN = 'LAMBDA_TESTKIT_TOKEN';
+export const ENV_REGION = 'LAMBDA_TESTKIT_REGION';
+
+export interface PoolClientOptions {
+  /** Base URL of the pool server, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** The run's token. */
+  token: string;
+  /**
+   * Region reported to the AWS SDK by `sdkConfig()`.
+   * @default 'us-east-1'
+   */
+  region?: string;
+  /**
+   * Longest wait for one answer, in ms. Cold starts (image pulls, launches) and the function's
+   * own timeout happen inside it; the pool enforces the function timeout itself.
+   * @default 960000
+   */
+  requestTimeoutMs?: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class PoolClient {
+  readonly url: string;
+  readonly region: string;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  #agent: Agent | undefined;
+  #closed = false;
+
+  constructor(options: PoolClientOptions) {
+    if (!options || typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `PoolClient needs the pool server's url (http://127.0.0.1:<port>), got ${JSON.stringify(options?.url)}. ` +
+          'Use the values the globalSetup provides (Vitest: inject("lambdaTestkit"); Jest: LAMBDA_TESTKIT_URL).',
+      );
+    }
+    if (typeof options.token !== 'string' || options.token === '') {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        'PoolClient needs the run token given by the globalSetup.',
+      );
+    }
+    this.url = options.url.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.region = options.region ?? 'us-east-1';
+    this.#timeoutMs = options.requestTimeoutMs ?? 960_000;
+  }
+
+  /** A client from `LAMBDA_TESTKIT_URL` / `LAMBDA_TESTKIT_TOKEN` (set by the Jest globalSetup). */
+  static fromEnv(env: Record<string, string | undefined> = process.env): PoolClient {
+    const url = env[ENV_URL];
+    const token = env[ENV_TOKEN];
+    if (!url || !token) {
+      throw new InvokeError(
+        ErrorCodes.SERVER_UNREACHABLE,
+        `${ENV_URL}/${ENV_TOKEN} are not set, so there is no lambda-testkit pool server to talk to. ` +
+          "They are set by the runner's globalSetup: with Jest add `preset: '@lambda-testkit/jest'` " +
+          '(or its globalSetup) to the Jest config; with Vitest add `lambdaTestkit()` to the plugins.',
+      );
+    }
+    return new PoolClient({ url, token, region: env[ENV_REGION] });
+  }
+
+  /** Invokes `name` with `event` (serialised as JSON) and parses the JSON answer. */
+  async invoke<TPayload = unknown, TEvent = unknown>(
+    name: string,
+    event?: TEvent,
+    options: ClientInvokeOptions = {},
+  ): Promise<InvokeResult<TPayload>> {
+    const body = event === undefined ? '{}' : JSON.stringify(event);
+    if (body === undefined) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `The event for ${name} cannot be serialised as JSON (got ${typeof event}). Pass a JSON value, or bytes to invokeRaw().`,
+      );
+    }
+    const result = await this.invokeRaw(name, body, options);
+    return { ...result, payload: parseJson(result.raw) as TPayload };
+  }
+
+  /** Invokes `name` with a payload sent as-is (bytes or a string); the answer stays bytes. */
+  async invokeRaw(
+    name: string,
+    payload: Uint8Array | string,
+    options: ClientInvokeOptions = {},
+  ): Promise<InvokeRawResult> {
+    if (typeof name !== 'string' || name === '') {
+      throw new ConfigError(
+        ErrorCodes.UNKNOWN_FUNCTION,
+        `lambda.invoke() needs a function name, got ${JSON.stringify(name)}.`,
+      );
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'x-amz-invocation-type': options.invocationType ?? 'RequestResponse',
+    };
+    if (options.logs !== false) headers['x-amz-log-type'] = 'Tail';
+    if (options.clientContext !== undefined) {
+      headers['x-amz-client-context'] =
+        typeof options.clientContext === 'string'
+          ? options.clientContext
+          : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
+    }
+    const query = options.qualifier ? `?Qualifier=${encodeURIComponent(options.qualifier)}` : '';
+    const path = `${INVOKE_PATH_PREFIX}${encodeURIComponent(name)}/invocations${query}`;
+    const res = await this.#send('POST', path, {
+      headers,
+      body: typeof payload === 'string' ? encoder.encode(payload) : payload,
+      signal: options.signal,
+    });
+    const h = res.headers;
+    const raw = res.body;
+    const functionError = header(h, 'x-amz-function-error') === 'Unhandled' ? 'Unhandled' : undefined;
+    const logResult = header(h, 'x-amz-log-result');
+    return {
+      statusCode: res.statusCode,
+      raw,
+      functionError,
+      error: functionError ? toFunctionError(parseJson(raw)) : undefined,
+      logs: logResult ? Buffer.from(logResult, 'base64').toString('utf8').split('\n').filter(Boolean) : [],
+      requestId: header(h, 'x-amzn-requestid') ?? '',
+      executedVersion: header(h, 'x-amz-executed-version'),
+      coldStart: header(h, TestkitHeaders.coldStart) === 'true',
+      durationMs: Number(header(h, TestkitHeaders.durationMs) ?? 0),
+      queuedMs: Number(header(h, TestkitHeaders.queuedMs) ?? 0),
+      instanceId: header(h, TestkitHeaders.instanceId) ?? '',
+      outcome: header(h, TestkitHeaders.kind),
+    };
+  }
+
+  /** Stops every instance of `name`; the next call starts a fresh one. Resolves with how many stopped. */
+  async evict(name: string): Promise<number> {
+    const res = await this.#send('POST', `${CONTROL_PREFIX}functions/${encodeURIComponent(name)}/evict`, {});
+    return (parseJson(res.body) as { evicted: number }).evicted;
+  }
+
+  /** The pool's live instances. */
+  async instances(): Promise<InstanceInfoView[]> {
+    const res = await this.#send('GET', `${CONTROL_PREFIX}instances`, {});
+    return parseJson(res.body) as InstanceInfoView[];
+  }
+
+  /** Per-function counters: cold starts, warm hits, invocations, errors, durations. */
+  async stats(): Promise<Record<string, FunctionStatsView>> {
+    const res = await this.#send('GET', `${CONTROL_PREFIX}stats`, {});
+    return parseJson(res.body) as Record<string, FunctionStatsView>;
+  }
+
+  /** Configuration for `new LambdaClient(lambda.sdkConfig())`: the run token is the access key id. */
+  sdkConfig(): SdkClientConfig {
+    return {
+      endpoint: this.url,
+      region: this.region,
+      credentials: { accessKeyId: this.#token, secretAccessKey: SDK_SECRET_ACCESS_KEY },
+      maxAttempts: 1,
+    };
+  }
+
+  /** Closes the keep-alive connections. Idempotent; a call after close opens new ones. */
+  async close(): Promise<void> {
+    const agent = this.#agent;
+    this.#agent = undefined;
+    this.#closed = true;
+    await agent?.close();
+  }
+
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
+  ): Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Uint8Array }> {
+    if (!this.#agent || this.#closed) {
+      this.#closed = false;
+      this.#agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
+    }
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.url}${path}`, {
+        method,
+        dispatcher: this.#agent,
+        headers: { ...opts.headers, authorization: `Bearer ${this.#token}` },
+        body: opts.body,
+        signal: opts.signal,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+    } catch (cause) {
+      if (opts.signal?.aborted) throw cause;
+      const code = (cause as { code?: string }).code ?? (cause as Error).name;
+      throw new InvokeError(
+        ErrorCodes.SERVER_UNREACHABLE,
+        `Could not reach the lambda-testkit pool server at ${this.url} (${code}: ${(cause as Error).message}). ` +
+          "It runs in the test runner's main process, started by the globalSetup: check that the Vitest plugin " +
+          '`lambdaTestkit()` (or the Jest preset) is configured, and that the run is not already shutting down.',
+        { cause, details: { url: this.url, code } },
+      );
+    }
+    const body = new Uint8Array(await res.body.arrayBuffer());
+    if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, res.headers, body, this.url);
+    return { statusCode: res.statusCode, headers: res.headers, body };
+  }
+}
+
+function header(h: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.byteLength === 0) return undefined;
+  const text = decoder.decode(bytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Lambda payloads are JSON for the Node/Python runtimes; a custom runtime may return text.
+    return text;
+  }
+}
+
+function toFunctionError(doc: unknown): FunctionError {
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>;
+  const trace = Array.isArray(d.trace) ? d.trace : Array.isArray(d.stackTrace) ? d.stackTrace : undefined;
+  return {
+    errorType: typeof d.errorType === 'string' ? d.errorType : 'Unknown',
+    errorMessage: typeof d.errorMessage === 'string' ? d.errorMessage : String(doc ?? ''),
+    ...(trace ? { trace: trace.map(String) } : {}),
+  };
+}
+
+function errorFromResponse(
+  status: number,
+  headers: Dispatcher.ResponseData['headers'],
+  body: Uint8Array,
+  url: string,
+): LambdaTestkitError {
+  const doc = parseJson(body) as { testkitError?: SerializedTestkitError; message?: string } | undefined;
+  if (doc && typeof doc === 'object' && doc.testkitError && typeof doc.testkitError.code === 'string') {
+    return reviveTestkitError(doc.testkitError);
+  }
+  const type = header(headers, 'x-amzn-errortype') ?? `HTTP ${status}`;
+  const message = (doc && typeof doc === 'object' && doc.message) || decoder.decode(body).slice(0, 500);
+  return new InvokeError(
+    ErrorCodes.PROTOCOL_ERROR,
+    `The server at ${url} answered ${status} ${type}: ${message}. Is that URL a lambda-testkit pool server of this run?`,
+    { details: { status, type } },
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * The wire contract between the pool server and its clients, shared by both sides.
+ * Pure constants: the worker-side client must stay free of main-process dependencies.
+ */
+
+/** Invoke API route prefix (Lambda's `2015-03-31` API version, as the AWS SDK sends it). */
+export const INVOKE_PATH_PREFIX = '/2015-03-31/functions/';
+
+/** Private control routes (not part of the Lambda API). */
+export const CONTROL_PREFIX = '/_testkit/';
+
+/** Request payload limits of the Invoke API (lambda-protocol.md §6.2). */
+export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
+/** `X-Amz-Log-Result` carries the last 4 KB of the invocation's log. */
+export const LOG_TAIL_BYTES = 4096;
+
+/** Response headers the pool server adds beside Lambda's own (lower-case, as Node exposes them). */
+export const TestkitHeaders = {
+  coldStart: 'x-lambda-testkit-cold-start',
+  instanceId: 'x-lambda-testkit-instance-id',
+  durationMs: 'x-lambda-testkit-duration-ms',
+  queuedMs: 'x-lambda-testkit-queued-ms',
+  kind: 'x-lambda-testkit-outcome',
+} as const;
+
+/** The static secret paired with the run token when the token is used as an AWS access key id. */
+export const SDK_SECRET_ACCESS_KEY = 'lambda-testkit-local';
+
+/** The body of every non-2xx answer: AWS-shaped, plus the testkit error for revival. */
+export interface ServiceErrorBody {
+  Type: 'User' | 'Service';
+  message: string;
+  Message: string;
+  testkitError?: { name: string; code: string; message: string; details: Record<string, unknown> };
+}

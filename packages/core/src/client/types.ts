@@ -1,0 +1,93 @@
+/** Types of the worker-side client. Type-only: nothing here reaches the bundle. */
+
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export interface ClientInvokeOptions {
+  /**
+   * `RequestResponse` waits for the result; `Event` queues the call (HTTP 202) and returns at once;
+   * `DryRun` only checks that the function exists (HTTP 204).
+   * @default 'RequestResponse'
+   */
+  invocationType?: InvocationType;
+  /** Client context seen by the handler as `context.clientContext` (an object is JSON+base64 encoded). */
+  clientContext?: Record<string, unknown> | string;
+  /** Version or alias; every qualifier runs the current code (`$LATEST`). */
+  qualifier?: string;
+  /**
+   * Ask for the invocation's log tail (`X-Amz-Log-Type: Tail`, last 4 KB), returned as `logs`.
+   * @default true
+   */
+  logs?: boolean;
+  /** Aborts the HTTP request to the pool server. */
+  signal?: AbortSignal;
+}
+
+/** A function error as the runtime reported it (`errorType`, `errorMessage`, trace lines). */
+export interface FunctionError {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export interface InvokeRawResult {
+  /** 200 RequestResponse, 202 Event, 204 DryRun. */
+  statusCode: number;
+  /** The response bytes exactly as Lambda returns them (empty for Event and DryRun). */
+  raw: Uint8Array;
+  /** `Unhandled` when the function failed (thrown error, timeout, crash, init error). */
+  functionError?: 'Unhandled';
+  /** The parsed error document when `functionError` is set. */
+  error?: FunctionError;
+  /** The invocation's log lines (the last 4 KB, START…REPORT), when asked for. */
+  logs: string[];
+  requestId: string;
+  executedVersion?: string;
+  /** This invocation started the instance (RequestResponse only). */
+  coldStart: boolean;
+  /** Time the instance took to answer, in ms (RequestResponse only). */
+  durationMs: number;
+  /** Time spent waiting for a free instance or a launch, in ms. */
+  queuedMs: number;
+  /** The instance that served the call (RequestResponse only). */
+  instanceId: string;
+  /** How the pool classified the answer: success, handled, timeout, exit, init, oversized. */
+  outcome?: string;
+}
+
+export interface InvokeResult<TPayload = unknown> extends InvokeRawResult {
+  /** The response parsed as JSON (`undefined` for an empty body). */
+  payload: TPayload;
+}
+
+export interface InstanceInfoView {
+  instanceId: string;
+  functionName: string;
+  deployId: string;
+  [key: string]: unknown;
+}
+
+export interface DurationSummaryView {
+  count: number;
+  p50: number;
+  p95: number;
+  [key: string]: unknown;
+}
+
+export interface FunctionStatsView {
+  coldStarts: number;
+  warmHits: number;
+  invocations: number;
+  errors: number;
+  [key: string]: unknown;
+}
+
+/** Options to pass to `new LambdaClient(...)` of `@aws-sdk/client-lambda`. */
+export interface SdkClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * One attempt: a retried invoke could run the handler twice, hiding the failure under test.
+   */
+  maxAttempts: number;
+}

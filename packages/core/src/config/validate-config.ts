@@ -1,0 +1,128 @@
+/**
+ * Shape checks for a TestkitConfig, with messages of the form "expected …, got …; fix: …".
+ *
+ * Only the shape is checked here. What needs the file system or the runtime table (code paths,
+ * handler strings, runtime ids, limits) is checked by `resolveFunction`, which names the function.
+ * Unknown top-level keys are let through: function sources (SAM, CDK) add their own options.
+ */
+import type { BackendChoice, TestkitConfig } from '../config.ts';
+import { ConfigError, ErrorCodes } from '../errors.ts';
+
+const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'auto'];
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function validateConfig(raw: unknown, source: string): TestkitConfig {
+  const problems: string[] = [];
+  const fail = (path: string, expected: string, got: unknown) =>
+    problems.push(`\`${path}\` must be ${expected}, got ${describe(got)}`);
+
+  if (!isRecord(raw)) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid lambda-testkit configuration in ${source}: expected an object ` +
+        `(export default defineConfig({ functions: { … } })), got ${describe(raw)}.`,
+      { details: { source } },
+    );
+  }
+
+  const { functions, backend, prewarm, images } = raw;
+  if (functions !== undefined) {
+    if (!isRecord(functions)) fail('functions', 'an object keyed by function name', functions);
+    else {
+      for (const [name, fn] of Object.entries(functions)) {
+        const at = `functions.${name}`;
+        if (!isRecord(fn)) {
+          fail(at, 'an object ({ runtime, handler, code })', fn);
+          continue;
+        }
+        for (const key of ['runtime', 'handler'] as const) {
+          if (typeof fn[key] !== 'string' || fn[key] === '')
+            fail(`${at}.${key}`, 'a non-empty string', fn[key]);
+        }
+        for (const key of ['code', 'entry', 'image'] as const) {
+          if (fn[key] !== undefined && typeof fn[key] !== 'string') fail(`${at}.${key}`, 'a string', fn[key]);
+        }
+        if (fn.code === undefined && fn.entry === undefined) {
+          problems.push(
+            `\`${at}\` needs \`code\` (a directory or .zip) or \`entry\` (a .ts/.js file to bundle)`,
+          );
+        }
+        if (
+          fn.layers !== undefined &&
+          !(Array.isArray(fn.layers) && fn.layers.every((l) => typeof l === 'string'))
+        ) {
+          fail(`${at}.layers`, 'an array of paths (directories or .zip files)', fn.layers);
+        }
+        if (
+          fn.environment !== undefined &&
+          !(isRecord(fn.environment) && Object.values(fn.environment).every((v) => typeof v === 'string'))
+        ) {
+          fail(
+            `${at}.environment`,
+            'an object of string values (Lambda environment values are strings)',
+            fn.environment,
+          );
+        }
+        for (const key of ['timeout', 'memorySize'] as const) {
+          if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
+            fail(`${at}.${key}`, 'a number', fn[key]);
+          }
+        }
+        if (fn.architecture !== undefined && fn.architecture !== 'x86_64' && fn.architecture !== 'arm64') {
+          fail(`${at}.architecture`, "'x86_64' or 'arm64'", fn.architecture);
+        }
+      }
+    }
+  }
+  if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
+    fail('backend', `one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`, backend);
+  }
+  for (const key of ['maxConcurrency', 'maxConcurrentLaunches', 'idleTtlMs'] as const) {
+    const v = raw[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+      fail(key, 'a positive integer', v);
+    }
+  }
+  if (prewarm !== undefined && typeof prewarm !== 'boolean') {
+    if (!(Array.isArray(prewarm) && prewarm.every((p) => typeof p === 'string'))) {
+      fail('prewarm', 'true, false or an array of function names', prewarm);
+    }
+  }
+  for (const key of ['region', 'accountId', 'root'] as const) {
+    if (raw[key] !== undefined && (typeof raw[key] !== 'string' || raw[key] === '')) {
+      fail(key, 'a non-empty string', raw[key]);
+    }
+  }
+  if (typeof raw.accountId === 'string' && !/^\d{12}$/.test(raw.accountId)) {
+    fail('accountId', 'twelve digits (it appears in ARNs)', raw.accountId);
+  }
+  if (
+    images !== undefined &&
+    !(isRecord(images) && Object.values(images).every((v) => typeof v === 'string'))
+  ) {
+    fail(
+      'images',
+      "an object mapping runtime ids to image names (e.g. { 'nodejs22.x': 'my/image:tag' })",
+      images,
+    );
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid lambda-testkit configuration in ${source}:\n  - ${problems.join('\n  - ')}`,
+      { details: { source, problems } },
+    );
+  }
+  return raw as TestkitConfig;
+}

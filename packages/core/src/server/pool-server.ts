@@ -1,0 +1,380 @@
+/**
+ * The pool server: the AWS Lambda Invoke API on loopback, in front of the warm pool.
+ *
+ * One per test run, in the runner's main process. Workers reach it over HTTP because no live
+ * object can cross into them (jestjs/jest#7184; Vitest's provide/inject is structured-clone only).
+ * `@aws-sdk/client-lambda` pointed at it works too (lambda-protocol.md §6).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ASYNC_PAYLOAD_LIMIT_BYTES,
+  CONTROL_PREFIX,
+  INVOKE_PATH_PREFIX,
+  LOG_TAIL_BYTES,
+  SYNC_PAYLOAD_LIMIT_BYTES,
+  TestkitHeaders,
+} from '../client/protocol.ts';
+import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
+import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import { presentedToken, tokenMatches } from './auth.ts';
+import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
+import { parseFunctionRef } from './function-name.ts';
+import { readBodyWithLimit } from './read-body.ts';
+
+/** What the server needs of the warm pool (WarmPool satisfies it). */
+export interface ServedPool {
+  has(name: string): boolean;
+  functionNames(): string[];
+  invoke(name: string, payload: Uint8Array, options?: InvokeOptions): Promise<InvocationOutcome>;
+  evict(name: string): Promise<number>;
+  list(): readonly unknown[];
+  stats(): Record<string, unknown>;
+}
+
+export interface PoolServerOptions {
+  pool: ServedPool;
+  /** The run token every request must present. */
+  token: string;
+  /**
+   * Interface to bind. Only loopback makes sense: the token travels in clear text.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Port to listen on; 0 picks a free one.
+   * @default 0
+   */
+  port?: number;
+  /** Where Event (async) invocation failures are reported, since no caller waits for them. */
+  log?: (line: string) => void;
+}
+
+const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
+
+export class PoolServer {
+  readonly #options: PoolServerOptions;
+  readonly #server: Server;
+  readonly #background = new Set<Promise<unknown>>();
+  #url: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PoolServerOptions) {
+    this.#options = options;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        const err = asTestkitError(error);
+        sendAwsError(res, 500, 'ServiceException', err);
+      });
+    });
+    // Keep-alive sockets of workers must not hold the run open once tests are done.
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  /** `http://127.0.0.1:<port>` once listening. */
+  get url(): string {
+    if (!this.#url) throw new Error('PoolServer.url read before listen() resolved');
+    return this.#url;
+  }
+
+  async listen(): Promise<string> {
+    const host = this.#options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new LambdaTestkitError(
+                ErrorCodes.PORT_IN_USE,
+                `Port ${this.#options.port} on ${host} is taken; choose another or use 0 for a free one.`,
+                { cause: error },
+              )
+            : error,
+        );
+      };
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port ?? 0, host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+    const { port } = this.#server.address() as AddressInfo;
+    this.#url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return this.#url;
+  }
+
+  /** Stops accepting calls, waits for queued Event invocations, closes connections. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      this.#server.closeIdleConnections();
+      await Promise.allSettled([...this.#background]);
+      this.#server.closeAllConnections();
+      await closed;
+    })();
+    return this.#closing;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const authError = this.#checkToken(req);
+    if (authError) {
+      // Drain nothing: a caller without the token gets no further than the headers.
+      res.setHeader('connection', 'close');
+      sendAwsError(res, authError.status, authError.type, authError.error);
+      return;
+    }
+    if (url.pathname.startsWith(INVOKE_PATH_PREFIX)) {
+      const rest = url.pathname.slice(INVOKE_PATH_PREFIX.length);
+      const m = /^([^/]+)\/invocations\/?$/.exec(rest);
+      if (m?.[1] && req.method === 'POST')
+        return this.#invoke(req, res, m[1], url.searchParams.get('Qualifier'));
+    }
+    if (url.pathname.startsWith(CONTROL_PREFIX))
+      return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length));
+    sendAwsError(
+      res,
+      404,
+      'UnknownOperationException',
+      new InvokeError(
+        ErrorCodes.PROTOCOL_ERROR,
+        `No route for ${req.method} ${url.pathname}. The pool server speaks the Lambda Invoke API ` +
+          `(POST ${INVOKE_PATH_PREFIX}{name}/invocations) and ${CONTROL_PREFIX}{instances,stats,functions/{name}/evict}.`,
+      ),
+    );
+  }
+
+  #checkToken(req: IncomingMessage): { status: number; type: string; error: LambdaTestkitError } | undefined {
+    const presented = presentedToken(req.headers.authorization);
+    if (presented === undefined) {
+      return {
+        status: 401,
+        type: 'MissingAuthenticationTokenException',
+        error: new InvokeError(
+          ErrorCodes.UNAUTHORIZED,
+          'This lambda-testkit pool server needs the run token: send `Authorization: Bearer <token>`, or use ' +
+            'the token as the AWS access key id (lambda.sdkConfig() gives the whole SDK configuration).',
+        ),
+      };
+    }
+    if (!tokenMatches(presented, this.#options.token)) {
+      return {
+        status: 403,
+        type: 'UnrecognizedClientException',
+        error: new InvokeError(
+          ErrorCodes.UNAUTHORIZED,
+          'The token sent to the lambda-testkit pool server is not this run’s token. Each run makes a new one: ' +
+            'take url and token from the running globalSetup (Vitest: inject("lambdaTestkit"); Jest: LAMBDA_TESTKIT_TOKEN).',
+        ),
+      };
+    }
+    return undefined;
+  }
+
+  async #invoke(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawName: string,
+    qualifier: string | null,
+  ): Promise<void> {
+    const pool = this.#options.pool;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rawName);
+    } catch {
+      decoded = rawName;
+    }
+    const ref = parseFunctionRef(decoded);
+    const name = ref?.name ?? decoded;
+    if (!pool.has(name)) {
+      const known = pool.functionNames();
+      const error = new ConfigError(
+        ErrorCodes.UNKNOWN_FUNCTION,
+        `Function not found: ${decoded}. Known functions: ${known.length ? known.join(', ') : '(none)'}. ` +
+          'Declare it under `functions` in lambda-testkit.config (or the plugin/preset options).',
+        { details: { name, known } },
+      );
+      res.setHeader('connection', 'close');
+      sendAwsError(res, 404, 'ResourceNotFoundException', error);
+      return;
+    }
+
+    const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+    if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
+      return this.#badRequest(
+        res,
+        'InvalidParameterValueException',
+        `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${JSON.stringify(invocationType)}.`,
+      );
+    }
+    const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+    const read = await readBodyWithLimit(req, limit);
+    if (!read.ok) {
+      const error = new InvokeError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation ` +
+          `(${invocationType === 'Event' ? '1 MB for Event invocations' : '6 MB for synchronous invocations'}); ` +
+          `got at least ${read.receivedAtLeast} bytes for ${name}. Real Lambda rejects it too: send a smaller event ` +
+          '(for large data, pass a reference such as an S3 key).',
+        { details: { name, limit, received: read.receivedAtLeast } },
+      );
+      // The rest of the body is never read: close the connection rather than drain it.
+      res.setHeader('connection', 'close');
+      sendAwsError(res, 413, 'RequestTooLargeException', error);
+      res.once('finish', () => req.destroy());
+      return;
+    }
+    const payload = read.body.length === 0 ? Buffer.from('{}') : read.body;
+    try {
+      JSON.parse(payload.toString('utf8'));
+    } catch (cause) {
+      return this.#badRequest(
+        res,
+        'InvalidRequestContentException',
+        `Could not parse request body into json: ${(cause as Error).message}. The event must be a JSON document.`,
+      );
+    }
+    const clientContext = headerValue(req, 'x-amz-client-context');
+    if (clientContext !== undefined) {
+      const problem = checkClientContext(clientContext);
+      if (problem) return this.#badRequest(res, 'InvalidParameterValueException', problem);
+    }
+    const version = ref?.qualifier ?? qualifier ?? undefined;
+    if (version !== undefined && !/^[A-Za-z0-9$_-]{1,128}$/.test(version)) {
+      return this.#badRequest(
+        res,
+        'InvalidParameterValueException',
+        `Qualifier ${JSON.stringify(version)} is not a version or alias name ($LATEST, 1, live, …).`,
+      );
+    }
+    // Every qualifier runs the current code: there is one version here, `$LATEST`.
+    const executedVersion = '$LATEST';
+
+    if (invocationType === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': executedVersion });
+      res.end();
+      return;
+    }
+    if (invocationType === 'Event') {
+      const requestId = randomUUID();
+      const run = pool
+        .invoke(name, payload, { clientContext })
+        .then((outcome) => {
+          if (outcome.functionError) {
+            this.#log(
+              `Event invocation of ${name} (${requestId}) failed: ${outcome.error?.errorType ?? outcome.kind}`,
+            );
+          }
+        })
+        .catch((error: unknown) =>
+          this.#log(`Event invocation of ${name} (${requestId}) failed: ${asTestkitError(error).message}`),
+        )
+        .finally(() => this.#background.delete(run));
+      this.#background.add(run);
+      res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
+      res.end();
+      return;
+    }
+
+    let outcome: InvocationOutcome;
+    try {
+      outcome = await pool.invoke(name, payload, { clientContext });
+    } catch (error) {
+      const err = asTestkitError(error);
+      const shape = awsShapeOf(err);
+      sendAwsError(res, shape.status, shape.type, err);
+      return;
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': outcome.json !== undefined ? 'application/json' : 'application/octet-stream',
+      'content-length': outcome.payload.length,
+      'x-amzn-requestid': outcome.requestId,
+      'x-amz-executed-version': executedVersion,
+      [TestkitHeaders.coldStart]: String(outcome.coldStart),
+      [TestkitHeaders.instanceId]: outcome.instanceId,
+      [TestkitHeaders.durationMs]: outcome.durationMs.toFixed(2),
+      [TestkitHeaders.queuedMs]: outcome.queuedMs.toFixed(2),
+      [TestkitHeaders.kind]: outcome.kind,
+    };
+    if (outcome.functionError) headers['x-amz-function-error'] = outcome.functionError;
+    if (headerValue(req, 'x-amz-log-type') === 'Tail') headers['x-amz-log-result'] = logTail(outcome.logs);
+    res.writeHead(200, headers);
+    res.end(outcome.payload);
+  }
+
+  async #control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const pool = this.#options.pool;
+    if (req.method === 'GET' && route === 'instances') return sendJson(res, pool.list());
+    if (req.method === 'GET' && route === 'stats') return sendJson(res, pool.stats());
+    if (req.method === 'GET' && route === 'functions') return sendJson(res, pool.functionNames());
+    const evict = /^functions\/([^/]+)\/evict$/.exec(route);
+    if (req.method === 'POST' && evict?.[1]) {
+      const name = decodeURIComponent(evict[1]);
+      if (!pool.has(name)) {
+        const known = pool.functionNames();
+        const error = new ConfigError(
+          ErrorCodes.UNKNOWN_FUNCTION,
+          `Cannot evict ${name}: no such function. Known functions: ${known.join(', ') || '(none)'}.`,
+          { details: { name, known } },
+        );
+        return sendAwsError(res, 404, 'ResourceNotFoundException', error);
+      }
+      try {
+        return sendJson(res, { evicted: await pool.evict(name) });
+      } catch (error) {
+        const err = asTestkitError(error);
+        const shape = awsShapeOf(err);
+        return sendAwsError(res, shape.status, shape.type, err);
+      }
+    }
+    sendAwsError(
+      res,
+      404,
+      'UnknownOperationException',
+      new InvokeError(ErrorCodes.PROTOCOL_ERROR, `No control route ${req.method} ${CONTROL_PREFIX}${route}.`),
+    );
+  }
+
+  #badRequest(res: ServerResponse, type: string, message: string): void {
+    res.setHeader('connection', 'close');
+    sendAwsError(res, 400, type, new InvokeError(ErrorCodes.PROTOCOL_ERROR, message));
+  }
+
+  #log(line: string): void {
+    (this.#options.log ?? ((l: string) => process.stderr.write(`[lambda-testkit] ${l}\n`)))(line);
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Base64 of the last 4 KB of the invocation's log, as `X-Amz-Log-Result` carries it. */
+export function logTail(lines: readonly string[]): string {
+  const all = Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8');
+  return all.subarray(Math.max(0, all.length - LOG_TAIL_BYTES)).toString('base64');
+}
+
+function checkClientContext(value: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = Buffer.from(value, 'base64').toString('utf8');
+    if (Buffer.from(decoded, 'utf8').toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
+      throw new Error('not base64');
+    }
+    JSON.parse(decoded);
+  } catch {
+    return 'X-Amz-Client-Context must be base64-encoded JSON (the client context object).';
+  }
+  if (Buffer.byteLength(decoded) > CLIENT_CONTEXT_LIMIT_BYTES) {
+    return `X-Amz-Client-Context must be at most ${CLIENT_CONTEXT_LIMIT_BYTES} bytes once decoded.`;
+  }
+  return undefined;
+}

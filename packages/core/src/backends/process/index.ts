@@ -1,2 +1,3 @@
 // Barrel of this concern; add its public exports here.
-export {};
+export type { ProcessBackendOptions, ProcessInstance } from './process-backend.ts';
+export { ProcessBackend } from './process-backend.ts';

@@ -1,0 +1,72 @@
+/**
+ * The environment the emulator of a process-backend instance starts with.
+ *
+ * Built from scratch, not from `process.env`: the developer's shell holds real AWS credentials,
+ * profiles, tokens of other tools… none of which a Lambda sandbox has. Only what a sandbox needs
+ * is passed (lambda-protocol.md §3.1), with the base image's paths pointing at the instance's
+ * temp folders instead of `/var/task` and `/opt`.
+ */
+import { delimiter, dirname, join } from 'node:path';
+import type { LaunchContext } from '../../backend.ts';
+import type { ResolvedFunction } from '../../function-spec.ts';
+import { sandboxEnvironment } from '../../sandbox-env.ts';
+
+/** Folders of one instance (see `instanceLayout` in `run-root.ts`). */
+export interface SandboxFolders {
+  /** `/var/task`: the unpacked code. */
+  task: string;
+  /** `/opt`: the merged layers. */
+  opt: string;
+  /** `/var/runtime`. */
+  runtime: string;
+  /** `/tmp`: the instance's writable scratch folder (also its HOME). */
+  tmp: string;
+}
+
+/** Variables read from the host, and only these: what a process needs to start on this machine. */
+const HOST_PASSTHROUGH = ['SYSTEMROOT', 'WINDIR'] as const;
+
+export function processEnvironment(
+  fn: ResolvedFunction,
+  context: Pick<LaunchContext, 'region' | 'accountId'>,
+  folders: SandboxFolders,
+  nodeMajor: number,
+  host: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const path = (...parts: Array<string | undefined>) => parts.filter(Boolean).join(delimiter);
+  const base: Record<string, string> = {
+    // /var/lang/bin comes first in Lambda's PATH: here, the folder of the Node that runs the emulator.
+    PATH: path(dirname(process.execPath), host.PATH, join(folders.opt, 'bin')),
+    LD_LIBRARY_PATH: path(
+      host.LD_LIBRARY_PATH,
+      folders.task,
+      join(folders.task, 'lib'),
+      join(folders.opt, 'lib'),
+    ),
+    // As the Node base image's bootstrap sets it (lambda-protocol.md §3.1), rooted at our folders.
+    NODE_PATH: path(
+      join(folders.opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),
+      join(folders.opt, 'nodejs', 'node_modules'),
+      folders.task,
+    ),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    // No HOME of the developer: the AWS SDK would read ~/.aws/credentials and ~/.aws/config from it.
+    HOME: folders.tmp,
+    TMPDIR: folders.tmp,
+  };
+  for (const key of HOST_PASSTHROUGH) {
+    const value = host[key];
+    if (value !== undefined) base[key] = value;
+  }
+  return {
+    ...base,
+    // The function's variables (inside) may replace the unreserved ones above, as in Lambda.
+    ...sandboxEnvironment(fn, context),
+    // Reserved: the user cannot move the task root.
+    LAMBDA_TASK_ROOT: folders.task,
+    LAMBDA_RUNTIME_DIR: folders.runtime,
+    // Read by the emulator to set AWS_EXECUTION_ENV and the runtime's callback rules.
+    LAMBDA_TESTKIT_RUNTIME: fn.runtime,
+  };
+}

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isOwnerGone, OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
+import { currentProcessIdentity, isProcessAlive, processIdentity } from './process-liveness.ts';
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(r.stdout.toString());
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ltk-owner-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('process liveness', () => {
+  it('sees the current process as alive and an exited one as gone', () => {
+    expect(isProcessAlive(currentProcessIdentity())).toBe(true);
+    const pid = deadPid();
+    expect(isProcessAlive({ pid })).toBe(false);
+    expect(processIdentity(pid)).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux')('tells a reused pid apart by its start time', () => {
+    const me = currentProcessIdentity();
+    expect(me.startTime).toMatch(/^\d+$/);
+    expect(isProcessAlive({ pid: me.pid, startTime: '1' })).toBe(false);
+  });
+
+  it('rejects nonsense pids', () => {
+    expect(isProcessAlive({ pid: 0 })).toBe(false);
+    expect(isProcessAlive({ pid: -5 })).toBe(false);
+  });
+});
+
+describe('owner file', () => {
+  it('round-trips the owner record of the current process', async () => {
+    const written = await writeOwnerFile(dir, 'run-1');
+    const read = await readOwnerFile(dir);
+    expect(read).toEqual(written);
+    expect(read?.pid).toBe(process.pid);
+    expect(read && isOwnerGone(read)).toBe(false);
+  });
+
+  it('reports a dead owner on this host as gone, and never one of another host', async () => {
+    const pid = deadPid();
+    const base = { pid, runId: 'r', startedAt: '' };
+    expect(isOwnerGone({ ...base, hostname: hostname() })).toBe(true);
+    expect(isOwnerGone({ ...base, hostname: `${hostname()}-elsewhere` })).toBe(false);
+  });
+
+  it('reads a missing or malformed file as no owner', async () => {
+    expect(await readOwnerFile(dir)).toBeUndefined();
+    await writeFile(join(dir, OWNER_FILE), '{"pid":"nope"}');
+    expect(await readOwnerFile(dir)).toBeUndefined();
+    await writeFile(join(dir, OWNER_FILE), 'not json');
+    expect(await readOwnerFile(dir)).toBeUndefined();
+  });
+});

@@ -3,12 +3,23 @@
  * Loading and validation live in `load-config.ts`.
  */
 import type { FunctionDeclaration } from './function-spec.ts';
+import type { CdkSourceOptions, SamSourceOptions } from './sources/source-options.ts';
 
 export type BackendChoice = 'docker' | 'process' | 'auto';
 
 export interface TestkitConfig {
   /** Functions by name. */
   functions?: Record<string, FunctionDeclaration>;
+  /**
+   * Functions of a SAM template, named by logical id (and their literal `FunctionName`).
+   * See docs/sources.md.
+   */
+  sam?: SamSourceOptions;
+  /**
+   * Functions of a CDK cloud assembly (`cdk.out`), named by construct path (`MyStack/Orders`)
+   * and logical id. See docs/sources.md.
+   */
+  cdk?: CdkSourceOptions;
   /**
    * Where functions run. `auto` uses Docker when an engine answers and the process backend
    * otherwise (saying so in one line).

@@ -18,10 +18,17 @@ export interface FunctionDeclaration {
    */
   code?: string;
   /**
-   * A TypeScript or JavaScript entry file, bundled with esbuild as CDK's `NodejsFunction` does.
-   * The handler's file part is then the bundle's name (`index`).
+   * A TypeScript or JavaScript entry file, bundled with esbuild as CDK's `NodejsFunction` does
+   * (Node runtimes only): target from the runtime (`nodejs22.x` → `node22`), platform node,
+   * `@aws-sdk/*` left external, source maps on and `NODE_OPTIONS=--enable-source-maps` added to
+   * the environment so stack traces name the `.ts` lines. The handler's file part is replaced by
+   * the bundle's name (`index`): `handler: 'src/orders.main'` runs `index.main` of the bundle.
+   * Bundles are cached by input hash under `<root>/node_modules/.cache/lambda-testkit/bundles/`.
+   * Tune the build with `bundle`.
    */
   entry?: string;
+  /** esbuild options for `entry` (ignored with `code`). */
+  bundle?: BundleOptions;
   /** Layers (directories or zips) in attach order; later layers overwrite earlier files in `/opt`. */
   layers?: string[];
   /** Environment variables the handler sees. */
@@ -42,9 +49,56 @@ export interface FunctionDeclaration {
   image?: string;
 }
 
+/** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
+export interface BundleOptions {
+  /**
+   * Output module format: `cjs` writes `index.js`; `esm` writes `index.mjs` with a `createRequire`
+   * banner so bundled CommonJS dependencies can still `require` Node built-ins.
+   * @default 'cjs'
+   */
+  format?: 'cjs' | 'esm';
+  /** @default false */
+  minify?: boolean;
+  /**
+   * Write a source map next to the bundle and add `--enable-source-maps` to `NODE_OPTIONS`.
+   * @default true
+   */
+  sourcemap?: boolean;
+  /** Global identifier replacements, as esbuild's `define` (values are JS expressions). */
+  define?: Record<string, string>;
+  /** esbuild loaders by file extension, for example `{ '.png': 'dataurl' }`. */
+  loader?: Record<
+    string,
+    | 'base64'
+    | 'binary'
+    | 'copy'
+    | 'dataurl'
+    | 'empty'
+    | 'file'
+    | 'js'
+    | 'json'
+    | 'jsx'
+    | 'text'
+    | 'ts'
+    | 'tsx'
+  >;
+  /**
+   * Module names left out of the bundle (added to `@aws-sdk/*`, which the managed runtime provides).
+   * @default ['@aws-sdk/*']
+   */
+  external?: string[];
+  /** esbuild target, for example `es2022`. @default `node<major>` of the runtime */
+  target?: string;
+}
+
 /** A declaration with its name. */
 export interface FunctionSpec extends FunctionDeclaration {
   name: string;
+  /**
+   * Other names this function answers to (a SAM `FunctionName`, a CDK construct path or logical
+   * id). `functionNameIndex()` in `sources/` maps every name and alias to its spec.
+   */
+  aliases?: string[];
 }
 
 export interface ResolvedArchive {

@@ -1,9 +1,101 @@
-// Where function specs come from: the config's `functions` map (and, as they land, TypeScript
-// entries, SAM templates and CDK assemblies). The pool server calls `loadFunctionSpecs`.
+// Where function specs come from: the config's `functions` map, SAM templates and CDK cloud
+// assemblies; TypeScript entries of any of them are bundled here (the pool only takes code
+// folders). The pool server calls `loadFunctionSpecs` at start and again on watch reruns.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { TestkitConfig } from '../config.ts';
+import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec } from '../function-spec.ts';
+import { bundleEntry } from './bundle-entry.ts';
+import { loadCdkFunctions } from './cdk-assembly.ts';
+import { checkHandlerFile } from './function-properties.ts';
+import { loadSamFunctions } from './sam-template.ts';
+import type { SourceContext } from './source-context.ts';
 
-/** All functions the configuration declares, by name, in declaration order. */
-export async function loadFunctionSpecs(config: TestkitConfig, _root: string): Promise<FunctionSpec[]> {
-  return Object.entries(config.functions ?? {}).map(([name, declaration]) => ({ name, ...declaration }));
+export { bundleEntry, cacheDirectory } from './bundle-entry.ts';
+export { parseTemplate } from './cloudformation-template.ts';
+export type { CdkSourceOptions, FunctionOverride, SamSourceOptions } from './source-options.ts';
+
+export interface LoadFunctionSpecsOptions {
+  /**
+   * Receives one line per function with references only a deployment could resolve.
+   * @default console.warn
+   */
+  warn?: (message: string) => void;
+}
+
+/**
+ * All functions the configuration declares — `functions`, then `sam`, then `cdk` — with entries
+ * bundled (their `code` is the bundle folder, their handler `index.<export>`) and relative
+ * paths made absolute against `root`.
+ */
+export async function loadFunctionSpecs(
+  config: TestkitConfig,
+  root: string,
+  options: LoadFunctionSpecsOptions = {},
+): Promise<FunctionSpec[]> {
+  const context: SourceContext = {
+    root,
+    region: config.region ?? 'us-east-1',
+    accountId: config.accountId ?? '123456789012',
+    warn: options.warn ?? ((message) => console.warn(message)),
+  };
+  const declared: FunctionSpec[] = Object.entries(config.functions ?? {}).map(([name, declaration]) => ({
+    name,
+    ...declaration,
+    ...(declaration.code === undefined ? {} : { code: resolve(root, declaration.code) }),
+    ...(declaration.layers === undefined ? {} : { layers: declaration.layers.map((l) => resolve(root, l)) }),
+  }));
+  if (config.sam) declared.push(...(await loadSamFunctions(config.sam, context)));
+  if (config.cdk) declared.push(...(await loadCdkFunctions(config.cdk, context)));
+  functionNameIndex(declared);
+
+  const specs: FunctionSpec[] = [];
+  for (const spec of declared) {
+    const bundled = await bundleEntry(spec, root);
+    await checkCode(bundled);
+    specs.push(bundled);
+  }
+  return specs;
+}
+
+async function checkCode(spec: FunctionSpec): Promise<void> {
+  for (const [what, path] of [
+    ['code', spec.code],
+    ...(spec.layers ?? []).map((layer, i) => [`layer ${i + 1}`, layer]),
+  ] as const) {
+    if (path === undefined) continue;
+    try {
+      await stat(path);
+    } catch {
+      throw new ConfigError(
+        ErrorCodes.CODE_NOT_FOUND,
+        `Function "${spec.name}": its ${what} ${path} does not exist. Build or synthesize first (sam build, cdk synth), or fix the path.`,
+        { details: { function: spec.name, path } },
+      );
+    }
+  }
+  await checkHandlerFile(spec);
+}
+
+/**
+ * Every name and alias → its spec. Two functions claiming one name is a configuration error
+ * (naming both), so a name always means one function.
+ */
+export function functionNameIndex(specs: readonly FunctionSpec[]): Map<string, FunctionSpec> {
+  const index = new Map<string, FunctionSpec>();
+  for (const spec of specs) {
+    for (const name of [spec.name, ...(spec.aliases ?? [])]) {
+      const other = index.get(name);
+      if (other && other !== spec) {
+        throw new ConfigError(
+          ErrorCodes.CONFIG_INVALID,
+          `Two functions answer to the name "${name}": "${other.name}" and "${spec.name}". Rename one in "functions", or leave one out (sam.functions, cdk.functions).`,
+          { details: { name, functions: [other.name, spec.name] } },
+        );
+      }
+      index.set(name, spec);
+    }
+  }
+  return index;
 }

@@ -1,0 +1,282 @@
+/**
+ * Functions of a SAM template: `AWS::Serverless::Function` (with `Globals.Function`) and
+ * `AWS::Lambda::Function`, named by logical id, with local code (`CodeUri`, `InlineCode`), local
+ * layers (`AWS::Serverless::LayerVersion` `ContentUri` via `!Ref`) and SAM's esbuild build
+ * (`Metadata.BuildMethod: esbuild`), mapped to an `entry` bundled like `sam build` does.
+ * Property semantics: AWS SAM specification, "AWS::Serverless::Function" and "Globals section".
+ */
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, ErrorCodes } from '../errors.ts';
+import type { BundleOptions, FunctionSpec } from '../function-spec.ts';
+import type { CloudFormationResource, CloudFormationTemplate } from './cloudformation-template.ts';
+import { readTemplate } from './cloudformation-template.ts';
+import {
+  applyOverride,
+  FunctionProperties,
+  requireComplete,
+  writeInlineCode,
+} from './function-properties.ts';
+import { IntrinsicResolver, UnresolvedReference } from './intrinsics.ts';
+import type { SourceContext } from './source-context.ts';
+import type { SamSourceOptions } from './source-options.ts';
+
+const LOADERS = [
+  'base64',
+  'binary',
+  'copy',
+  'dataurl',
+  'empty',
+  'file',
+  'js',
+  'json',
+  'jsx',
+  'text',
+  'ts',
+  'tsx',
+] as const;
+
+const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
+
+async function templatePath(root: string, template: string): Promise<string> {
+  const path = resolve(root, template);
+  try {
+    if (!(await stat(path)).isDirectory()) return path;
+  } catch {
+    return path; // readTemplate reports the missing file
+  }
+  for (const name of ['template.yaml', 'template.yml', 'template.json']) {
+    try {
+      await stat(join(path, name));
+      return join(path, name);
+    } catch {
+      // next name
+    }
+  }
+  return join(path, 'template.yaml');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * SAM's Globals rule: maps merge (the function's keys win), lists add up (globals first),
+ * everything else is replaced by the function's value.
+ */
+function withGlobals(
+  globals: Record<string, unknown>,
+  own: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...globals };
+  for (const [key, value] of Object.entries(own)) {
+    const global = globals[key];
+    if (Array.isArray(global) && Array.isArray(value)) merged[key] = [...global, ...value];
+    else if (isObject(global) && isObject(value) && !isIntrinsic(value))
+      merged[key] = withGlobals(global, value);
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+function isIntrinsic(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === 'Ref' || (keys[0] ?? '').startsWith('Fn::'));
+}
+
+/** SAM's esbuild `BuildProperties` as `BundleOptions` (sam build's esbuild builder flags). */
+function bundleOptions(properties: Record<string, unknown>): BundleOptions {
+  const options: BundleOptions = {};
+  const format = String(properties.Format ?? '').toLowerCase();
+  if (format === 'esm' || format === 'cjs') options.format = format;
+  if (properties.Minify !== undefined)
+    options.minify = properties.Minify === true || properties.Minify === 'true';
+  if (properties.Sourcemap !== undefined) {
+    options.sourcemap = properties.Sourcemap === true || properties.Sourcemap === 'true';
+  }
+  if (typeof properties.Target === 'string') options.target = properties.Target;
+  if (Array.isArray(properties.External)) options.external = properties.External.map(String);
+  if (Array.isArray(properties.Loader)) {
+    // `- .png=dataurl`, as esbuild's --loader:.png=dataurl
+    const loader: NonNullable<BundleOptions['loader']> = {};
+    for (const item of properties.Loader.map(String)) {
+      const [ext, kind] = item.split('=');
+      const known = LOADERS.find((l) => l === kind);
+      if (ext && known) loader[ext] = known;
+    }
+    options.loader = loader;
+  }
+  return options;
+}
+
+export async function loadSamFunctions(
+  options: SamSourceOptions,
+  context: SourceContext,
+): Promise<FunctionSpec[]> {
+  const path = await templatePath(context.root, options.template);
+  const template: CloudFormationTemplate = await readTemplate(path, 'SAM template');
+  const base = dirname(path);
+  const resources = template.Resources ?? {};
+  const resolver = new IntrinsicResolver({
+    template,
+    parameters: options.parameters,
+    region: context.region,
+    accountId: context.accountId,
+    // SAM CLI's default for local runs.
+    stackName: 'local',
+  });
+  const wanted = options.functions;
+  for (const name of wanted ?? []) {
+    if (!FUNCTION_TYPES.has(resources[name]?.Type ?? '')) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `sam.functions names "${name}", which is not a function of ${path}. Functions there: ${listFunctions(resources)}.`,
+        { details: { function: name, path } },
+      );
+    }
+  }
+  const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
+  const specs: FunctionSpec[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
+    if (wanted && !wanted.includes(logicalId)) continue;
+    if (resource.Condition && !conditionHolds(resolver, resource.Condition)) continue;
+    const serverless = resource.Type === 'AWS::Serverless::Function';
+    const properties = serverless
+      ? withGlobals(globals, resource.Properties ?? {})
+      : (resource.Properties ?? {});
+    const functionName = literalName(resolver, properties.FunctionName);
+    const overrideKey = options.overrides?.[logicalId] ? logicalId : functionName;
+    const override = overrideKey ? options.overrides?.[overrideKey] : undefined;
+    const overridesOption = `sam.overrides.${logicalId}`;
+    const label = `SAM function "${logicalId}" (${path})`;
+    const props = new FunctionProperties(resolver, label, override);
+
+    if (properties.PackageType === 'Image' && !override?.code && !override?.entry) {
+      throw new ConfigError(
+        ErrorCodes.TEMPLATE_INVALID,
+        `${label} is a container-image function (PackageType: Image), which lambda-testkit cannot run from a template. Leave it out with sam.functions, or give it code, runtime and handler in ${overridesOption}.`,
+        { details: { function: logicalId, path } },
+      );
+    }
+    let spec: FunctionSpec = { name: logicalId, runtime: '', handler: '', ...props.common(properties) };
+    if (functionName && functionName !== logicalId) spec.aliases = [functionName];
+    await setCode(spec, {
+      properties,
+      resource,
+      serverless,
+      props,
+      base,
+      root: context.root,
+      overridden: Boolean(override?.code ?? override?.entry),
+    });
+    spec.layers = layerPaths(props, properties.Layers, resources, base);
+    spec = applyOverride(spec, override);
+    requireComplete(spec, label, overridesOption);
+    const warning = props.warning(overridesOption);
+    if (warning) context.warn(warning);
+    specs.push(spec);
+  }
+  return specs;
+}
+
+function listFunctions(resources: Record<string, CloudFormationResource>): string {
+  const names = Object.entries(resources)
+    .filter(([, r]) => FUNCTION_TYPES.has(r.Type ?? ''))
+    .map(([id]) => id);
+  return names.length ? names.join(', ') : '(none)';
+}
+
+function conditionHolds(resolver: IntrinsicResolver, condition: string): boolean {
+  try {
+    return resolver.condition(condition);
+  } catch (error) {
+    if (error instanceof UnresolvedReference) return true; // cannot tell: keep the function
+    throw error;
+  }
+}
+
+function literalName(resolver: IntrinsicResolver, raw: unknown): string | undefined {
+  try {
+    const value = resolver.resolve(raw);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CodeInputs {
+  properties: Record<string, unknown>;
+  resource: CloudFormationResource;
+  serverless: boolean;
+  props: FunctionProperties;
+  base: string;
+  root: string;
+  overridden: boolean;
+}
+
+async function setCode(spec: FunctionSpec, inputs: CodeInputs): Promise<void> {
+  const { properties, resource, serverless, props, base, root } = inputs;
+  const inline = serverless
+    ? props.get('InlineCode', properties.InlineCode)
+    : props.get('Code.ZipFile', (properties.Code as { ZipFile?: unknown } | undefined)?.ZipFile);
+  if (typeof inline === 'string') {
+    spec.code = await writeInlineCode(root, spec.runtime, inline);
+    return;
+  }
+  const codeProperty = serverless ? 'CodeUri' : 'Code';
+  // SAM CLI runs a function without CodeUri from the template's folder.
+  const uri = serverless
+    ? (props.get('CodeUri', properties.CodeUri) ?? '.')
+    : props.get('Code', properties.Code);
+  if (typeof uri !== 'string' || uri.startsWith('s3://')) {
+    if (!inputs.overridden && uri !== undefined) {
+      props.unusable(codeProperty, `${JSON.stringify(uri)} is not a local path; S3 code cannot be read here`);
+    }
+    return;
+  }
+  const codeDir = resolve(base, uri);
+  const metadata = resource.Metadata ?? {};
+  if (String(metadata.BuildMethod ?? '').toLowerCase() === 'esbuild') {
+    const build = (metadata.BuildProperties ?? {}) as Record<string, unknown>;
+    const entryPoints = Array.isArray(build.EntryPoints) ? build.EntryPoints.map(String) : [];
+    // sam build names the output after the entry's file; we name it `index` and the bundler
+    // rewrites the handler's file part accordingly.
+    const entry = entryPoints[0];
+    if (entry) {
+      spec.entry = resolve(codeDir, entry);
+      spec.bundle = bundleOptions(build);
+      return;
+    }
+  }
+  spec.code = codeDir;
+}
+
+function layerPaths(
+  props: FunctionProperties,
+  raw: unknown,
+  resources: Record<string, CloudFormationResource>,
+  base: string,
+): string[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const layers: string[] = [];
+  raw.forEach((item, index) => {
+    const path = `Layers[${index}]`;
+    const ref = isObject(item) && typeof item.Ref === 'string' ? item.Ref : undefined;
+    const layer = ref ? resources[ref] : undefined;
+    if (ref && layer) {
+      const content =
+        layer.Type === 'AWS::Serverless::LayerVersion'
+          ? layer.Properties?.ContentUri
+          : layer.Properties?.Content;
+      const local = props.get(path, content);
+      if (typeof local === 'string' && !local.startsWith('s3://')) layers.push(resolve(base, local));
+      else props.unusable(path, `layer ${ref} has no local ContentUri`);
+      return;
+    }
+    const value = props.get(path, item);
+    if (value !== undefined)
+      props.unusable(path, `layer ${String(value)} is published in AWS and cannot be downloaded here`);
+  });
+  return layers;
+}

@@ -1,0 +1,48 @@
+/**
+ * Configuration of the function sources other than the plain `functions` map: SAM templates and
+ * CDK cloud assemblies. Referenced by `TestkitConfig` (`config.ts`).
+ */
+import type { FunctionDeclaration } from '../function-spec.ts';
+
+/**
+ * Properties that replace what a template declares for one function. `environment` is merged
+ * over the template's variables (a key set here wins); every other property replaces.
+ */
+export type FunctionOverride = Partial<FunctionDeclaration>;
+
+export interface SamSourceOptions {
+  /** Path of `template.yaml` / `template.yml` / `template.json`, relative to the root. */
+  template: string;
+  /**
+   * Values for the template's `Parameters` (as `sam local --parameter-overrides` takes them);
+   * parameters not given here use their `Default`.
+   */
+  parameters?: Record<string, string>;
+  /**
+   * Load only these functions (logical ids). Other functions of the template are ignored, even
+   * when they could not run here (container-image functions, S3 code).
+   * @default every AWS::Serverless::Function and AWS::Lambda::Function of the template
+   */
+  functions?: string[];
+  /** Per-function overrides, keyed by logical id (or the literal `FunctionName`). */
+  overrides?: Record<string, FunctionOverride>;
+}
+
+export interface CdkSourceOptions {
+  /** The cloud assembly directory `cdk synth` wrote (`cdk.out`), relative to the root. */
+  assembly: string;
+  /**
+   * Load only these stacks (artifact ids or display names, such as `MyStage/MyStack`).
+   * @default every stack of the assembly, nested stage assemblies included
+   */
+  stacks?: string[];
+  /**
+   * Load only these functions (construct paths such as `MyStack/Orders`, or logical ids).
+   * @default every AWS::Lambda::Function of the loaded stacks
+   */
+  functions?: string[];
+  /** Values for the stacks' `Parameters`; others use their `Default`. */
+  parameters?: Record<string, string>;
+  /** Per-function overrides, keyed by construct path (`MyStack/Orders`) or logical id. */
+  overrides?: Record<string, FunctionOverride>;
+}

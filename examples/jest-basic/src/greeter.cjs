@@ -1,0 +1,5 @@
+// A function whose dependency comes from a layer: `greeting` lives in the layer's
+// nodejs/node_modules, which Lambda mounts under /opt and puts on NODE_PATH.
+const { greet } = require('greeting');
+
+exports.handler = async (event) => ({ message: greet(event.name ?? 'world') });

@@ -1,0 +1,37 @@
+/**
+ * The preset's `globalSetup`: starts the pool and its server in Jest's main process, once per run,
+ * and hands `{ url, token }` to the workers through `process.env` (Jest forks its workers after
+ * globalSetup with `{ ...process.env }`; runner-integration.md §2.2).
+ *
+ * In watch mode Jest calls this again on every rerun; the pool is then kept and only refreshed, so
+ * changed code gets fresh instances and unchanged functions stay warm.
+ */
+import { acquirePoolHost, loadConfig } from '@lambda-testkit/core';
+import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
+import { getRunState, setRunState } from './run-state.ts';
+
+export default async function globalSetup(
+  globalConfig: JestGlobalConfig,
+  projectConfig?: JestProjectConfig,
+): Promise<void> {
+  const previous = getRunState();
+  if (previous) {
+    await previous.host.refresh();
+    exportToWorkers(previous.url, previous.token);
+    return;
+  }
+  const watch = Boolean(globalConfig.watch || globalConfig.watchAll);
+  const { config, root } = await loadConfig({ cwd: projectConfig?.rootDir ?? globalConfig.rootDir });
+  const { url, token, host } = await acquirePoolHost(config, {
+    root,
+    watch,
+    log: (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`),
+  });
+  setRunState({ url, token, host, watch });
+  exportToWorkers(url, token);
+}
+
+function exportToWorkers(url: string, token: string): void {
+  process.env.LAMBDA_TESTKIT_URL = url;
+  process.env.LAMBDA_TESTKIT_TOKEN = token;
+}

@@ -1,0 +1,47 @@
+/**
+ * The worker-side `lambda` helper: a lazily created `PoolClient` reaching the run's pool server.
+ *
+ * Jest cannot hand objects from globalSetup to test files (jestjs/jest#7184); globalSetup puts
+ * `{ url, token }` into `process.env` before Jest forks its workers, and this helper reads them on
+ * first use. Every test file gets its own module registry, hence its own client; the
+ * `setupFilesAfterEnv` entry of the preset closes it in `afterAll` so no keep-alive socket outlives
+ * the file.
+ */
+import { PoolClient } from '@lambda-testkit/core/client';
+
+/** What `lambda` offers: the methods of the core `PoolClient`. */
+export type LambdaHelper = Pick<
+  PoolClient,
+  'invoke' | 'invokeRaw' | 'evict' | 'instances' | 'stats' | 'sdkConfig' | 'close'
+>;
+
+let client: PoolClient | undefined;
+
+// PoolClient.fromEnv() throws a clear SERVER_UNREACHABLE error naming the preset when the
+// globalSetup did not run; it is thrown on first use, not at import, so a file can still load.
+function current(): PoolClient {
+  client ??= PoolClient.fromEnv();
+  return client;
+}
+
+/**
+ * Invoke the functions of the run from any test file:
+ *
+ * @example
+ * import { lambda } from '@lambda-testkit/jest';
+ * const res = await lambda.invoke('orders', { id: 1 });
+ */
+export const lambda: LambdaHelper = {
+  invoke: (name, event, options) => current().invoke(name, event, options),
+  invokeRaw: (...args) => current().invokeRaw(...args),
+  evict: (...args) => current().evict(...args),
+  instances: (...args) => current().instances(...args),
+  stats: (...args) => current().stats(...args),
+  sdkConfig: (...args) => current().sdkConfig(...args),
+  /** Closes this file's connection to the pool server; the next call opens a new one. Idempotent. */
+  close: async () => {
+    const c = client;
+    client = undefined;
+    await c?.close();
+  },
+};

@@ -2,3 +2,5 @@
 export { createRunToken } from './auth.ts';
 export type { PoolServerOptions, ServedPool } from './pool-server.ts';
 export { logTail, PoolServer } from './pool-server.ts';
+export type { SummaryRow, SummarySource } from './summary.ts';
+export { formatSummary, summaryRows } from './summary.ts';

@@ -47,6 +47,11 @@ export interface PoolServerOptions {
    * @default 0
    */
   port?: number;
+  /**
+   * Maps another name of a function (a SAM `FunctionName`, a CDK construct path) to the name the
+   * pool knows it by; `undefined` when it is no alias.
+   */
+  resolveAlias?: (name: string) => string | undefined;
   /** Where Event (async) invocation failures are reported, since no caller waits for them. */
   log?: (line: string) => void;
 }
@@ -185,7 +190,8 @@ export class PoolServer {
       decoded = rawName;
     }
     const ref = parseFunctionRef(decoded);
-    const name = ref?.name ?? decoded;
+    // An alias may itself contain `:` or `/` (CDK construct paths): try the whole label first.
+    const name = this.#poolName(decoded) ?? this.#poolName(ref?.name ?? decoded) ?? ref?.name ?? decoded;
     if (!pool.has(name)) {
       const known = pool.functionNames();
       const error = new ConfigError(
@@ -309,7 +315,8 @@ export class PoolServer {
     if (req.method === 'GET' && route === 'functions') return sendJson(res, pool.functionNames());
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
-      const name = decodeURIComponent(evict[1]);
+      const asked = decodeURIComponent(evict[1]);
+      const name = this.#poolName(asked) ?? asked;
       if (!pool.has(name)) {
         const known = pool.functionNames();
         const error = new ConfigError(
@@ -333,6 +340,11 @@ export class PoolServer {
       'UnknownOperationException',
       new InvokeError(ErrorCodes.PROTOCOL_ERROR, `No control route ${req.method} ${CONTROL_PREFIX}${route}.`),
     );
+  }
+
+  #poolName(name: string): string | undefined {
+    if (this.#options.pool.has(name)) return name;
+    return this.#options.resolveAlias?.(name);
   }
 
   #badRequest(res: ServerResponse, type: string, message: string): void {

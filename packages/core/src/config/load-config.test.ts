@@ -1,0 +1,97 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, isTestkitError } from '../errors.ts';
+import { findConfigFile, loadConfig } from './load-config.ts';
+
+const base = mkdtempSync(join(tmpdir(), 'ltk-config-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+function project(name: string, files: Record<string, string>): string {
+  const dir = join(base, name);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(dir, file, '..'), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
+}
+
+const fn = { runtime: 'nodejs22.x', handler: 'index.handler', code: './fn' };
+
+describe('loadConfig', () => {
+  it('loads a TypeScript config natively and resolves root to its folder', async () => {
+    const dir = project('ts', {
+      'package.json': '{}',
+      'lambda-testkit.config.ts': `const backend: 'process' = 'process';\nexport default { backend, functions: { hello: ${JSON.stringify(fn)} } };\n`,
+    });
+    const loaded = await loadConfig({ cwd: dir });
+    expect(loaded.file).toBe(join(dir, 'lambda-testkit.config.ts'));
+    expect(loaded.root).toBe(dir);
+    expect(loaded.config.backend).toBe('process');
+    expect(loaded.config.functions?.hello?.handler).toBe('index.handler');
+  });
+
+  it('loads JSON and .mjs (a default-exported function too)', async () => {
+    const json = project('json', { 'lambda-testkit.config.json': JSON.stringify({ functions: { a: fn } }) });
+    expect(Object.keys((await loadConfig({ cwd: json })).config.functions ?? {})).toEqual(['a']);
+    const mjs = project('mjs', {
+      'lambda-testkit.config.mjs': `export default async () => ({ functions: { b: ${JSON.stringify(fn)} } });`,
+    });
+    expect(Object.keys((await loadConfig({ cwd: mjs })).config.functions ?? {})).toEqual(['b']);
+  });
+
+  it('walks up to the package root, and no further', async () => {
+    const dir = project('walk', {
+      'package.json': '{}',
+      'lambda-testkit.config.json': JSON.stringify({ functions: { a: fn } }),
+      'test/unit/.keep': '',
+    });
+    expect(findConfigFile(join(dir, 'test', 'unit'))).toBe(join(dir, 'lambda-testkit.config.json'));
+    const inner = project('walk/packages/inner', { 'package.json': '{}' });
+    expect(findConfigFile(inner)).toBeUndefined();
+  });
+
+  it('prefers inline configuration and resolves its root against cwd', async () => {
+    const dir = project('inline', { 'lambda-testkit.config.json': '{"functions":{}}' });
+    const loaded = await loadConfig({ cwd: dir, inline: { root: 'sub', functions: { x: fn } } });
+    expect(loaded.file).toBeUndefined();
+    expect(loaded.root).toBe(join(dir, 'sub'));
+  });
+
+  it('says where it looked when no file exists', async () => {
+    const dir = project('none', { 'package.json': '{}' });
+    const err = await loadConfig({ cwd: dir }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
+    expect((err as Error).message).toContain(`lambda-testkit.config.ts`);
+    expect((err as Error).message).toContain(dir);
+  });
+
+  it('lists every shape problem with what was expected and what was found', async () => {
+    const err = await loadConfig({
+      cwd: base,
+      inline: {
+        backend: 'kubernetes',
+        maxConcurrency: 0,
+        accountId: '42',
+        functions: { bad: { runtime: 'nodejs22.x', handler: 'index.handler', environment: { A: 1 } } },
+      } as never,
+    }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
+    const msg = (err as Error).message;
+    expect(msg).toContain(
+      "`backend` must be one of 'docker', 'process', 'auto', got the string \"kubernetes\"",
+    );
+    expect(msg).toContain('`maxConcurrency` must be a positive integer, got number 0');
+    expect(msg).toContain('`accountId` must be twelve digits');
+    expect(msg).toContain('`functions.bad` needs `code`');
+    expect(msg).toContain('`functions.bad.environment` must be an object of string values');
+  });
+
+  it('reports a config file that fails to load, naming it', async () => {
+    const dir = project('broken', { 'lambda-testkit.config.mjs': 'export default {;' });
+    const err = await loadConfig({ cwd: dir }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
+    expect((err as Error).message).toContain(join(dir, 'lambda-testkit.config.mjs'));
+  });
+});

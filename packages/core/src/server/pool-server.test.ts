@@ -1,0 +1,288 @@
+import { Buffer } from 'node:buffer';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PoolClient } from '../client/pool-client.ts';
+import { ErrorCodes, InvokeError, isTestkitError, LambdaTestkitError } from '../errors.ts';
+import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import { createRunToken } from './auth.ts';
+import { logTail, PoolServer, type ServedPool } from './pool-server.ts';
+
+/** A pool whose answers are scripted per function: enough to pin the HTTP contract. */
+class ScriptedPool implements ServedPool {
+  calls: { name: string; payload: string; options?: InvokeOptions }[] = [];
+  evicted: string[] = [];
+  constructor(
+    readonly script: Record<string, (payload: string) => Promise<InvocationOutcome> | InvocationOutcome>,
+  ) {}
+  has(name: string) {
+    return name in this.script;
+  }
+  functionNames() {
+    return Object.keys(this.script);
+  }
+  async invoke(name: string, payload: Uint8Array, options?: InvokeOptions) {
+    const text = Buffer.from(payload).toString('utf8');
+    this.calls.push({ name, payload: text, options });
+    const step = this.script[name];
+    if (!step) throw new Error(`unscripted ${name}`);
+    return step(text);
+  }
+  async evict(name: string) {
+    this.evicted.push(name);
+    return 1;
+  }
+  list() {
+    return [{ instanceId: 'i-1', functionName: 'echo', deployId: 'd1' }];
+  }
+  stats() {
+    return { echo: { coldStarts: 1, warmHits: 2, invocations: 3, errors: 0 } };
+  }
+}
+
+function outcome(partial: Partial<InvocationOutcome> & { payload: Buffer }): InvocationOutcome {
+  return {
+    kind: 'success',
+    requestId: 'req-1',
+    coldStart: false,
+    durationMs: 1.5,
+    queuedMs: 0,
+    instanceId: 'i-1',
+    logs: [],
+    ...partial,
+  };
+}
+
+const pool = new ScriptedPool({
+  echo: (payload) =>
+    outcome({
+      payload: Buffer.from(payload),
+      json: JSON.parse(payload),
+      coldStart: true,
+      logs: [
+        'START RequestId: req-1 Version: $LATEST',
+        'hello from echo',
+        'END RequestId: req-1',
+        'REPORT RequestId: req-1',
+      ],
+    }),
+  boom: () => {
+    const doc = { errorType: 'Error', errorMessage: 'boom', trace: ['Error: boom', '    at handler'] };
+    return outcome({
+      kind: 'handled',
+      payload: Buffer.from(JSON.stringify(doc)),
+      json: doc,
+      functionError: 'Unhandled',
+      error: doc,
+    });
+  },
+  lost: () => {
+    throw new InvokeError(ErrorCodes.INSTANCE_LOST, 'instance i-9 died mid-call', {
+      details: { function: 'lost' },
+    });
+  },
+  'my-fn': (payload) => outcome({ payload: Buffer.from(payload), json: JSON.parse(payload) }),
+});
+
+const token = createRunToken();
+let server: PoolServer;
+let url: string;
+let client: PoolClient;
+
+beforeAll(async () => {
+  server = new PoolServer({
+    pool,
+    token,
+    resolveAlias: (n) => (n === 'Stack/MyFn' ? 'my-fn' : undefined),
+    log: () => {},
+  });
+  url = await server.listen();
+  client = new PoolClient({ url, token });
+});
+afterAll(async () => {
+  await client.close();
+  await server.close();
+});
+
+describe('PoolServer', () => {
+  it('listens on loopback only', () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('invokes with the Lambda Invoke API and reports cold start, instance and log tail', async () => {
+    const r = await client.invoke<{ n: number }>('echo', { n: 1 });
+    expect(r.statusCode).toBe(200);
+    expect(r.payload).toEqual({ n: 1 });
+    expect(r.functionError).toBeUndefined();
+    expect(r.coldStart).toBe(true);
+    expect(r.instanceId).toBe('i-1');
+    expect(r.requestId).toBe('req-1');
+    expect(r.executedVersion).toBe('$LATEST');
+    expect(r.logs).toContain('hello from echo');
+  });
+
+  it('accepts full and partial ARNs, qualifiers and aliases', async () => {
+    for (const ref of [
+      'arn:aws:lambda:us-east-1:123456789012:function:echo',
+      '123456789012:function:echo:live',
+      'echo:$LATEST',
+    ]) {
+      expect((await client.invoke(ref, { ref })).payload).toEqual({ ref });
+    }
+    expect((await client.invoke('Stack/MyFn', { a: 1 })).payload).toEqual({ a: 1 });
+    expect((await client.invoke('echo', { q: 1 }, { qualifier: '7' })).executedVersion).toBe('$LATEST');
+  });
+
+  it('reports a function error with X-Amz-Function-Error: Unhandled and the error document', async () => {
+    const r = await client.invoke('boom', {});
+    expect(r.statusCode).toBe(200);
+    expect(r.functionError).toBe('Unhandled');
+    expect(r.error).toEqual({
+      errorType: 'Error',
+      errorMessage: 'boom',
+      trace: ['Error: boom', '    at handler'],
+    });
+  });
+
+  it('answers 404 ResourceNotFoundException naming the known functions, revived as UNKNOWN_FUNCTION', async () => {
+    const res = await request(`${url}/2015-03-31/functions/nope/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['x-amzn-errortype']).toBe('ResourceNotFoundException');
+    const body = (await res.body.json()) as { Message: string };
+    expect(body.Message).toContain('Known functions: echo, boom, lost, my-fn');
+    const err = await client.invoke('nope', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
+    expect((err as Error).message).toMatch(/Function not found: nope\. Known functions: echo/);
+  });
+
+  it('rejects payloads over 6 MB (sync) and 1 MB (Event) with 413 without buffering them', async () => {
+    const big = JSON.stringify({ data: 'x'.repeat(6 * 1024 * 1024) });
+    const err = await client.invoke('echo', JSON.parse(big)).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true);
+    expect((err as Error).message).toMatch(/smaller than 6291456 bytes/);
+
+    const mid = { data: 'x'.repeat(1024 * 1024 + 10) };
+    const errEvent = await client.invoke('echo', mid, { invocationType: 'Event' }).catch((e: unknown) => e);
+    expect(isTestkitError(errEvent, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true);
+    expect((errEvent as Error).message).toMatch(/1048576 bytes/);
+    expect(pool.calls.some((c) => c.payload.length > 1024 * 1024)).toBe(false);
+  });
+
+  it('answers Event with 202 and runs it; DryRun with 204 and does not run it', async () => {
+    const before = pool.calls.length;
+    const ev = await client.invoke('echo', { async: true }, { invocationType: 'Event' });
+    expect(ev.statusCode).toBe(202);
+    const dry = await client.invoke('echo', { dry: true }, { invocationType: 'DryRun' });
+    expect(dry.statusCode).toBe(204);
+    await expect.poll(() => pool.calls.slice(before).map((c) => c.payload)).toEqual(['{"async":true}']);
+  });
+
+  it('passes the client context through and rejects a malformed one with 400', async () => {
+    await client.invoke('echo', {}, { clientContext: { custom: { a: 1 } } });
+    const last = pool.calls.at(-1);
+    expect(JSON.parse(Buffer.from(last?.options?.clientContext ?? '', 'base64').toString())).toEqual({
+      custom: { a: 1 },
+    });
+    const res = await request(`${url}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'x-amz-client-context': '%%%not base64' },
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['x-amzn-errortype']).toBe('InvalidParameterValueException');
+    await res.body.dump();
+  });
+
+  it('rejects a body that is not JSON with 400 InvalidRequestContentException', async () => {
+    const err = await client.invokeRaw('echo', 'not json').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LambdaTestkitError);
+    expect((err as Error).message).toMatch(/Could not parse request body into json/);
+  });
+
+  it('turns a pool failure into an AWS-shaped 5xx carrying the testkit error', async () => {
+    const res = await request(`${url}/2015-03-31/functions/lost/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['x-amzn-errortype']).toBe('ServiceException');
+    await res.body.dump();
+    const err = await client.invoke('lost', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvokeError);
+    expect((err as InvokeError).code).toBe(ErrorCodes.INSTANCE_LOST);
+    expect((err as InvokeError).details).toEqual({ function: 'lost' });
+  });
+
+  it('requires the run token: 401 without, 403 with a wrong one; SigV4 access key id accepted', async () => {
+    const none = await request(`${url}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(none.statusCode).toBe(401);
+    await none.body.dump();
+    const wrong = new PoolClient({ url, token: createRunToken() });
+    const err = await wrong.invoke('echo', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNAUTHORIZED)).toBe(true);
+    expect((err as Error).message).toMatch(/not this run’s token/);
+    await wrong.close();
+    const sig = await request(`${url}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      headers: {
+        authorization: `AWS4-HMAC-SHA256 Credential=${token}/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00`,
+      },
+      body: '{"sig":1}',
+    });
+    expect(sig.statusCode).toBe(200);
+    expect(await sig.body.json()).toEqual({ sig: 1 });
+  });
+
+  it('serves the control routes: instances, stats, evict', async () => {
+    expect(await client.instances()).toEqual([{ instanceId: 'i-1', functionName: 'echo', deployId: 'd1' }]);
+    expect((await client.stats()).echo?.warmHits).toBe(2);
+    expect(await client.evict('echo')).toBe(1);
+    expect(pool.evicted).toEqual(['echo']);
+    const err = await client.evict('nope').catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
+  });
+
+  it('gives the AWS SDK configuration with the token as access key id', () => {
+    expect(client.sdkConfig()).toEqual({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: token, secretAccessKey: expect.any(String) },
+      maxAttempts: 1,
+    });
+  });
+});
+
+describe('PoolClient without a server', () => {
+  it('says the server is unreachable and how to fix it', async () => {
+    const probe = new PoolServer({ pool, token, log: () => {} });
+    const deadUrl = await probe.listen();
+    await probe.close();
+    const dead = new PoolClient({ url: deadUrl, token });
+    const err = await dead.invoke('echo', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.SERVER_UNREACHABLE)).toBe(true);
+    expect((err as Error).message).toMatch(
+      /Could not reach the lambda-testkit pool server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/,
+    );
+    await dead.close();
+  });
+
+  it('fromEnv() explains a missing URL/token', () => {
+    expect(() => PoolClient.fromEnv({})).toThrow(/LAMBDA_TESTKIT_URL\/LAMBDA_TESTKIT_TOKEN are not set/);
+  });
+});
+
+describe('logTail', () => {
+  it('keeps only the last 4 KB, base64-encoded', () => {
+    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ${'x'.repeat(20)}`);
+    const decoded = Buffer.from(logTail(lines), 'base64').toString();
+    expect(Buffer.byteLength(decoded)).toBe(4096);
+    expect(decoded.endsWith('line 499 xxxxxxxxxxxxxxxxxxxx\n')).toBe(true);
+  });
+});

@@ -11,9 +11,10 @@ import { logTail, PoolServer, type ServedPool } from './pool-server.ts';
 class ScriptedPool implements ServedPool {
   calls: { name: string; payload: string; options?: InvokeOptions }[] = [];
   evicted: string[] = [];
-  constructor(
-    readonly script: Record<string, (payload: string) => Promise<InvocationOutcome> | InvocationOutcome>,
-  ) {}
+  readonly script: Record<string, (payload: string) => Promise<InvocationOutcome> | InvocationOutcome>;
+  constructor(script: ScriptedPool['script']) {
+    this.script = script;
+  }
   has(name: string) {
     return name in this.script;
   }

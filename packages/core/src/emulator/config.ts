@@ -1,0 +1,100 @@
+/**
+ * What the emulator reads from its own environment, like RIE does (lambda-protocol.md §1.7), with
+ * RIE's defaults where the variable is unset. Backends give the emulator `sandboxEnvironment()`
+ * (src/sandbox-env.ts), so in practice every value is set.
+ */
+
+/** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
+export class EmulatorConfigError extends Error {
+  override name = 'EmulatorConfigError';
+}
+
+export interface FunctionConfig {
+  functionName: string;
+  functionVersion: string;
+  memorySizeMb: number;
+  /** Whole seconds; one timer covers init + invoke on a cold start, as in RIE (§1.6). */
+  timeoutSeconds: number;
+  region: string;
+  accountId: string;
+  /** `arn:aws:lambda:<region>:<account>:function:<name>` (RIE hard-codes region and account; we do not). */
+  functionArn: string;
+  /** The runtime's cwd and `LAMBDA_TASK_ROOT`. */
+  taskRoot: string;
+  runtimeDir: string;
+  /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
+  runtimeId?: string;
+}
+
+export const DEFAULT_ACCOUNT_ID = '123456789012';
+
+/** The Runtime id the backend passes so the emulator can set `AWS_EXECUTION_ENV` (§3.1). */
+export const RUNTIME_ID_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME';
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  // RIE panics on a non-integer timeout (lambda-protocol.md §1.5, last row); we refuse to start instead.
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new EmulatorConfigError(
+      `Expected ${name} to be a whole number of ${name.endsWith('TIMEOUT') ? 'seconds' : 'megabytes'} (1 or more), got "${raw}". ` +
+        `Set it to an integer such as ${fallback}, or unset it.`,
+    );
+  }
+  return Number(raw);
+}
+
+export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME || 'test_function';
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const accountId = env.LAMBDA_TESTKIT_ACCOUNT_ID || DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(accountId)) {
+    throw new EmulatorConfigError(
+      `Expected LAMBDA_TESTKIT_ACCOUNT_ID to be a 12-digit AWS account id, got "${accountId}". Fix or unset it.`,
+    );
+  }
+  const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
+  return {
+    functionName,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
+    memorySizeMb: positiveInteger(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 3008),
+    timeoutSeconds: positiveInteger(env, 'AWS_LAMBDA_FUNCTION_TIMEOUT', 300),
+    region,
+    accountId,
+    functionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
+    taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
+    runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
+    ...(runtimeId ? { runtimeId } : {}),
+  };
+}
+
+/**
+ * The environment of the runtime process: the emulator's own environment forwarded unchanged
+ * (§1.7, last row), RIE's defaults for the variables runtime clients require (aws-lambda-ric@4
+ * refuses to start without the five function variables, §2.1), plus what only the emulator knows.
+ */
+export function runtimeEnvironment(
+  env: NodeJS.ProcessEnv,
+  config: FunctionConfig,
+  handler: string,
+  runtimeApi: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  const defaults: Record<string, string> = {
+    AWS_LAMBDA_FUNCTION_NAME: config.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: config.functionVersion,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/Functions',
+    AWS_LAMBDA_LOG_STREAM_NAME: '$LATEST',
+    AWS_REGION: config.region,
+    AWS_DEFAULT_REGION: config.region,
+    LAMBDA_TASK_ROOT: config.taskRoot,
+    LAMBDA_RUNTIME_DIR: config.runtimeDir,
+  };
+  for (const [key, value] of Object.entries(defaults)) if (!out[key]) out[key] = value;
+  if (config.runtimeId && !out.AWS_EXECUTION_ENV) out.AWS_EXECUTION_ENV = `AWS_Lambda_${config.runtimeId}`;
+  out.AWS_LAMBDA_RUNTIME_API = runtimeApi;
+  out._HANDLER = handler;
+  return out;
+}

@@ -1,0 +1,174 @@
+/**
+ * `startEmulator`: the project's RIE-compatible emulator as a library (the CLI is a thin shell
+ * around it). One emulator = one function sandbox = one invocation at a time.
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmulatorConfigError, readFunctionConfig } from './config.ts';
+import { createInvokeServer, type Profile } from './invoke-server.ts';
+import { commandFor, type RuntimeOutput } from './runtime-process.ts';
+import { Sandbox } from './sandbox.ts';
+
+export interface EmulatorOptions {
+  /** The handler string given to the runtime as `_HANDLER`, e.g. `index.handler`. */
+  handler: string;
+  /**
+   * Interface of the invoke endpoint. The Runtime API always binds 127.0.0.1.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Port of the invoke endpoint; 0 picks a free one.
+   * @default 8080
+   */
+  port?: number;
+  /**
+   * Port of the Runtime API; 0 picks a free one.
+   * @default 0
+   */
+  runtimeApiPort?: number;
+  /**
+   * Path of the runtime client to spawn. Scripts (`.js`, `.mjs`, `.cjs`, `.ts`) run with this Node;
+   * anything else is executed directly (e.g. `/var/runtime/bootstrap`).
+   * @default the Node bootstrap shipped beside the emulator (`../bootstrap/node/index.{ts,js}`)
+   */
+  bootstrap?: string;
+  /**
+   * How invoke answers are shaped: `rie` as AWS's RIE (lambda-protocol.md §1.5), `lambda` as the
+   * Lambda Invoke API (§6).
+   * @default 'rie'
+   */
+  profile?: Profile;
+  /**
+   * The sandbox environment (function name, timeout, region, …), read as RIE reads its own
+   * environment (§1.7) and forwarded to the runtime.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Where the runtime's output and the START/END/REPORT lines go. Unset, the runtime inherits the
+   * emulator's stdio, which keeps its lines strictly before END/REPORT; piped, the order of the
+   * runtime's lines relative to END/REPORT is best effort.
+   * @default the emulator's own stdout/stderr (inherited)
+   */
+  output?: RuntimeOutput;
+}
+
+export interface RunningEmulator {
+  host: string;
+  port: number;
+  runtimeApiPort: number;
+  /** Base URL of the invoke endpoint, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Kills the runtime process group and closes both servers. Idempotent. */
+  close(): Promise<void>;
+  /** Synchronous last resort for `process.on('exit')`: kills the runtime group. */
+  killRuntime(): void;
+}
+
+/** A port is taken: the CLI maps this to exit code 2. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  readonly port: number;
+  constructor(what: string, host: string, port: number) {
+    super(
+      `The ${what} cannot listen on ${host}:${port}: the port is in use. ` +
+        `Pick another port (--${what === 'invoke endpoint' ? 'port' : 'runtime-api-port'} <n>, or 0 for a free one).`,
+    );
+    this.port = port;
+  }
+}
+
+/**
+ * The default bootstrap, next to the emulator in each layout this project ships:
+ * `src/emulator/cli.ts` → `src/bootstrap/node/index.ts`; `dist/emulator/cli.js` → `dist/bootstrap/node/index.js`;
+ * in the container image the emulator's files may also sit beside a `bootstrap/` folder.
+ */
+export function defaultBootstrapPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const ext = extname(here);
+  const candidates = [
+    join(dirname(here), '..', 'bootstrap', 'node', `index${ext}`),
+    join(dirname(here), 'bootstrap', 'node', `index${ext}`),
+  ];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new EmulatorConfigError(
+      `The Node bootstrap was not found next to the emulator (looked at ${candidates.join(', ')}). ` +
+        'Ship the bootstrap folder beside the emulator, or pass --bootstrap <path>.',
+    );
+  }
+  return found;
+}
+
+async function listen(server: Server, host: string, port: number, what: string): Promise<number> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(what, host, port) : error),
+    );
+    server.listen(port, host, () => resolveListen());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const env = options.env ?? process.env;
+  const host = options.host ?? '127.0.0.1';
+  const profile = options.profile ?? 'rie';
+  if (!options.handler) {
+    throw new EmulatorConfigError('No handler given. Pass the handler string, e.g. `index.handler`.');
+  }
+  const config = readFunctionConfig(env);
+  if (!existsSync(config.taskRoot) || !statSync(config.taskRoot).isDirectory()) {
+    throw new EmulatorConfigError(
+      `LAMBDA_TASK_ROOT "${config.taskRoot}" is not a directory. Set LAMBDA_TASK_ROOT to the folder holding the function code.`,
+    );
+  }
+  const bootstrap = options.bootstrap ? resolve(options.bootstrap) : defaultBootstrapPath();
+  if (!existsSync(bootstrap)) {
+    throw new EmulatorConfigError(`The bootstrap "${bootstrap}" does not exist. Fix the --bootstrap path.`);
+  }
+  const sandbox = new Sandbox({
+    config,
+    handler: options.handler,
+    command: commandFor(bootstrap),
+    env,
+    runtimeApiPort: options.runtimeApiPort ?? 0,
+    ...(options.output ? { output: options.output } : {}),
+  });
+  let runtimeApiPort: number;
+  try {
+    runtimeApiPort = await sandbox.listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new PortInUseError('Runtime API', '127.0.0.1', options.runtimeApiPort ?? 0);
+    throw error;
+  }
+  const server = createInvokeServer(sandbox, config, profile);
+  let port: number;
+  try {
+    port = await listen(server, host, options.port ?? 8080, 'invoke endpoint');
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    runtimeApiPort,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    killRuntime: () => sandbox.killRuntime(),
+    close: () => {
+      closing ??= (async () => {
+        server.closeAllConnections();
+        await Promise.all([new Promise<void>((r) => server.close(() => r())), sandbox.close()]);
+      })();
+      return closing;
+    },
+  };
+}

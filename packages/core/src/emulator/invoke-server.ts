@@ -1,0 +1,246 @@
+/**
+ * The invoke side: RIE's `POST /2015-03-31/functions/function/invocations` (lambda-protocol.md
+ * §1.3–1.6), rendered in one of two profiles:
+ * - `rie` (default): RIE's status codes and bodies byte for byte, so a suite that passes here passes
+ *   against the AWS base images, plus two documented improvements: a second concurrent request gets
+ *   429 `Runtime.ConcurrentInvocation` at once (RIE crashes, aws-lambda-runtime-interface-emulator#97),
+ *   and a request over 6 291 556 bytes gets 413 (RIE truncates it silently).
+ * - `lambda`: the Lambda Invoke API's shapes (§6): `X-Amz-Function-Error: Unhandled`, JSON timeout,
+ *   AWS service errors with `x-amzn-errortype`, any function name in the path.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { FunctionConfig } from './config.ts';
+import { invokeError, LAMBDA_INVOKE_PATH, MAX_PAYLOAD_BYTES, RIE_INVOKE_PATH } from './protocol.ts';
+import { readBody } from './read-body.ts';
+import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
+
+export type Profile = 'rie' | 'lambda';
+
+export const PROFILES: readonly Profile[] = ['rie', 'lambda'];
+
+interface Reply {
+  status: number;
+  body: Buffer | string;
+  headers: Record<string, string>;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Go's `base64.StdEncoding.DecodeString` is strict; Node's decoder is not, so check first. */
+export function decodeClientContext(header: string): Buffer | undefined {
+  return STRICT_BASE64.test(header) ? Buffer.from(header, 'base64') : undefined;
+}
+
+/** Header values must be representable on the wire (RIE would forward the bytes; Node refuses control chars). */
+const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, profile: Profile): Server {
+  let inFlight: string | undefined;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const nameMatch = LAMBDA_INVOKE_PATH.exec(path);
+    const routed =
+      profile === 'rie'
+        ? path === RIE_INVOKE_PATH // RIE checks no method (§1.3)
+        : req.method === 'POST' && nameMatch !== null;
+    if (!routed) {
+      req.resume();
+      return reply(res, {
+        status: 404,
+        body: '404 page not found\n',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+    if (profile === 'lambda' && !namesThisFunction(decodeURIComponent(nameMatch![1]!), config)) {
+      req.resume();
+      return reply(
+        res,
+        serviceError(
+          404,
+          'ResourceNotFoundException',
+          `Function not found: ${config.functionArn}`,
+          'Message',
+        ),
+      );
+    }
+    if (inFlight !== undefined) {
+      req.resume();
+      return reply(res, concurrencyError(profile, inFlight));
+    }
+    inFlight = 'pending';
+    try {
+      const input: InvokeInput = { event: Buffer.alloc(0) };
+      const rawContext = req.headers['x-amz-client-context'];
+      if (typeof rawContext === 'string' && rawContext !== '') {
+        const decoded = decodeClientContext(rawContext);
+        if (!decoded || !HEADER_SAFE.test(decoded.toString('latin1'))) {
+          req.resume();
+          return reply(res, badClientContext(profile, decoded === undefined));
+        }
+        input.clientContext = decoded;
+      }
+      const traceId = req.headers['x-amzn-trace-id'];
+      if (typeof traceId === 'string' && traceId) input.traceId = traceId;
+      const tenantId = req.headers['x-amz-tenant-id'];
+      if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
+
+      const read = await readBody(req, MAX_PAYLOAD_BYTES);
+      if (read.size > MAX_PAYLOAD_BYTES) return reply(res, requestTooLarge(profile, read.size));
+      input.event = read.body;
+
+      const invocationType = req.headers['x-amz-invocation-type'];
+      if (profile === 'lambda' && invocationType === 'DryRun') {
+        return reply(res, { status: 204, body: '', headers: {} });
+      }
+      if (profile === 'lambda' && invocationType === 'Event') {
+        // Accepted now, run in the background; the sandbox stays busy until it finishes.
+        reply(res, { status: 202, body: '', headers: {} });
+        inFlight = 'async';
+        await sandbox.invoke(input);
+        return;
+      }
+      const result = await sandbox.invoke(input);
+      reply(res, profile === 'rie' ? rieReply(result, config) : lambdaReply(result, config));
+    } finally {
+      inFlight = undefined;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        reply(res, {
+          status: 500,
+          body: invokeError('Emulator.InternalError', error instanceof Error ? error.message : String(error)),
+          headers: { 'content-type': 'application/json' },
+        });
+      } else res.destroy();
+    });
+  });
+  // An invocation may run for up to 15 minutes; Node's default 5-minute request timeout must not cut it.
+  server.requestTimeout = 0;
+  return server;
+}
+
+function namesThisFunction(name: string, config: FunctionConfig): boolean {
+  if (name === 'function' || name === config.functionName) return true;
+  // Full or partial ARN, optionally with a qualifier: `...:function:<name>[:qualifier]`.
+  const afterFunction = name.split(':function:')[1];
+  return afterFunction?.split(':')[0] === config.functionName;
+}
+
+function reply(res: ServerResponse, r: Reply): void {
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+  res.writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function json(status: number, body: string | Buffer, extra: Record<string, string> = {}): Reply {
+  return { status, body, headers: { 'content-type': 'application/json', ...extra } };
+}
+
+function serviceError(
+  status: number,
+  type: string,
+  message: string,
+  key: 'message' | 'Message' = 'message',
+): Reply {
+  return json(status, JSON.stringify({ Type: 'User', [key]: message }), { 'x-amzn-errortype': type });
+}
+
+function concurrencyError(profile: Profile, inFlight: string): Reply {
+  const message =
+    'This emulator runs one invocation at a time, like a Lambda sandbox, and one is already in flight' +
+    `${inFlight === 'async' ? ' (an asynchronous Event invocation)' : ''}. ` +
+    'Send invocations one after another, or start one emulator per concurrent invocation (the lambda-testkit pool does).';
+  if (profile === 'lambda') {
+    return json(429, JSON.stringify({ Type: 'User', message, Reason: 'ConcurrentInvocationLimitExceeded' }), {
+      'x-amzn-errortype': 'TooManyRequestsException',
+      'retry-after': '1',
+    });
+  }
+  return json(429, invokeError('Runtime.ConcurrentInvocation', message), { 'retry-after': '1' });
+}
+
+function requestTooLarge(profile: Profile, size: number): Reply {
+  const message = `Request payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes). Send a smaller event.`;
+  if (profile === 'lambda') return serviceError(413, 'RequestTooLargeException', message);
+  return json(413, invokeError('RequestEntityTooLarge', message));
+}
+
+function badClientContext(profile: Profile, notBase64: boolean): Reply {
+  const message = notBase64
+    ? 'X-Amz-Client-Context is not valid base64. Send base64 of the client context JSON (standard alphabet, with padding).'
+    : 'X-Amz-Client-Context decodes to bytes that cannot be forwarded in an HTTP header (control characters). Send base64 of single-line JSON.';
+  if (profile === 'lambda') return serviceError(400, 'InvalidRequestContentException', message);
+  // RIE answers 500 with an empty body (§1.4); same status, but say why.
+  return json(500, invokeError('InvalidClientContext', message));
+}
+
+function timeoutText(seconds: number): string {
+  return `Task timed out after ${seconds}.00 seconds`;
+}
+
+function exitMessage(requestId: string, outcome: Extract<Outcome, { kind: 'exit' }>): string {
+  return outcome.reason === undefined
+    ? `RequestId: ${requestId} Error: Runtime exited without providing a reason`
+    : `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.reason}`;
+}
+
+function tooLargeBody(size: number): string {
+  return invokeError(
+    'Function.ResponseSizeTooLarge',
+    `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+  );
+}
+
+/** RIE's answers (§1.5). Go sniffs the body's type, which for JSON and text is `text/plain`. */
+function rieReply({ requestId, outcome }: InvokeResult, _config: FunctionConfig): Reply {
+  const text = (status: number, body: Buffer | string): Reply => ({
+    status,
+    body,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  });
+  switch (outcome.kind) {
+    case 'response':
+      // RIE buffers streamed responses and ignores the error trailers (§2.3): partial body, 200.
+      return text(200, outcome.body);
+    case 'error':
+      return text(200, outcome.body);
+    case 'responseTooLarge':
+      return text(200, tooLargeBody(outcome.size));
+    case 'timeout':
+      return text(200, timeoutText(outcome.timeoutSeconds));
+    case 'exit':
+      return text(502, invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+    case 'initError':
+      return text(502, outcome.body);
+  }
+}
+
+/** The Invoke API's answers (§6.2, §6.3): function errors are 200 + `X-Amz-Function-Error: Unhandled`. */
+function lambdaReply({ requestId, outcome }: InvokeResult, config: FunctionConfig): Reply {
+  const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': config.functionVersion };
+  const ok = (body: Buffer | string): Reply => json(200, body, base);
+  const failed = (body: Buffer | string): Reply =>
+    json(200, body, { ...base, 'x-amz-function-error': 'Unhandled' });
+  switch (outcome.kind) {
+    case 'response':
+      return outcome.streamError ? failed(outcome.streamError.body) : ok(outcome.body);
+    case 'error':
+    case 'initError':
+      return failed(outcome.body);
+    case 'responseTooLarge':
+      return failed(tooLargeBody(outcome.size));
+    case 'timeout':
+      return failed(
+        invokeError(
+          'Sandbox.Timedout',
+          `RequestId: ${requestId} Error: ${timeoutText(outcome.timeoutSeconds)}`,
+        ),
+      );
+    case 'exit':
+      return failed(invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+  }
+}

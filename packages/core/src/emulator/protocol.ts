@@ -1,0 +1,39 @@
+/**
+ * Wire constants of the two sides of the emulator, as lambda-protocol.md §1.5, §2 and §6 describe them.
+ * This folder imports only `node:` builtins (it is copied alone into container images), so these
+ * live here rather than in core's errors module.
+ */
+
+/** The route RIE registers (lambda-protocol.md §1.3). */
+export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+
+/** Lambda-style route served by the `lambda` profile: any function name (§6.1). */
+export const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+/** 6 MiB + 100 bytes: RIE's `interop.MaxPayloadSize`, for requests and responses (§2.2). */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
+
+export const RUNTIME_API_PREFIX = '/2018-06-01';
+
+export const Headers = {
+  requestId: 'lambda-runtime-aws-request-id',
+  deadlineMs: 'lambda-runtime-deadline-ms',
+  functionArn: 'lambda-runtime-invoked-function-arn',
+  traceId: 'lambda-runtime-trace-id',
+  clientContext: 'lambda-runtime-client-context',
+  cognitoIdentity: 'lambda-runtime-cognito-identity',
+  tenantId: 'lambda-runtime-aws-tenant-id',
+  errorType: 'lambda-runtime-function-error-type',
+  errorBody: 'lambda-runtime-function-error-body',
+  responseMode: 'lambda-runtime-function-response-mode',
+} as const;
+
+/** The JSON error document both sides use: `{"errorMessage","errorType"}` (RIE's render_error.go order). */
+export function runtimeApiError(errorType: string, errorMessage: string): string {
+  return JSON.stringify({ errorMessage, errorType });
+}
+
+/** Invoke-side error document in the Node runtime's key order (`errorType` first). */
+export function invokeError(errorType: string, errorMessage: string): string {
+  return JSON.stringify({ errorType, errorMessage });
+}

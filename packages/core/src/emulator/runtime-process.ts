@@ -1,0 +1,96 @@
+/**
+ * The runtime client child process. It is spawned detached, in its own process group, so that a
+ * timeout or shutdown kills the handler's own children too (`kill(-pgid)`), as the sandbox reset
+ * does in RIE (lambda-protocol.md §1.6).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+
+export interface RuntimeCommand {
+  /** Executable to run: `node` for a `.js`/`.ts` bootstrap, or the bootstrap itself. */
+  file: string;
+  args: string[];
+}
+
+/** Why the runtime ended, in RIE's words ("exit status 3", "signal: killed"), or undefined for exit 0. */
+export type ExitReason = string | undefined;
+
+export interface RuntimeOutput {
+  stdout: Writable;
+  stderr: Writable;
+}
+
+const SCRIPT_EXTENSIONS = /\.(?:[cm]?js|[cm]?ts)$/;
+
+/** How to run a bootstrap path: scripts through the current Node binary, anything else directly. */
+export function commandFor(bootstrapPath: string): RuntimeCommand {
+  return SCRIPT_EXTENSIONS.test(bootstrapPath)
+    ? { file: process.execPath, args: [bootstrapPath] }
+    : { file: bootstrapPath, args: [] };
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): ExitReason {
+  if (signal) return `signal: ${signal === 'SIGKILL' ? 'killed' : signal.toLowerCase().replace(/^sig/, '')}`;
+  return code === 0 || code === null ? undefined : `exit status ${code}`;
+}
+
+export class RuntimeProcess {
+  readonly startedAt = performance.now();
+  /** Resolves once the process is gone (exit or spawn failure), with RIE's description. */
+  readonly exited: Promise<ExitReason>;
+  readonly #child: ChildProcess;
+  #gone = false;
+
+  constructor(command: RuntimeCommand, env: Record<string, string>, cwd: string, output?: RuntimeOutput) {
+    this.#child = spawn(command.file, command.args, {
+      cwd,
+      env,
+      detached: true,
+      // Inherit: the runtime writes to the emulator's own stdout/stderr, so its lines land before the
+      // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
+      stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    });
+    if (output) {
+      this.#child.stdout?.pipe(output.stdout, { end: false });
+      this.#child.stderr?.pipe(output.stderr, { end: false });
+    }
+    this.exited = new Promise((resolve) => {
+      this.#child.once('error', (error: NodeJS.ErrnoException) => {
+        this.#gone = true;
+        process.stderr.write(
+          `lambda-testkit-emulator: cannot start the runtime "${command.file}": ${error.message}\n`,
+        );
+        resolve(`exit status 127`);
+      });
+      this.#child.once('exit', (code, signal) => {
+        this.#gone = true;
+        // The group may still hold children of the handler; they go with the runtime.
+        this.#killGroup();
+        resolve(describeExit(code, signal));
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.#gone;
+  }
+
+  /** SIGKILL to the whole process group; safe to call any number of times, also synchronously at exit. */
+  kill(): void {
+    this.#killGroup();
+  }
+
+  #killGroup(): void {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+}

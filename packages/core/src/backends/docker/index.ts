@@ -1,4 +1,10 @@
-// Barrel of the Docker backend: the backend itself, backend selection, the local image build.
+// Barrel of the Docker backend: the backend itself, backend selection, the local image build, the sweep.
+export {
+  DockerBackend,
+  type DockerBackendOptions,
+  type DockerInstance,
+  INVOKE_PORT,
+} from './docker-backend.ts';
 export { connectEngine, isEngineAvailable } from './engine.ts';
 export { ContainerLabels, ImageLabels } from './labels.ts';
 export {
@@ -9,3 +15,5 @@ export {
   type LocalImage,
   localImageTag,
 } from './local-image.ts';
+export { type ReapOptions, reapStaleContainers, type StaleContainer } from './reap-stale.ts';
+export { type SelectBackendOptions, selectBackend } from './select-backend.ts';

@@ -1,0 +1,316 @@
+/**
+ * DockerBackend: each Lambda instance is a container of the runtime's base image (AWS's RIE on
+ * :8080 inside), started with Testcontainers. The pool stays outside: this only launches,
+ * terminates, follows logs and sweeps leftovers.
+ */
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
+import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from '../../backend.ts';
+import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
+import type { ResolvedFunction } from '../../function-spec.ts';
+import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
+import { deprecationWarning, runtimeInfo } from '../../runtimes.ts';
+import { sandboxEnvironment } from '../../sandbox-env.ts';
+import { currentProcessIdentity } from '../shared/process-liveness.ts';
+import { sandboxFilesystemTar } from './archive-tar.ts';
+import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
+import { connectEngine } from './engine.ts';
+import { ensureImage } from './image-pull.ts';
+import { ContainerLabels, hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
+import { LambdaContainer } from './lambda-container.ts';
+import { reapStaleContainers } from './reap-stale.ts';
+
+/** RIE's invoke port inside the base images (lambda-protocol.md §1.2). */
+export const INVOKE_PORT = 8080;
+
+/** Lines of a container's output kept for launch-failure messages. */
+const TAIL_LINES = 20;
+
+export interface DockerBackendOptions {
+  /**
+   * Image per runtime identifier for the whole run, e.g. `{ 'nodejs22.x': 'lambda-testkit/nodejs:24-local' }`.
+   * A function's own `image` wins over this; this wins over the official base image.
+   * @default {}
+   */
+  images?: Record<string, string>;
+  /**
+   * Milliseconds a started container gets to answer on its invoke port. Pulling the image is not
+   * counted (it happens before, with progress).
+   * @default 30000
+   */
+  startupTimeoutMs?: number;
+  /**
+   * Host interface the invoke port is published on. Keep the default unless the engine runs on
+   * another machine (then `'0.0.0.0'`, and the endpoint uses the engine's host).
+   * @default '127.0.0.1'
+   */
+  publishHost?: string;
+  /**
+   * Where progress lines go (image pulls, deprecation warnings, the stale-container sweep).
+   * @default a line on stderr
+   */
+  log?: (line: string) => void;
+  /**
+   * Remove containers of earlier runs whose owning process is gone, before the first launch.
+   * @default true
+   */
+  reapOnStart?: boolean;
+}
+
+/** What the pool holds for one container (opaque to it; tests may read the ids). */
+export interface DockerInstance {
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly image: string;
+  readonly functionName: string;
+}
+
+interface InstanceState {
+  logs: LineLog;
+  logStream?: Readable;
+  stopping?: Promise<void>;
+}
+
+const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
+
+/** A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. */
+function containerName(functionName: string, instanceId: string): string {
+  const fn = functionName.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 40);
+  const id = instanceId.replace(/[^a-zA-Z0-9_.-]/g, '-');
+  return `lambda-testkit-${fn}-${id}`;
+}
+
+export class DockerBackend implements LambdaBackend<DockerInstance> {
+  readonly name = 'docker';
+  readonly #options: Required<Omit<DockerBackendOptions, 'images'>> & { images: Record<string, string> };
+  readonly #instances = new Map<DockerInstance, InstanceState>();
+  readonly #images = new Map<string, Promise<unknown>>();
+  readonly #warned = new Set<string>();
+  #client: Promise<ContainerRuntimeClient> | undefined;
+  #reaper: Promise<void> | undefined;
+  #swept: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: DockerBackendOptions = {}) {
+    this.#options = {
+      images: options.images ?? {},
+      startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
+      publishHost: options.publishHost ?? '127.0.0.1',
+      log: options.log ?? defaultLog,
+      reapOnStart: options.reapOnStart ?? true,
+    };
+  }
+
+  /** The image a function runs in: its own `image`, else the run's `images[runtime]`, else the base image. */
+  imageFor(fn: ResolvedFunction): string {
+    if (fn.image) return fn.image;
+    const override = this.#options.images[fn.runtime];
+    if (override) return override;
+    const info = runtimeInfo(fn.runtime);
+    const warning = deprecationWarning(info);
+    if (warning && !this.#warned.has(info.id)) {
+      this.#warned.add(info.id);
+      this.#options.log(warning);
+    }
+    return info.image;
+  }
+
+  #engine(): Promise<ContainerRuntimeClient> {
+    this.#client ??= connectEngine().catch((error: unknown) => {
+      this.#client = undefined;
+      throw error;
+    });
+    return this.#client;
+  }
+
+  async #docker(): Promise<Dockerode> {
+    return (await this.#engine()).container.dockerode;
+  }
+
+  /** Pulls each image at most once per backend; a failed pull is retried by the next caller. */
+  #ensureImage(image: string, onProgress: (p: PrepareProgress) => void): Promise<unknown> {
+    let pending = this.#images.get(image);
+    if (!pending) {
+      pending = this.#docker()
+        .then((docker) => ensureImage(docker, image, onProgress))
+        .catch((error: unknown) => {
+          this.#images.delete(image);
+          throw error;
+        });
+      this.#images.set(image, pending);
+    }
+    return pending;
+  }
+
+  async prepare(fn: ResolvedFunction, onProgress?: (p: PrepareProgress) => void): Promise<void> {
+    await this.#ensureImage(this.imageFor(fn), onProgress ?? ((p) => this.#options.log(p.message)));
+  }
+
+  /**
+   * Testcontainers' Ryuk removes this session's containers if this process dies. It is started
+   * from an image (testcontainers/ryuk) that must be pulled; where that is impossible, say so with
+   * the way out instead of Testcontainers' raw pull error.
+   */
+  #ensureReaper(client: ContainerRuntimeClient): Promise<void> {
+    this.#reaper ??= getReaper(client).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#reaper = undefined;
+        throw new BackendError(
+          ErrorCodes.LAUNCH_FAILED,
+          `Testcontainers could not start Ryuk, its clean-up container (${error instanceof Error ? error.message : String(error)}). ` +
+            'Where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: lambda-testkit still removes the ' +
+            'containers of a crashed run on the next start, and `lambda-testkit clean` does it by hand.',
+          { cause: error },
+        );
+      },
+    );
+    return this.#reaper;
+  }
+
+  async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<DockerInstance>> {
+    if (this.#closed) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `Cannot launch "${fn.name}": this Docker backend was closed. Create a new DockerBackend.`,
+      );
+    }
+    const client = await this.#engine();
+    if (this.#options.reapOnStart) {
+      this.#swept ??= this.reapStale().then(
+        (n) => {
+          if (n > 0)
+            this.#options.log(`removed ${n} container(s) left by earlier runs whose process is gone`);
+        },
+        (error: unknown) => this.#options.log(`could not sweep stale containers: ${String(error)}`),
+      );
+      await this.#swept;
+    }
+    const image = this.imageFor(fn);
+    await this.#ensureImage(image, (p) => this.#options.log(p.message));
+    await this.#ensureReaper(client);
+    context.signal?.throwIfAborted();
+
+    const owner = currentProcessIdentity();
+    const labels: Record<string, string> = {
+      [ContainerLabels.library]: LIBRARY_NAME,
+      [ContainerLabels.version]: LIBRARY_VERSION,
+      [ContainerLabels.runId]: context.runId,
+      [ContainerLabels.instanceId]: context.instanceId,
+      [ContainerLabels.functionName]: fn.name,
+      [ContainerLabels.deployId]: fn.deployId,
+      [ContainerLabels.ownerPid]: String(owner.pid),
+      [ContainerLabels.ownerStartTime]: owner.startTime ?? '',
+      [ContainerLabels.ownerHost]: hostname(),
+      [ContainerLabels.ownerBootId]: hostBootId(),
+    };
+    const environment = {
+      ...sandboxEnvironment(fn, context),
+      // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
+      LAMBDA_TESTKIT_RUNTIME: fn.runtime,
+    };
+    // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
+    // directly, which then has no Runtime API to talk to (lambda-protocol.md §1.2).
+    delete (environment as Record<string, string>).AWS_LAMBDA_RUNTIME_API;
+
+    const logs = new LineLog();
+    const tail: string[] = [];
+    const state: InstanceState = { logs };
+    const name = containerName(fn.name, context.instanceId);
+    const host =
+      this.#options.publishHost === '0.0.0.0' ? client.info.containerRuntime.host : this.#options.publishHost;
+    const container = new LambdaContainer(image, this.#options.publishHost)
+      .withName(name)
+      .withCommand([fn.handler])
+      .withEnvironment(environment)
+      .withExposedPorts(INVOKE_PORT)
+      .withTmpFs({ '/tmp': 'rw,exec' })
+      .withLabels(labels)
+      .withCopyArchivesToContainer([{ tar: await sandboxFilesystemTar(fn.code, fn.layers), target: '/' }])
+      .withWaitStrategy(new InvokeEndpointWaitStrategy(host, INVOKE_PORT))
+      .withStartupTimeout(this.#options.startupTimeoutMs)
+      .withLogConsumer((stream) => {
+        state.logStream = stream;
+        stream.on('data', (chunk: string | Buffer) => {
+          logs.write(chunk);
+          for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
+          if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
+        });
+        stream.on('end', () => logs.end());
+        stream.on('error', () => logs.end());
+      });
+
+    let started: StartedTestContainer;
+    try {
+      started = await container.start();
+    } catch (error) {
+      state.logStream?.destroy();
+      const output = tail.length ? `\nLast lines of its output:\n  ${tail.join('\n  ')}` : '';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `Could not start a container of "${image}" for function "${fn.name}": ${reason}${output}`,
+        { cause: error, details: { function: fn.name, image, containerName: name } },
+      );
+    }
+    const instance: DockerInstance = {
+      containerId: started.getId(),
+      containerName: name,
+      image,
+      functionName: fn.name,
+    };
+    this.#instances.set(instance, state);
+    if (context.signal?.aborted || this.#closed) {
+      await this.terminate(instance);
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The launch of "${fn.name}" was cancelled (the pool stopped).`,
+      );
+    }
+    return { endpoint: `http://${host}:${started.getMappedPort(INVOKE_PORT)}`, handle: instance };
+  }
+
+  logs(handle: DockerInstance): InstanceLogs | undefined {
+    return this.#instances.get(handle)?.logs;
+  }
+
+  /** Kills and removes the container (one API call). Idempotent; a container already gone is fine. */
+  terminate(handle: DockerInstance): Promise<void> {
+    const state = this.#instances.get(handle);
+    if (!state) return Promise.resolve();
+    state.stopping ??= (async () => {
+      try {
+        const docker = await this.#docker();
+        await docker.getContainer(handle.containerId).remove({ force: true, v: true });
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 404: already removed; 409: a removal is already in progress (docker kill + AutoRemove, or a sweep).
+        if (status !== 404 && status !== 409 && !isTestkitError(error)) throw error;
+      } finally {
+        state.logStream?.destroy();
+        state.logs.end();
+        this.#instances.delete(handle);
+      }
+    })();
+    return state.stopping;
+  }
+
+  /** Removes containers of runs whose owning process is gone; resolves with how many. */
+  async reapStale(): Promise<number> {
+    const removed = await reapStaleContainers({ docker: await this.#docker() });
+    return removed.length;
+  }
+
+  /** Terminates every container this backend started, in parallel. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
+  }
+
+  /** The containers this backend currently runs (for tests and diagnostics). */
+  instances(): DockerInstance[] {
+    return [...this.#instances.keys()];
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Readiness of a Lambda container: a TCP connection to the published invoke port that a real
+ * server inside the container answers.
+ *
+ * Why more than a bare connect: for a published port, Docker's userland proxy accepts on the host
+ * before the process in the container listens, then closes the connection when it cannot reach it
+ * (moby/moby#16976, moby/moby#53357). So a connect alone says "the proxy is up", not "RIE is up".
+ * The check sends one HTTP request for a path that is NOT the invoke route (RIE's only route is
+ * `/2015-03-31/functions/function/invocations`, and it invokes for any method: lambda-protocol.md
+ * §1.3) and counts any answer (a 404) as ready. Testcontainers' default strategy would also exec
+ * a shell command in the container, which a minimal image may not support.
+ */
+import { connect } from 'node:net';
+import type Dockerode from 'dockerode';
+import type { BoundPorts, WaitStrategy } from 'testcontainers';
+import { BackendError, ErrorCodes } from '../../errors.ts';
+
+const PROBE_PATH = '/lambda-testkit/readiness';
+const RETRY_DELAY_MS = 25;
+const ATTEMPT_TIMEOUT_MS = 1_000;
+
+/** One attempt: true when something answered an HTTP request on host:port. */
+export function probeHttp(host: string, port: number, timeoutMs = ATTEMPT_TIMEOUT_MS): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+    socket.once('data', () => done(true));
+    socket.once('connect', () => {
+      socket.write(`GET ${PROBE_PATH} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
+    });
+  });
+}
+
+export class InvokeEndpointWaitStrategy implements WaitStrategy {
+  readonly #host: string;
+  readonly #containerPort: number;
+  #startupTimeoutMs = 30_000;
+  #timeoutSet = false;
+
+  constructor(host: string, containerPort: number) {
+    this.#host = host;
+    this.#containerPort = containerPort;
+  }
+
+  withStartupTimeout(startupTimeoutMs: number): this {
+    this.#startupTimeoutMs = startupTimeoutMs;
+    this.#timeoutSet = true;
+    return this;
+  }
+
+  isStartupTimeoutSet(): boolean {
+    return this.#timeoutSet;
+  }
+
+  getStartupTimeout(): number {
+    return this.#startupTimeoutMs;
+  }
+
+  async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts): Promise<void> {
+    const port = boundPorts.getBinding(this.#containerPort);
+    const deadline = Date.now() + this.#startupTimeoutMs;
+    let attempts = 0;
+    while (Date.now() < deadline) {
+      attempts += 1;
+      if (await probeHttp(this.#host, port, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()))) return;
+      // A container that exited will never answer: fail now, with its exit code, not at the deadline.
+      if (attempts % 8 === 0) {
+        const state = (await container.inspect()).State;
+        if (!state.Running) {
+          throw new BackendError(
+            ErrorCodes.LAUNCH_FAILED,
+            `The container exited (code ${state.ExitCode}) before its invoke endpoint answered.`,
+            { details: { containerId: container.id, exitCode: state.ExitCode } },
+          );
+        }
+      }
+      await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+    }
+    throw new BackendError(
+      ErrorCodes.LAUNCH_FAILED,
+      `The container's invoke endpoint (${this.#host}:${port}) did not answer within ${this.#startupTimeoutMs} ms ` +
+        '(the startup timeout; image pulls are not counted). Raise "startupTimeoutMs" if the image starts slowly.',
+      { details: { containerId: container.id, port } },
+    );
+  }
+}

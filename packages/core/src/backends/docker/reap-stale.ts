@@ -1,0 +1,73 @@
+/**
+ * The sweep of containers that crashed runs left behind.
+ *
+ * Ryuk (Testcontainers' reaper) removes a session's containers when its process dies, where Ryuk
+ * can run. Where it cannot (no registry for its image, TESTCONTAINERS_RYUK_DISABLED), or when an
+ * engine outlived the run, lambda-testkit's own labels tell which containers belong to a run whose
+ * owning process is gone: same host, and either another boot or no live process with the recorded
+ * pid and start time. Containers owned by another host are never touched (their owner cannot be seen).
+ */
+import { hostname } from 'node:os';
+import type Dockerode from 'dockerode';
+import { isProcessAlive } from '../shared/process-liveness.ts';
+import { ContainerLabels, hostBootId, LIBRARY_NAME } from './labels.ts';
+
+export interface StaleContainer {
+  id: string;
+  name: string;
+  functionName: string;
+  runId: string;
+  ownerPid: number;
+  state: string;
+}
+
+export interface ReapOptions {
+  docker: Dockerode;
+  /**
+   * Remove every lambda-testkit container, including those of runs that are still alive.
+   * @default false
+   */
+  all?: boolean;
+}
+
+/** True when the labels prove the owning process is gone. */
+export function isOwnerGone(labels: Record<string, string>): boolean {
+  const host = labels[ContainerLabels.ownerHost];
+  if (host !== hostname()) return false;
+  const bootId = labels[ContainerLabels.ownerBootId];
+  const currentBoot = hostBootId();
+  if (bootId && currentBoot && bootId !== currentBoot) return true;
+  const pid = Number(labels[ContainerLabels.ownerPid]);
+  const startTime = labels[ContainerLabels.ownerStartTime] || undefined;
+  return !isProcessAlive(startTime === undefined ? { pid } : { pid, startTime });
+}
+
+/** Lists lambda-testkit containers whose owner is gone (or all of them) and removes them. */
+export async function reapStaleContainers(options: ReapOptions): Promise<StaleContainer[]> {
+  const containers = await options.docker.listContainers({
+    all: true,
+    filters: { label: [`${ContainerLabels.library}=${LIBRARY_NAME}`] },
+  });
+  const stale = containers.filter((c) => options.all || isOwnerGone(c.Labels));
+  const removed: StaleContainer[] = [];
+  await Promise.all(
+    stale.map(async (c) => {
+      try {
+        await options.docker.getContainer(c.Id).remove({ force: true, v: true });
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 404 && status !== 409) throw error;
+        if (status === 404) return;
+      }
+      removed.push({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        functionName: c.Labels[ContainerLabels.functionName] ?? '',
+        runId: c.Labels[ContainerLabels.runId] ?? '',
+        ownerPid: Number(c.Labels[ContainerLabels.ownerPid]),
+        state: c.State,
+      });
+    }),
+  );
+  return removed;
+}

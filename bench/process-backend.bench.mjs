@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Process backend vs calling the handler in-process, measured side by side in one run:
+// cold start (launch + first invoke) and warm invoke p50/p99, their ratios, and the warm
+// overhead in ms at p50 (issue 3 target: under 1 ms).
+//
+//   pnpm bench -- process-backend
+//   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=2000 node --conditions=lambda-testkit-source bench/process-backend.bench.mjs
+//
+// The invocations go through the WarmPool when core exports one (what users get), else through a
+// keep-alive undici client with one connection to the instance (what the pool's invoke client does).
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import * as core from '@lambda-testkit/core';
+import { Client } from 'undici';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const codeDir = join(here, 'process-backend.fixture');
+const handlerFile = join(codeDir, 'index.js');
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const WARM_ITERATIONS = Number(process.env.BENCH_WARM_ITERATIONS ?? 2000);
+const WARMUP = 200;
+const BLOCK = 100;
+const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+
+const fn = await core.resolveFunction(
+  { name: 'bench-echo', runtime: 'nodejs22.x', handler: 'index.handler', code: codeDir },
+  { root: here },
+);
+const usePool = typeof core.WarmPool === 'function';
+const runId = `bench-${randomUUID().slice(0, 8)}`;
+const backend = new core.ProcessBackend();
+const requireFresh = createRequire(import.meta.url);
+
+/** Nearest-rank percentile of ascending `sorted`. */
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+}
+
+// ---- in-process side: the same handler, required fresh for a cold start ----
+async function inProcessCold() {
+  delete requireFresh.cache[handlerFile];
+  const t0 = performance.now();
+  const { handler } = requireFresh(handlerFile);
+  await handler({ n: 0 });
+  return performance.now() - t0;
+}
+const { handler: inProcessHandler } = requireFresh(handlerFile);
+const inProcessInvoke = (n) => inProcessHandler({ n });
+
+// ---- process-backend side ----
+/** A started target: `invoke(n)` and `stop()`. Launch + first invoke is the cold start. */
+async function startTarget() {
+  if (usePool) {
+    const pool = new core.WarmPool({ backend, runId, maxConcurrency: 1 });
+    pool.register(fn);
+    return {
+      invoke: async (n) => {
+        const outcome = await pool.invoke(fn.name, Buffer.from(JSON.stringify({ n })));
+        if (outcome.kind !== 'success') throw new Error(`invoke failed: ${outcome.payload.toString()}`);
+      },
+      stop: () => pool.stopAll(),
+    };
+  }
+  const { endpoint, handle } = await backend.launch(fn, {
+    instanceId: `i-${randomUUID().slice(0, 8)}`,
+    runId,
+    region: 'us-east-1',
+    accountId: '123456789012',
+  });
+  const client = new Client(endpoint, { pipelining: 1, connections: 1 });
+  return {
+    invoke: async (n) => {
+      const res = await client.request({ path: INVOKE_PATH, method: 'POST', body: JSON.stringify({ n }) });
+      const text = await res.body.text();
+      if (res.statusCode !== 200 || !text.includes('"ok":true')) throw new Error(`invoke failed: ${text}`);
+    },
+    stop: async () => {
+      await client.close();
+      await backend.terminate(handle);
+    },
+  };
+}
+
+async function processCold() {
+  const t0 = performance.now();
+  const target = await startTarget();
+  await target.invoke(0);
+  const ms = performance.now() - t0;
+  await target.stop();
+  return ms;
+}
+
+try {
+  const cold = { inProcess: [], process: [] };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    cold.inProcess.push(await inProcessCold());
+    cold.process.push(await processCold());
+  }
+
+  const target = await startTarget();
+  await target.invoke(0);
+  for (let i = 0; i < WARMUP; i++) {
+    await target.invoke(i);
+    await inProcessInvoke(i);
+  }
+  // Alternating blocks: both sides see the same machine load over the run.
+  const warm = { inProcess: [], process: [] };
+  for (let done = 0; done < WARM_ITERATIONS; done += BLOCK) {
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = performance.now();
+      await inProcessInvoke(i);
+      warm.inProcess.push(performance.now() - t0);
+    }
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = performance.now();
+      await target.invoke(i);
+      warm.process.push(performance.now() - t0);
+    }
+  }
+  await target.stop();
+
+  const c = { inProcess: summary(cold.inProcess), process: summary(cold.process) };
+  const w = { inProcess: summary(warm.inProcess), process: summary(warm.process) };
+  const fmt = (ms) => (ms < 0.1 ? ms.toFixed(4) : ms < 10 ? ms.toFixed(3) : ms.toFixed(1)).padStart(10);
+  const ratio = (a, b) => `${(a / b).toFixed(0)}×`.padStart(10);
+  console.log(
+    `process-backend bench — node ${process.version}, ${availableParallelism()} CPUs, ` +
+      `${usePool ? 'through WarmPool' : 'raw keep-alive undici client (WarmPool not available)'}`,
+  );
+  console.log(
+    `cold runs: ${COLD_RUNS}, warm invokes: ${WARM_ITERATIONS} per side (after ${WARMUP} warm-up)\n`,
+  );
+  console.log(`${''.padEnd(24)}${'in-process'.padStart(10)}${'process'.padStart(10)}${'ratio'.padStart(10)}`);
+  const row = (label, a, b) => console.log(`${label.padEnd(24)}${fmt(a)}${fmt(b)}${ratio(b, a)}`);
+  row('cold start p50 (ms)', c.inProcess.p50, c.process.p50);
+  row('cold start max (ms)', Math.max(...cold.inProcess), Math.max(...cold.process));
+  row('warm invoke p50 (ms)', w.inProcess.p50, w.process.p50);
+  row('warm invoke p99 (ms)', w.inProcess.p99, w.process.p99);
+  const overhead = w.process.p50 - w.inProcess.p50;
+  console.log(
+    `\nwarm overhead p50: ${overhead.toFixed(3)} ms (target < 1 ms: ${overhead < 1 ? 'met' : 'NOT met'})`,
+  );
+} finally {
+  await backend.close();
+}

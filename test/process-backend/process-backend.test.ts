@@ -1,0 +1,379 @@
+/**
+ * ProcessBackend against the real emulator and real Node handlers (fixtures/app): lifecycle,
+ * environment, layers, zips, timeouts and crashes, and that nothing is left behind — also after
+ * the owning process is SIGKILLed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BackendError,
+  ConfigError,
+  ErrorCodes,
+  type LaunchedInstance,
+  ProcessBackend,
+  type ProcessInstance,
+  resolveFunction,
+  zipDirectory,
+} from '@lambda-testkit/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appFunction,
+  fixturesDir,
+  invoke,
+  isRunning,
+  launchContext,
+  makeLayers,
+  processesUnder,
+  waitFor,
+} from './helpers.ts';
+
+let rootDir: string;
+let backend: ProcessBackend;
+const runId = 'suite-run';
+const launched: LaunchedInstance<ProcessInstance>[] = [];
+
+beforeAll(async () => {
+  rootDir = await mkdtemp(join(tmpdir(), 'ltk-process-backend-'));
+  backend = new ProcessBackend({ rootDir });
+});
+
+afterEach(async () => {
+  await Promise.all(launched.splice(0).map((l) => backend.terminate(l.handle)));
+});
+
+afterAll(async () => {
+  await backend.close();
+  await rm(rootDir, { recursive: true, force: true });
+});
+
+async function launch(fn: Awaited<ReturnType<typeof appFunction>>) {
+  const instance = await backend.launch(fn, launchContext(runId));
+  launched.push(instance);
+  return instance;
+}
+
+interface Counted {
+  invocations: number;
+  pid: number;
+  echo?: unknown;
+}
+
+describe('ProcessBackend', () => {
+  it('serves a cold start then a warm invoke from the same runtime process', async () => {
+    const { endpoint, handle } = await launch(await appFunction({ name: 'warm' }));
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(handle.dir.startsWith(join(rootDir, runId))).toBe(true);
+
+    const logs = backend.logs(handle);
+    expect(logs).toBeDefined();
+    const coldLogs = logs!.capture();
+    const cold = await invoke(endpoint, { n: 1 });
+    const coldLines = await coldLogs.finish(2000);
+    const warmLogs = logs!.capture();
+    const warm = await invoke(endpoint, { n: 2 });
+    const warmLines = await warmLogs.finish(2000);
+
+    expect(cold.status).toBe(200);
+    expect(warm.status).toBe(200);
+    const c = cold.json as Counted;
+    const w = warm.json as Counted;
+    expect(c).toMatchObject({ invocations: 1, echo: { n: 1 } });
+    expect(w).toMatchObject({ invocations: 2, echo: { n: 2 } });
+    expect(w.pid).toBe(c.pid);
+    expect(c.pid).not.toBe(handle.pid); // the handler runs in the runtime child, not in the emulator
+
+    expect(coldLines.lines[0]).toMatch(/^START RequestId: /);
+    expect(coldLines.lines.at(-1)).toMatch(/^REPORT RequestId: .*Init Duration/);
+    expect(warmLines.lines.at(-1)).toMatch(/^REPORT RequestId: /);
+    expect(warmLines.lines.at(-1)).not.toContain('Init Duration');
+    expect(warmLines.requestId).not.toBe(coldLines.requestId);
+  });
+
+  it('gives the handler a sandbox environment without the host’s credentials or secrets', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAHOSTDEVELOPERKEY',
+      AWS_SECRET_ACCESS_KEY: 'host-secret-access-key',
+      AWS_PROFILE: 'production',
+      LTK_TEST_HOST_SECRET: 'do-not-leak',
+    });
+    try {
+      const fn = await appFunction({
+        name: 'env-check',
+        handler: 'index.env',
+        environment: { TABLE_NAME: 'orders', STAGE: 'test' },
+        memorySize: 512,
+      });
+      const { endpoint, handle } = await launch(fn);
+      const res = await invoke(endpoint);
+      expect(res.status).toBe(200);
+      const { env, cwd, tz } = res.json as { env: Record<string, string>; cwd: string; tz: number };
+
+      expect(env).toMatchObject({
+        AWS_LAMBDA_FUNCTION_NAME: 'env-check',
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+        AWS_REGION: 'eu-central-1',
+        AWS_DEFAULT_REGION: 'eu-central-1',
+        TABLE_NAME: 'orders',
+        STAGE: 'test',
+        LAMBDA_TASK_ROOT: handle.taskRoot,
+        TZ: ':UTC',
+      });
+      expect(env.AWS_LAMBDA_RUNTIME_API).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(env._HANDLER).toBe('index.env');
+      expect(env.NODE_PATH?.split(':')).toEqual([
+        join(handle.optDir, 'nodejs/node22/node_modules'),
+        join(handle.optDir, 'nodejs/node_modules'),
+        handle.taskRoot,
+      ]);
+      expect(env.PATH?.split(':').at(-1)).toBe(join(handle.optDir, 'bin'));
+      expect(cwd).toBe(handle.taskRoot);
+      expect(tz).toBe(0);
+
+      // Dummy credentials from the sandbox, never the developer's.
+      expect(env.AWS_ACCESS_KEY_ID).toBeTruthy();
+      expect(env.AWS_ACCESS_KEY_ID).not.toBe('AKIAHOSTDEVELOPERKEY');
+      expect(env.AWS_SECRET_ACCESS_KEY).not.toBe('host-secret-access-key');
+      expect(env.AWS_PROFILE).toBeUndefined();
+      expect(env.LTK_TEST_HOST_SECRET).toBeUndefined();
+      expect(JSON.stringify(env)).not.toContain('do-not-leak');
+      expect(env.HOME).not.toBe(saved.HOME);
+    } finally {
+      for (const key of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_PROFILE',
+        'LTK_TEST_HOST_SECRET',
+      ]) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+
+  it('finds layer modules through NODE_PATH, later layers overwriting earlier ones', async () => {
+    const layers = await makeLayers();
+    try {
+      const fn = await appFunction({
+        name: 'layers',
+        handler: 'index.layer',
+        layers: [layers.base, layers.versioned, layers.override, layers.bin],
+      });
+      const { endpoint, handle } = await launch(fn);
+      const res = await invoke(endpoint);
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({
+        lib: 'override layer',
+        versioned: 'node22 folder',
+        resolved: join(handle.optDir, 'nodejs/node_modules/layer-lib/index.js'),
+      });
+      // The executable bit survives zipping and unpacking (tools in /opt/bin must run).
+      expect(statSync(join(handle.optDir, 'bin/layer-tool')).mode & 0o111).not.toBe(0);
+
+      // Attach order decides: with the base layer last, its file wins.
+      const reversed = await appFunction({
+        name: 'layers-reversed',
+        handler: 'index.layer',
+        layers: [layers.override, layers.versioned, layers.base],
+      });
+      const second = await launch(reversed);
+      expect(((await invoke(second.endpoint)).json as { lib: string }).lib).toBe('base layer');
+    } finally {
+      await rm(join(layers.base, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('runs code given as a .zip file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ltk-zip-code-'));
+    try {
+      const zipPath = join(dir, 'function.zip');
+      await writeFile(zipPath, await zipDirectory(join(fixturesDir, 'app')));
+      const fn = await resolveFunction(
+        { name: 'zipped', runtime: 'nodejs22.x', handler: 'index.handler', code: zipPath },
+        { root: dir },
+      );
+      const { endpoint, handle } = await launch(fn);
+      expect(existsSync(join(handle.taskRoot, 'index.js'))).toBe(true);
+      const res = await invoke(endpoint, { from: 'zip' });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ invocations: 1, echo: { from: 'zip' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('recovers on the next invoke after a timeout (fresh runtime process)', async () => {
+    const fn = await appFunction({ name: 'slow', handler: 'index.slow', timeout: 1 });
+    const { endpoint } = await launch(fn);
+    const first = (await invoke(endpoint)).json as Counted;
+    const timedOut = await invoke(endpoint, { sleepMs: 3000 });
+    expect(timedOut.text).toContain('Task timed out after 1.00 seconds');
+    await waitFor(() => !isRunning(first.pid));
+    expect(isRunning(first.pid)).toBe(false);
+
+    const next = await invoke(endpoint);
+    expect(next.status).toBe(200);
+    const n = next.json as Counted;
+    expect(n.invocations).toBe(1);
+    expect(n.pid).not.toBe(first.pid);
+  });
+
+  it('recovers on the next invoke after process.exit(1) in the handler', async () => {
+    const fn = await appFunction({ name: 'exit', handler: 'index.exit' });
+    const { endpoint } = await launch(fn);
+    const crashed = await invoke(endpoint, { exit: true });
+    expect(crashed.status).toBe(502);
+    expect(crashed.text).toContain('Runtime.ExitError');
+
+    const next = await invoke(endpoint);
+    expect(next.status).toBe(200);
+    expect((next.json as Counted).invocations).toBe(1);
+  });
+
+  it('terminate ends emulator, runtime and their detached children, removes the folder; twice is fine', async () => {
+    const fn = await appFunction({ name: 'terminate-me', handler: 'index.daemon' });
+    const { endpoint, handle } = await backend.launch(fn, launchContext(runId));
+    const { pid: runtimePid, daemonPid } = (await invoke(endpoint)).json as Counted & { daemonPid: number };
+    expect(isRunning(handle.pid)).toBe(true);
+    expect(isRunning(runtimePid)).toBe(true);
+    expect(isRunning(daemonPid)).toBe(true);
+    expect(processesUnder(handle.dir).sort()).toEqual([handle.pid, runtimePid, daemonPid].sort());
+
+    await backend.terminate(handle);
+    for (const pid of [handle.pid, runtimePid, daemonPid]) expect(isRunning(pid)).toBe(false);
+    expect(processesUnder(handle.dir)).toEqual([]);
+    expect(existsSync(handle.dir)).toBe(false);
+    expect(backend.logs(handle)).toBeUndefined();
+    await expect(backend.terminate(handle)).resolves.toBeUndefined();
+  });
+
+  it('rejects a non-Node runtime with a ConfigError that points to the Docker backend', async () => {
+    const fn = await resolveFunction(
+      { name: 'py', runtime: 'python3.13', handler: 'app.handler', code: join(fixturesDir, 'app') },
+      { root: fixturesDir },
+    );
+    const error = await backend.launch(fn, launchContext(runId)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ code: ErrorCodes.UNSUPPORTED_RUNTIME });
+    expect((error as Error).message).toMatch(/python3\.13.*Node\.js functions only.*Docker backend/s);
+  });
+});
+
+describe('ProcessBackend launch failures', () => {
+  it('reports an emulator that exits early with LAUNCH_FAILED and its stderr, leaving no folder', async () => {
+    const broken = new ProcessBackend({ rootDir, emulatorPath: join(fixturesDir, 'broken-emulator.mjs') });
+    const ctx = launchContext(runId);
+    const error = await broken.launch(await appFunction({ name: 'broken' }), ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+    expect((error as Error).message).toContain('exit code 3');
+    expect((error as Error).message).toContain('broken emulator: cannot bind');
+    expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
+    await broken.close();
+  });
+
+  it('kills an emulator that never reports readiness after the startup timeout', async () => {
+    const silent = new ProcessBackend({
+      rootDir,
+      emulatorPath: join(fixturesDir, 'silent-emulator.mjs'),
+      startupTimeoutMs: 500,
+    });
+    const ctx = launchContext(runId);
+    const error = await silent.launch(await appFunction({ name: 'silent' }), ctx).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+    expect((error as Error).message).toContain('within 500 ms');
+    expect(processesUnder(join(rootDir, runId, ctx.instanceId))).toEqual([]);
+    expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
+    await silent.close();
+  });
+
+  it('refuses to launch after close()', async () => {
+    const closed = new ProcessBackend({ rootDir });
+    await closed.close();
+    await closed.close();
+    const error = await closed
+      .launch(await appFunction({ name: 'late' }), launchContext(runId))
+      .catch((e) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+  });
+});
+
+describe('ProcessBackend crash safety', () => {
+  it('close() terminates every instance still running and removes the run folder', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ltk-close-'));
+    const closing = new ProcessBackend({ rootDir: own });
+    const fn = await appFunction({ name: 'close-me' });
+    const a = await closing.launch(fn, launchContext('close-run'));
+    const b = await closing.launch(fn, launchContext('close-run'));
+    const pids = [a.handle.pid, b.handle.pid, ((await invoke(a.endpoint)).json as Counted).pid];
+    await closing.close();
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+    expect(processesUnder(own)).toEqual([]);
+    expect(existsSync(join(own, 'close-run'))).toBe(false);
+    await rm(own, { recursive: true, force: true });
+  });
+
+  it('a new backend sweeps the processes and folders of a run whose owner was SIGKILLed', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ltk-sweep-'));
+    try {
+      const owner = spawn(process.execPath, [join(fixturesDir, 'owner-process.mjs'), own, 'doomed-run'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      owner.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const report = await new Promise<{
+        emulatorPid: number;
+        runtimePid: number;
+        daemonPid: number;
+        dir: string;
+      }>((resolve, reject) => {
+        let out = '';
+        owner.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out));
+        });
+        owner.once('exit', (code) => reject(new Error(`owner process exited (${code}): ${stderr}`)));
+      });
+      const exited = new Promise((r) => owner.once('exit', r));
+      owner.kill('SIGKILL');
+      await exited;
+
+      // What the dead run left: its folder, and (unless the emulator noticed its parent's death)
+      // processes carrying its task root.
+      expect(existsSync(report.dir)).toBe(true);
+      // The handler's detached daemon outlives the emulator's own cleanup in every case.
+      expect(isRunning(report.daemonPid)).toBe(true);
+      const leftovers = processesUnder(join(own, 'doomed-run'));
+      expect(leftovers).toContain(report.daemonPid);
+
+      // A live run in the same root must survive the sweep.
+      const neighbour = new ProcessBackend({ rootDir: own, reapOnFirstLaunch: false });
+      const live = await neighbour.launch(
+        await appFunction({ name: 'neighbour' }),
+        launchContext('live-run'),
+      );
+
+      const sweeper = new ProcessBackend({ rootDir: own });
+      expect(await sweeper.reapStale()).toBe(1);
+      for (const pid of [report.emulatorPid, report.runtimePid, report.daemonPid, ...leftovers]) {
+        expect(isRunning(pid)).toBe(false);
+      }
+      expect(processesUnder(join(own, 'doomed-run'))).toEqual([]);
+      expect(existsSync(join(own, 'doomed-run'))).toBe(false);
+
+      expect(isRunning(live.handle.pid)).toBe(true);
+      expect((await invoke(live.endpoint)).status).toBe(200);
+      expect(await sweeper.reapStale()).toBe(0);
+      await neighbour.close();
+      await sweeper.close();
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});

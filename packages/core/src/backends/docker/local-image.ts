@@ -219,12 +219,14 @@ async function collectRootfs(
     mode: 0o644,
     content: Buffer.from('{ "type": "module" }\n'),
   });
-  for (const [name, from] of [
-    ['emulator', emulatorDir],
-    ['bootstrap', bootstrapDir],
+  // The emulator's "flattened" layout (see emulator/cli.ts): its files in the folder itself, the
+  // bootstrap in `bootstrap/` beside them; `/lambda-entrypoint.sh` runs `<folder>/cli.js`.
+  for (const [into, from] of [
+    [IMAGE_EMULATOR_DIR, emulatorDir],
+    [`${IMAGE_EMULATOR_DIR}/bootstrap`, bootstrapDir],
   ] as const) {
     for (const rel of (await listFiles(from)).filter(isRuntimeFile)) {
-      const path = posix.join(IMAGE_EMULATOR_DIR, name, rel.split(sep).join('/'));
+      const path = posix.join(into, rel.split(sep).join('/'));
       for (const parent of posixParents(path)) if (!entries.has(parent)) dir(parent);
       add({ path, type: 'file', mode: 0o644, source: join(from, rel) });
     }

@@ -6,7 +6,7 @@
  * In watch mode Jest calls this again on every rerun; the pool is then kept and only refreshed, so
  * changed code gets fresh instances and unchanged functions stay warm.
  */
-import { acquirePoolHost, loadConfig } from '@lambda-testkit/core';
+import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/core';
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
 import { getRunState, setRunState } from './run-state.ts';
 
@@ -15,7 +15,8 @@ export default async function globalSetup(
   projectConfig?: JestProjectConfig,
 ): Promise<void> {
   const previous = getRunState();
-  if (previous) {
+  // The host can be gone although our state is not (stopped by a signal, or by another owner).
+  if (previous && currentPoolHost() === previous.host) {
     await previous.host.refresh();
     exportToWorkers(previous.url, previous.token);
     return;

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The `lambda-testkit` command.
+ *
+ *   lambda-testkit clean [--all]            remove containers of runs whose process is gone
+ *   lambda-testkit build-image [--tag t]    build the local Lambda-compatible Node image (no registry needed)
+ *
+ * It talks to the engine through Testcontainers/dockerode (the Docker API), never the docker CLI.
+ */
+import { parseArgs } from 'node:util';
+import { connectEngine } from '../backends/docker/engine.ts';
+import { buildLocalImage, localImageTag } from '../backends/docker/local-image.ts';
+import { reapStaleContainers } from '../backends/docker/reap-stale.ts';
+import { isTestkitError } from '../errors.ts';
+
+const USAGE = `Usage: lambda-testkit <command> [options]
+
+Commands:
+  clean [--all]                     Remove the containers lambda-testkit runs left behind when their
+                                    process died (a crash, SIGKILL). --all removes every lambda-testkit
+                                    container, including those of runs still going.
+  build-image [--tag <name:tag>] [--force]
+                                    Build the local Lambda-compatible Node image from this machine's Node
+                                    and lambda-testkit's emulator, without any registry
+                                    (default tag: ${localImageTag()}). Select it with the image override.
+  help                              Print this text.
+`;
+
+async function clean(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { all: { type: 'boolean', default: false } } });
+  const client = await connectEngine();
+  const removed = await reapStaleContainers({ docker: client.container.dockerode, all: values.all ?? false });
+  for (const c of removed) {
+    console.log(
+      `removed ${c.name || c.id.slice(0, 12)} (function "${c.functionName}", run ${c.runId}, owner pid ${c.ownerPid}, ${c.state})`,
+    );
+  }
+  console.log(`${removed.length} container(s) removed.`);
+  return 0;
+}
+
+async function buildImage(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { tag: { type: 'string' }, force: { type: 'boolean', default: false } },
+  });
+  const image = await buildLocalImage({
+    ...(values.tag ? { tag: values.tag } : {}),
+    force: values.force ?? false,
+    onProgress: (m) => console.error(m),
+  });
+  console.log(image.tag);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'clean':
+      return clean(rest);
+    case 'build-image':
+      return buildImage(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`lambda-testkit: unknown command "${command}".\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (isTestkitError(error)) {
+    process.stderr.write(`lambda-testkit: ${error.message} [${error.code}]\n`);
+  } else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    process.stderr.write(`lambda-testkit: ${error.message}\n\n${USAGE}`);
+  } else {
+    process.stderr.write(
+      `lambda-testkit: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exitCode = 1;
+}

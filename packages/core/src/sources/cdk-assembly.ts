@@ -179,7 +179,7 @@ export async function loadCdkFunctions(
       }
       spec.layers = layerPaths(props, properties.Layers, resources, stack);
       spec = applyOverride(spec, override);
-      requireComplete(spec, label, overridesOption);
+      requireComplete(spec, props, overridesOption);
       const warning = props.warning(overridesOption);
       if (warning) context.warn(warning);
       logicalIds.set(logicalId, (logicalIds.get(logicalId) ?? 0) + 1);

@@ -74,6 +74,11 @@ export class FunctionProperties {
     );
   }
 
+  /** What could not be resolved, for an error message. */
+  get unresolved(): readonly string[] {
+    return this.#unresolved;
+  }
+
   /** The one warning for this function, or undefined when everything resolved. */
   warning(overridesOption: string): string | undefined {
     if (this.#unresolved.length === 0) return undefined;
@@ -146,7 +151,12 @@ export async function writeInlineCode(
 }
 
 /** Fails when a required property is missing after resolution and overrides. */
-export function requireComplete(spec: FunctionSpec, label: string, overridesOption: string): void {
+export function requireComplete(
+  spec: FunctionSpec,
+  props: FunctionProperties,
+  overridesOption: string,
+): void {
+  const label = props.label;
   const missing: string[] = (['runtime', 'handler'] as const).filter(
     (k) => typeof spec[k] !== 'string' || spec[k] === '',
   );
@@ -154,7 +164,9 @@ export function requireComplete(spec: FunctionSpec, label: string, overridesOpti
   if (missing.length > 0) {
     throw new ConfigError(
       ErrorCodes.TEMPLATE_INVALID,
-      `${label} has no usable ${missing.join(', ')}. Declare it in the template, or set it in ${overridesOption}.`,
+      `${label} has no usable ${missing.join(', ')}` +
+        `${props.unresolved.length ? ` (${props.unresolved.join('; ')})` : ''}. ` +
+        `Declare it in the template, or set it in ${overridesOption}.`,
       { details: { function: spec.name, missing } },
     );
   }

@@ -43,8 +43,6 @@ export async function loadFunctionSpecs(
   const declared: FunctionSpec[] = Object.entries(config.functions ?? {}).map(([name, declaration]) => ({
     name,
     ...declaration,
-    ...(declaration.code === undefined ? {} : { code: resolve(root, declaration.code) }),
-    ...(declaration.layers === undefined ? {} : { layers: declaration.layers.map((l) => resolve(root, l)) }),
   }));
   if (config.sam) declared.push(...(await loadSamFunctions(config.sam, context)));
   if (config.cdk) declared.push(...(await loadCdkFunctions(config.cdk, context)));
@@ -52,11 +50,20 @@ export async function loadFunctionSpecs(
 
   const specs: FunctionSpec[] = [];
   for (const spec of declared) {
-    const bundled = await bundleEntry(spec, root);
+    const bundled = await bundleEntry(absolutePaths(spec, root), root);
     await checkCode(bundled);
     specs.push(bundled);
   }
   return specs;
+}
+
+/** Paths from `functions` and overrides are relative to the root; template paths are absolute already. */
+function absolutePaths(spec: FunctionSpec, root: string): FunctionSpec {
+  const out = { ...spec };
+  if (spec.code !== undefined) out.code = resolve(root, spec.code);
+  if (spec.entry !== undefined) out.entry = resolve(root, spec.entry);
+  if (spec.layers !== undefined) out.layers = spec.layers.map((layer) => resolve(root, layer));
+  return out;
 }
 
 async function checkCode(spec: FunctionSpec): Promise<void> {

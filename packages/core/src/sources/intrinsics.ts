@@ -190,6 +190,13 @@ export class IntrinsicResolver {
     }
     const parameter = ctx.template.Parameters?.[name];
     if (parameter) {
+      // An SSM-typed parameter's Default is the SSM parameter's name; its value lives in AWS.
+      const fromSsm = parameter.Type?.startsWith('AWS::SSM::Parameter::Value');
+      if (fromSsm && ctx.parameters?.[name] === undefined) {
+        throw new UnresolvedReference(
+          `!Ref ${name}: an SSM parameter (${String(parameter.Default ?? '')}), read from AWS at deploy time`,
+        );
+      }
       const value = ctx.parameters?.[name] ?? parameter.Default;
       if (value === undefined) {
         throw new UnresolvedReference(`!Ref ${name}: the parameter has no Default and no value was given`);

@@ -172,7 +172,7 @@ export async function loadSamFunctions(
     });
     spec.layers = layerPaths(props, properties.Layers, resources, base);
     spec = applyOverride(spec, override);
-    requireComplete(spec, label, overridesOption);
+    requireComplete(spec, props, overridesOption);
     const warning = props.warning(overridesOption);
     if (warning) context.warn(warning);
     specs.push(spec);

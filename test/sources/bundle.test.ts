@@ -1,0 +1,223 @@
+/**
+ * TypeScript entries bundled with esbuild: output shape, source-mapped stack traces (in a child
+ * Node and through the process backend), the input-hash cache, options and failures.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ErrorCodes,
+  type FunctionSpec,
+  loadFunctionSpecs,
+  ProcessBackend,
+  resolveFunction,
+  type TestkitConfig,
+} from '@lambda-testkit/core';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureRoot, removeFixtureRoots, thrown } from './helpers.ts';
+
+afterAll(removeFixtureRoots);
+
+const THROW_LINE = 5; // fixtures/ts-handler/src/validate.ts: `throw new Error('order has no id')`
+
+function orders(extra: Partial<FunctionSpec> = {}): TestkitConfig {
+  return {
+    functions: {
+      orders: { runtime: 'nodejs22.x', handler: 'src/handler.handler', entry: 'src/handler.ts', ...extra },
+    },
+  };
+}
+
+async function loadOne(config: TestkitConfig, root: string): Promise<FunctionSpec> {
+  const [spec] = await loadFunctionSpecs(config, root, { warn: () => {} });
+  if (!spec) throw new Error('no function loaded');
+  return spec;
+}
+
+/** Calls the bundle's handler in a child Node with source maps on; returns what it printed. */
+function runBundle(file: string, event: unknown): { stdout: string; stderr: string } {
+  const script = `import(${JSON.stringify(file)}).then(async (m) => {
+    const handler = m.handler ?? m.default?.handler;
+    try { console.log(JSON.stringify(await handler(${JSON.stringify(event)}))); }
+    catch (e) { console.log(e.stack); }
+  });`;
+  const child = spawnSync(process.execPath, ['--enable-source-maps', '-e', script], { encoding: 'utf8' });
+  return { stdout: child.stdout, stderr: child.stderr };
+}
+
+describe('bundling a TypeScript entry', () => {
+  it('writes a CommonJS index.js with a source map, rewrites the handler and enables source maps', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const spec = await loadOne(orders(), root);
+    expect(spec.entry).toBeUndefined();
+    expect(spec.handler).toBe('index.handler');
+    expect(spec.code?.startsWith(join(root, 'node_modules', '.cache', 'lambda-testkit', 'bundles'))).toBe(
+      true,
+    );
+    expect(existsSync(join(spec.code ?? '', 'index.js'))).toBe(true);
+    expect(existsSync(join(spec.code ?? '', 'index.js.map'))).toBe(true);
+    expect(spec.environment?.NODE_OPTIONS).toBe('--enable-source-maps');
+    const code = await readFile(join(spec.code ?? '', 'index.js'), 'utf8');
+    expect(code).toContain('module.exports');
+    expect(code).toContain('order has no id');
+  });
+
+  it('maps a thrown error back to the .ts file and line (child Node with --enable-source-maps)', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const spec = await loadOne(orders(), root);
+    const { stdout } = runBundle(join(spec.code ?? '', 'index.js'), { quantity: 2 });
+    expect(stdout).toContain('Error: order has no id');
+    expect(stdout).toContain(`${join(root, 'src', 'validate.ts')}:${THROW_LINE}:`);
+    expect(runBundle(join(spec.code ?? '', 'index.js'), { id: 'o-1', quantity: 2 }).stdout).toContain(
+      '"o-1:2"',
+    );
+  });
+
+  it('maps the stack trace of an invocation through the process backend to the .ts line', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const spec = await loadOne(orders(), root);
+    const fn = await resolveFunction(spec, { root });
+    const backend = new ProcessBackend({ rootDir: join(root, 'instances') });
+    const instance = await backend.launch(fn, {
+      instanceId: `i-${randomUUID().slice(0, 8)}`,
+      runId: 'sources-suite',
+      region: 'us-east-1',
+      accountId: '123456789012',
+    });
+    try {
+      const res = await request(`${instance.endpoint}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        body: JSON.stringify({ quantity: 1 }),
+      });
+      const body = JSON.stringify(await res.body.json());
+      expect(body).toContain('order has no id');
+      expect(body).toContain(`validate.ts:${THROW_LINE}:`);
+    } finally {
+      await backend.terminate(instance.handle);
+      await backend.close();
+    }
+  });
+
+  it('writes index.mjs with a createRequire banner for format esm', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const spec = await loadOne(orders({ bundle: { format: 'esm' } }), root);
+    const code = await readFile(join(spec.code ?? '', 'index.mjs'), 'utf8');
+    expect(code).toContain('createRequire');
+    expect(code).toMatch(/export\s*\{/);
+    const { stdout } = runBundle(join(spec.code ?? '', 'index.mjs'), {});
+    expect(stdout).toContain(`validate.ts:${THROW_LINE}:`);
+  });
+
+  it('applies define, minify, external and sourcemap: false', async () => {
+    const root = await fixtureRoot('ts-handler');
+    await writeFile(
+      join(root, 'src', 'flags.ts'),
+      "import { S3Client } from '@aws-sdk/client-s3';\nimport ext from 'left-out';\n" +
+        'export const handler = async () => ({ flag: FEATURE_FLAG, s3: typeof S3Client, ext });\n',
+    );
+    const spec = await loadOne(
+      {
+        functions: {
+          flags: {
+            runtime: 'nodejs24.x',
+            handler: 'flags.handler',
+            entry: 'src/flags.ts',
+            bundle: {
+              define: { FEATURE_FLAG: '"on"' },
+              minify: true,
+              external: ['left-out'],
+              sourcemap: false,
+            },
+          },
+        },
+      },
+      root,
+    );
+    const code = await readFile(join(spec.code ?? '', 'index.js'), 'utf8');
+    expect(code).toContain('"on"');
+    expect(code).toContain('require("@aws-sdk/client-s3")');
+    expect(code).toContain('require("left-out")');
+    expect(code.split('\n').length).toBeLessThan(5);
+    expect(existsSync(join(spec.code ?? '', 'index.js.map'))).toBe(false);
+    expect(spec.environment?.NODE_OPTIONS).toBeUndefined();
+  });
+});
+
+describe('the bundle cache', () => {
+  it('reuses the bundle while inputs are unchanged and rebuilds on an edit of an imported file', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const first = await loadOne(orders(), root);
+    const firstBytes = await readFile(join(first.code ?? '', 'index.js'));
+    const again = await loadOne(orders(), root);
+    expect(again.code).toBe(first.code);
+    const firstId = (await resolveFunction(first, { root })).deployId;
+    expect((await resolveFunction(again, { root })).deployId).toBe(firstId);
+
+    // An edit to a file the entry imports (not the entry itself): new bundle, new deploy id.
+    const validate = join(root, 'src', 'validate.ts');
+    await writeFile(
+      validate,
+      (await readFile(validate, 'utf8')).replace('order has no id', 'order needs an id'),
+    );
+    const edited = await loadOne(orders(), root);
+    expect(edited.code).not.toBe(first.code);
+    expect(await readFile(join(edited.code ?? '', 'index.js'), 'utf8')).toContain('order needs an id');
+    expect((await resolveFunction(edited, { root })).deployId).not.toBe(firstId);
+
+    // Reverting finds the first bundle again.
+    await writeFile(
+      validate,
+      (await readFile(validate, 'utf8')).replace('order needs an id', 'order has no id'),
+    );
+    expect((await loadOne(orders(), root)).code).toBe(first.code);
+
+    // A clean rebuild is byte-identical: the deploy id depends on the sources only.
+    await rm(join(root, 'node_modules'), { recursive: true });
+    const rebuilt = await loadOne(orders(), root);
+    expect(rebuilt.code).toBe(first.code);
+    expect(await readFile(join(rebuilt.code ?? '', 'index.js'))).toEqual(firstBytes);
+    expect((await resolveFunction(rebuilt, { root })).deployId).toBe(firstId);
+  });
+
+  it('keys the cache by options too', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const plain = await loadOne(orders(), root);
+    const minified = await loadOne(orders({ bundle: { minify: true } }), root);
+    expect(minified.code).not.toBe(plain.code);
+  });
+});
+
+describe('bundling failures', () => {
+  it('reports esbuild errors as BUNDLE_FAILED with file and line', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const error = await thrown(() =>
+      loadOne(orders({ entry: 'src/broken.ts', handler: 'broken.handler' }), root),
+    );
+    expect(error.code).toBe(ErrorCodes.BUNDLE_FAILED);
+    expect(error.message).toContain('"orders"');
+    expect(error.message).toMatch(/broken\.ts:\d+:\d+/);
+    expect(error.message).toContain('does-not-exist');
+  });
+
+  it('names a missing entry (CODE_NOT_FOUND), a non-Node runtime and a handler without export', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const missing = await thrown(() => loadOne(orders({ entry: 'src/nope.ts' }), root));
+    expect(missing.code).toBe(ErrorCodes.CODE_NOT_FOUND);
+    expect(missing.message).toContain(join(root, 'src', 'nope.ts'));
+
+    const python = await thrown(() => loadOne(orders({ runtime: 'python3.13' }), root));
+    expect(python.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(python.message).toContain('python3.13');
+
+    const handler = await thrown(() => loadOne(orders({ handler: 'handler' }), root));
+    expect(handler.code).toBe(ErrorCodes.BAD_HANDLER);
+    expect(handler.message).toContain('"handler"');
+
+    const both = await thrown(() => loadOne(orders({ code: 'src' }), root));
+    expect(both.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(both.message).toContain('both "code" and "entry"');
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The HTTP client of one instance: one undici `Client` (exactly one keep-alive connection, never
+ * the global dispatcher), POSTing to the RIE invoke route and reading the whole answer.
+ *
+ * It never throws: it returns the answer, or a transport failure that says whether any byte of the
+ * request was handed to the socket. Only the pool decides what a failure means.
+ */
+import { Client, type Dispatcher } from 'undici';
+import type { RieAnswer } from './classify.ts';
+
+/** The classic RIE invoke route (lambda-protocol.md §1); the function name in it is ignored. */
+export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+
+export type InvokeAttempt =
+  | ({ ok: true } & RieAnswer)
+  | {
+      ok: false;
+      /**
+       * The request was handed to the connection. When false the handler provably never saw the
+       * call (connect refused, connect timeout), so a retry on another instance is safe.
+       */
+      requestWritten: boolean;
+      /** No answer within the function timeout plus the margin. */
+      timedOut: boolean;
+      cause: Error;
+    };
+
+export interface InstanceClientOptions {
+  /** Longest wait for the answer's headers and between body chunks: function timeout + margin. */
+  timeoutMs: number;
+}
+
+export interface InvokeRequest {
+  payload: Uint8Array;
+  /** Passed through as `X-Amz-Client-Context` (base64 JSON). */
+  clientContext?: string | undefined;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export class InstanceClient {
+  readonly endpoint: string;
+  #client: Client;
+  #timeoutMs: number;
+
+  constructor(endpoint: string, options: InstanceClientOptions) {
+    this.endpoint = endpoint;
+    this.#timeoutMs = options.timeoutMs;
+    // `Client` is a single connection by construction (a `Pool` with `connections: 1` without the
+    // pool). pipelining 1: one request on the wire at a time, which is also all RIE survives
+    // (aws-lambda-runtime-interface-emulator#97). keepAliveTimeout is left at undici's default on
+    // purpose: it stays below Node's server default (5 s, used by our emulator) and undici honours
+    // the server's `Keep-Alive: timeout` hint, so the client drops an idle socket before the server
+    // does and never writes a call onto a socket the server is closing (a false INSTANCE_LOST).
+    this.#client = new Client(endpoint, { pipelining: 1 });
+  }
+
+  /** Sends one invocation and collects the full answer (the body is always consumed). */
+  invoke(request: InvokeRequest): Promise<InvokeAttempt> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
+    const options: Dispatcher.DispatchOptions = {
+      method: 'POST',
+      path: RIE_INVOKE_PATH,
+      headers,
+      body: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    };
+
+    return new Promise<InvokeAttempt>((resolve) => {
+      let requestWritten = false;
+      let statusCode = 0;
+      const chunks: Buffer[] = [];
+      let settled = false;
+      const settle = (attempt: InvokeAttempt) => {
+        if (settled) return;
+        settled = true;
+        resolve(attempt);
+      };
+      const fail = (cause: Error) =>
+        settle({
+          ok: false,
+          requestWritten,
+          timedOut: TIMEOUT_CODES.has((cause as { code?: string }).code ?? ''),
+          cause,
+        });
+      const handler: Dispatcher.DispatchHandler = {
+        // Why this hook is the line between "retry" and "do not": undici calls onRequestStart from
+        // writeH1 (lib/dispatcher/client-h1.js) on a connected socket, right before the first
+        // socket.write of the request. A connect failure (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT)
+        // errors the queued request from client.js onError/connect without ever calling it. Any
+        // failure after it (UND_ERR_SOCKET "other side closed", ECONNRESET, EPIPE) may have reached
+        // the handler, so it is never retried.
+        onRequestStart: () => {
+          requestWritten = true;
+        },
+        onResponseStart: (_controller, status) => {
+          statusCode = status;
+        },
+        onResponseData: (_controller, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          settle({ ok: true, statusCode, body: Buffer.concat(chunks) });
+        },
+        onResponseError: (_controller, error) => fail(error),
+      };
+      try {
+        this.#client.dispatch(options, handler);
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  /** Closes the connection after the current request (if any). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#client.closed || this.#client.destroyed) return;
+    await this.#client.close().catch(() => undefined);
+  }
+
+  /** Aborts the request in flight (it settles as a transport failure) and drops the connection. */
+  async destroy(): Promise<void> {
+    if (this.#client.destroyed) return;
+    await this.#client.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,475 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
+import { FakeBackend, type FakeBackendOptions, type FakeRieReply } from '../testing/index.ts';
+import { WarmPool, type WarmPoolOptions } from './warm-pool.ts';
+
+const pools: WarmPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.stopAll()));
+});
+
+function fn(name = 'orders', deployId = 'deploy-1', over: Partial<ResolvedFunction> = {}): ResolvedFunction {
+  const code = { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' };
+  return {
+    name,
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    environment: {},
+    timeout: 3,
+    memorySize: 128,
+    architecture: 'x86_64',
+    code,
+    layers: [],
+    deployId,
+    ...over,
+  };
+}
+
+function setup(
+  backendOptions: FakeBackendOptions = {},
+  poolOptions: Partial<WarmPoolOptions> = {},
+  functions: ResolvedFunction[] = [fn()],
+) {
+  const backend = new FakeBackend(backendOptions);
+  const pool = new WarmPool({ backend, logWaitMs: 200, ...poolOptions });
+  pools.push(pool);
+  for (const f of functions) pool.register(f);
+  return { backend, pool };
+}
+
+/** A handler that answers with the event once `gate` resolves. */
+const held =
+  (gate: Promise<void>) =>
+  async (r: { body: Buffer }): Promise<{ body: Buffer }> => {
+    await gate;
+    return { body: r.body };
+  };
+
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+/** A promise resolved from outside, to hold a handler mid-call. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+async function rejectionOf(p: Promise<unknown>): Promise<LambdaTestkitError> {
+  const outcome = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (outcome === undefined) throw new Error('expected a rejection');
+  return outcome as LambdaTestkitError;
+}
+
+describe('WarmPool concurrency', () => {
+  it('serves 50 concurrent calls with one request per instance and at most maxConcurrency launches', async () => {
+    const { backend, pool } = setup({ handler: () => (r) => ({ body: r.body, delayMs: 5 }) });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => pool.invoke('orders', bytes({ i }))),
+    );
+    expect(results.map((r) => r.kind)).toEqual(Array(50).fill('success'));
+    expect(results.map((r) => r.json)).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })));
+    expect(backend.peakConcurrencyPerInstance()).toBe(1);
+    expect(backend.launches.length).toBeLessThanOrEqual(10);
+    expect(backend.launches.length).toBeGreaterThan(1); // the calls really overlapped
+    const stats = pool.stats().orders!;
+    expect(stats.coldStarts + stats.warmHits).toBe(50);
+    expect(stats.coldStarts).toBe(backend.launches.length);
+    expect(stats.invocations).toBe(50);
+    expect(stats.queueWaits).toBe(40);
+    expect(stats.durationsMs.count).toBe(50);
+  });
+
+  it('launches no more instances than concurrent first calls need', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup(
+      { handler: () => held(gate.promise) },
+      { maxConcurrency: 10, maxConcurrentLaunches: 3 },
+    );
+    const calls = Array.from({ length: 20 }, () => pool.invoke('orders', bytes(1)));
+    await vi.waitFor(() => expect(pool.list().filter((i) => i.state === 'busy')).toHaveLength(10));
+    gate.resolve();
+    const results = await Promise.all(calls);
+    expect(backend.launchAttempts).toBe(10);
+    expect(results.filter((r) => r.coldStart)).toHaveLength(10);
+    expect(backend.peakConcurrentLaunches).toBeLessThanOrEqual(3);
+    expect(backend.peakConcurrencyPerInstance()).toBe(1);
+  });
+
+  it('reuses one warm instance for sequential calls', async () => {
+    const { backend, pool } = setup();
+    const first = await pool.invoke('orders', bytes('a'));
+    const second = await pool.invoke('orders', bytes('b'));
+    expect(backend.launches).toHaveLength(1);
+    expect(first.coldStart).toBe(true);
+    expect(second.coldStart).toBe(false);
+    expect(second.instanceId).toBe(first.instanceId);
+    expect(pool.stats().orders).toMatchObject({ coldStarts: 1, warmHits: 1, launches: 1 });
+  });
+
+  it('launches concurrent first calls up to their number only', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) });
+    const calls = Array.from({ length: 4 }, () => pool.invoke('orders', bytes(1)));
+    await vi.waitFor(() => expect(pool.list()).toHaveLength(4));
+    gate.resolve();
+    await Promise.all(calls);
+    expect(backend.launchAttempts).toBe(4);
+  });
+});
+
+describe('WarmPool deploy changes and retirement', () => {
+  it('retires the old instance after its in-flight call and sends new calls to the new deploy', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({
+      handler: (f) => async (r) => {
+        if (f.deployId === 'deploy-1') await gate.promise;
+        return { body: { deployId: f.deployId, event: r.event } };
+      },
+    });
+    const oldCall = pool.invoke('orders', bytes('old'));
+    await vi.waitFor(() => expect(pool.list()).toHaveLength(1));
+    const oldId = pool.list()[0]!.instanceId;
+
+    pool.register(fn('orders', 'deploy-2'));
+    expect(pool.list()[0]).toMatchObject({ instanceId: oldId, state: 'retiring' });
+    expect(backend.terminations).not.toContain(oldId); // still serving its call
+
+    const newCall = await pool.invoke('orders', bytes('new'));
+    expect(newCall.json).toEqual({ deployId: 'deploy-2', event: 'new' });
+    expect(newCall.instanceId).not.toBe(oldId);
+
+    gate.resolve();
+    expect((await oldCall).json).toEqual({ deployId: 'deploy-1', event: 'old' });
+    await vi.waitFor(() => expect(backend.terminations).toContain(oldId));
+    expect(pool.list().map((i) => i.deployId)).toEqual(['deploy-2']);
+    expect(pool.getFunction('orders')?.deployId).toBe('deploy-2');
+  });
+
+  it('terminates idle instances of the old deploy at once and keeps them on the same deploy', async () => {
+    const { backend, pool } = setup();
+    await pool.invoke('orders', bytes(1));
+    pool.register(fn('orders', 'deploy-1')); // same deploy id: nothing happens
+    expect(backend.terminations).toHaveLength(0);
+    pool.register(fn('orders', 'deploy-2'));
+    await vi.waitFor(() => expect(backend.terminations).toHaveLength(1));
+    expect(pool.list()).toHaveLength(0);
+  });
+
+  it('terminates an instance after its idle TTL', async () => {
+    const { backend, pool } = setup({}, { idleTtlMs: 30 });
+    const first = await pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.terminations).toEqual([first.instanceId]));
+    expect(pool.list()).toHaveLength(0);
+    const second = await pool.invoke('orders', bytes(2));
+    expect(second.coldStart).toBe(true);
+  });
+
+  it('keeps a busy instance past its TTL until the call ends', async () => {
+    const { backend, pool } = setup({}, { idleTtlMs: 1_000 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await pool.invoke('orders', bytes(1));
+      vi.advanceTimersByTime(999);
+      expect(pool.list()).toHaveLength(1);
+      await pool.invoke('orders', bytes(2)); // a call resets the idle clock
+      vi.advanceTimersByTime(999);
+      expect(pool.list()).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(pool.list()).toHaveLength(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    await vi.waitFor(() => expect(backend.terminations).toHaveLength(1));
+  });
+
+  it('evicts idle instances now and busy ones after their call', async () => {
+    const gate = deferred();
+    let hold = false;
+    const { backend, pool } = setup({
+      handler: () => async (r) => {
+        if (hold) await gate.promise;
+        return { body: r.body };
+      },
+    });
+    await Promise.all([pool.invoke('orders', bytes(1)), pool.invoke('orders', bytes(2))]);
+    hold = true;
+    const busy = pool.invoke('orders', bytes(3));
+    await vi.waitFor(() => expect(pool.list().filter((i) => i.state === 'busy')).toHaveLength(1));
+    expect(await pool.evict('orders')).toBe(2);
+    expect(backend.terminations).toHaveLength(1);
+    gate.resolve();
+    await busy;
+    await vi.waitFor(() => expect(backend.terminations).toHaveLength(2));
+    expect(backend.running()).toEqual([]);
+  });
+
+  it('prewarms one idle instance that the first call then uses warm', async () => {
+    const { backend, pool } = setup();
+    await pool.prewarm('orders');
+    await pool.prewarm('orders');
+    expect(backend.launches).toHaveLength(1);
+    expect(pool.list()[0]?.state).toBe('idle');
+    const result = await pool.invoke('orders', bytes(1));
+    expect(result.coldStart).toBe(false);
+  });
+});
+
+describe('WarmPool transport failures', () => {
+  it('evicts a dead endpoint and retries once on a fresh instance', async () => {
+    const { backend, pool } = setup();
+    await pool.prewarm('orders');
+    const dead = pool.list()[0]!.instanceId;
+    await backend.kill(dead);
+    const result = await pool.invoke('orders', bytes('after-death'));
+    expect(result.kind).toBe('success');
+    expect(result.json).toBe('after-death');
+    expect(result.instanceId).not.toBe(dead);
+    expect(result.coldStart).toBe(true);
+    expect(backend.terminations).toContain(dead);
+    expect(backend.launches).toHaveLength(2);
+    expect(pool.stats().orders).toMatchObject({ retries: 1, instancesLost: 0 });
+  });
+
+  it('retries a connection refused after earlier calls on a kept-alive connection', async () => {
+    const { backend, pool } = setup();
+    const first = await pool.invoke('orders', bytes(1));
+    await backend.kill(first.instanceId);
+    // An instance that died *between* calls: its FIN reaches the client before the next call. (A
+    // death in the very instant a call is written is indistinguishable from a mid-call failure and
+    // is, conservatively, not retried: see the next tests.)
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await pool.invoke('orders', bytes(2));
+    expect(second.json).toBe(2);
+    expect(second.instanceId).not.toBe(first.instanceId);
+    expect(backend.instance(first.instanceId).calls).toBe(1);
+  });
+
+  it('retries only once', async () => {
+    const { backend, pool } = setup();
+    backend.deadOnArrival(2);
+    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect(error).toBeInstanceOf(InvokeError);
+    expect(error.code).toBe(ErrorCodes.INSTANCE_LOST);
+    expect(error.details).toMatchObject({ requestWritten: false, retried: true });
+    expect(backend.launchAttempts).toBe(2);
+    expect(backend.terminations).toHaveLength(2);
+  });
+
+  it('does not retry a failure in the middle of the response', async () => {
+    let calls = 0;
+    const { backend, pool } = setup({
+      handler: () => (): FakeRieReply =>
+        ++calls === 1 ? { drop: 'mid-response', body: { big: 'x'.repeat(64) } } : { body: '1' },
+    });
+    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect(error.code).toBe(ErrorCodes.INSTANCE_LOST);
+    expect(error.details).toMatchObject({ requestWritten: true, retried: false });
+    expect(backend.launches).toHaveLength(1);
+    expect(backend.instance(backend.launches[0]!.instanceId).calls).toBe(1); // the handler ran once
+    expect(backend.terminations).toEqual([backend.launches[0]!.instanceId]);
+    expect(pool.stats().orders).toMatchObject({ retries: 0, instancesLost: 1 });
+    // The next call gets a fresh instance.
+    expect((await pool.invoke('orders', bytes(2))).coldStart).toBe(true);
+  });
+
+  it('does not retry a connection cut after the request was sent', async () => {
+    const { backend, pool } = setup();
+    await pool.prewarm('orders');
+    const id = pool.list()[0]!.instanceId;
+    backend.instance(id).dropNextBeforeRead();
+    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect(error.code).toBe(ErrorCodes.INSTANCE_LOST);
+    expect(backend.launches).toHaveLength(1);
+  });
+
+  it('reports INVOKE_TIMEOUT when the instance does not answer within timeout + margin', async () => {
+    const { backend, pool } = setup(
+      { handler: () => () => new Promise(() => {}) },
+      { invokeTimeoutMarginMs: 0 },
+      [fn('orders', 'deploy-1', { timeout: 0.05 })],
+    );
+    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect(error.code).toBe(ErrorCodes.INVOKE_TIMEOUT);
+    expect(backend.terminations).toHaveLength(1);
+  });
+});
+
+describe('WarmPool outcomes', () => {
+  it('classifies handler errors and keeps the instance warm', async () => {
+    const { backend, pool } = setup({
+      handler: () => (r) =>
+        r.sequence === 1
+          ? { body: { errorType: 'Error', errorMessage: 'boom', trace: ['Error: boom'] } }
+          : { body: 'ok' },
+    });
+    const failed = await pool.invoke('orders', bytes(1));
+    expect(failed).toMatchObject({
+      kind: 'handled',
+      functionError: 'Unhandled',
+      error: { errorMessage: 'boom' },
+    });
+    const next = await pool.invoke('orders', bytes(2));
+    expect(next).toMatchObject({ kind: 'success', coldStart: false, instanceId: failed.instanceId });
+    expect(backend.launches).toHaveLength(1);
+    expect(pool.stats().orders).toMatchObject({ invocations: 2, errors: 1 });
+  });
+
+  it.each([
+    ['timeout', { body: 'Task timed out after 3.00 seconds' }],
+    ['exit', { status: 502, body: { errorType: 'Runtime.ExitError', errorMessage: 'exit status 1' } }],
+    ['init', { status: 502, body: { errorType: 'Runtime.ImportModuleError', errorMessage: 'nope' } }],
+  ] as const)('replaces the instance after a %s', async (kind, reply) => {
+    const { backend, pool } = setup({ handler: () => (r) => (r.sequence === 1 ? reply : { body: 'ok' }) });
+    const failed = await pool.invoke('orders', bytes(1));
+    expect(failed.kind).toBe(kind);
+    expect(failed.functionError).toBe('Unhandled');
+    await vi.waitFor(() => expect(backend.terminations).toEqual([failed.instanceId]));
+    expect((await pool.invoke('orders', bytes(2))).coldStart).toBe(true);
+  });
+
+  it('builds the timeout document with the request id from the START line', async () => {
+    const { pool } = setup({ handler: () => () => ({ body: 'Task timed out after 3.00 seconds' }) });
+    const result = await pool.invoke('orders', bytes(1));
+    expect(result.json).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 3.00 seconds`,
+    });
+    expect(result.logs[0]).toBe(`START RequestId: ${result.requestId} Version: $LATEST`);
+  });
+
+  it("cuts the invocation's log lines and passes the client context through", async () => {
+    const { pool } = setup({ handler: () => (r) => ({ body: { context: r.clientContext } }) });
+    const result = await pool.invoke('orders', bytes({}), { clientContext: 'eyJjdXN0b20iOnt9fQ==' });
+    expect(result.json).toEqual({ context: 'eyJjdXN0b20iOnt9fQ==' });
+    expect(result.logs).toHaveLength(3);
+    expect(result.logs[1]).toBe(`END RequestId: ${result.requestId}`);
+    expect(result.logs[2]).toMatch(new RegExp(`^REPORT RequestId: ${result.requestId}\\t`));
+  });
+
+  it('generates a request id when the backend gives no logs', async () => {
+    const { pool } = setup({ logs: false });
+    const result = await pool.invoke('orders', bytes(1));
+    expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.logs).toEqual([]);
+  });
+
+  it('reports an RIE fault status as PROTOCOL_ERROR and replaces the instance', async () => {
+    const { backend, pool } = setup({ handler: () => () => ({ status: 500, body: '' }) });
+    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect(error.code).toBe(ErrorCodes.PROTOCOL_ERROR);
+    await vi.waitFor(() => expect(backend.terminations).toHaveLength(1));
+  });
+});
+
+describe('WarmPool errors and lifecycle', () => {
+  it('rejects an unknown function with the known names', async () => {
+    const { pool } = setup({}, {}, [fn('orders'), fn('payments')]);
+    const error = await rejectionOf(pool.invoke('order', bytes(1)));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.code).toBe(ErrorCodes.UNKNOWN_FUNCTION);
+    expect(error.message).toContain('orders, payments');
+    expect(pool.has('orders')).toBe(true);
+    expect(pool.functionNames()).toEqual(['orders', 'payments']);
+  });
+
+  it('reports a launch failure with its cause and does not strand the waiters', async () => {
+    const events: string[] = [];
+    const { backend, pool } = setup(
+      { launchDelayMs: 5 },
+      { maxConcurrency: 1, onLaunch: (e) => events.push(e.error ? 'failed' : 'ok') },
+    );
+    backend.failNextLaunches(1);
+    const calls = [1, 2, 3].map((i) =>
+      pool.invoke('orders', bytes(i)).then(
+        (r) => r.json,
+        (e: unknown) => e,
+      ),
+    );
+    const [first, second, third] = await Promise.all(calls);
+    expect(first).toBeInstanceOf(BackendError);
+    expect((first as BackendError).code).toBe(ErrorCodes.LAUNCH_FAILED);
+    expect((first as BackendError).message).toContain('fake launch failure');
+    expect((first as BackendError).cause).toBeInstanceOf(Error);
+    expect([second, third]).toEqual([2, 3]);
+    expect(pool.stats().orders).toMatchObject({ launchFailures: 1, launches: 1 });
+    expect(events).toEqual(['failed', 'ok']);
+  });
+
+  it('settles running, launching and waiting calls with POOL_STOPPED and leaves nothing running', async () => {
+    const { backend, pool } = setup({ handler: () => () => new Promise(() => {}) }, { maxConcurrency: 3 });
+    const calls = Array.from({ length: 8 }, (_, i) => rejectionOf(pool.invoke('orders', bytes(i))));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(3));
+    await vi.waitFor(() =>
+      expect(backend.running().map((id) => backend.instance(id).inFlight)).toEqual([1, 1, 1]),
+    );
+    backend.launchDelayMs = 50;
+    // One more function whose launch is under way when the pool stops.
+    pool.register(fn('slow'));
+    const launching = rejectionOf(pool.invoke('slow', bytes(0)));
+    await vi.waitFor(() => expect(backend.launchAttempts).toBe(4));
+
+    const stopping = pool.stopAll();
+    expect(pool.stopAll()).toBe(stopping);
+    await stopping;
+    const errors = await Promise.all([...calls, launching]);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(InvokeError);
+      expect(error.code).toBe(ErrorCodes.POOL_STOPPED);
+    }
+    expect(new Set(errors).size).toBe(errors.length); // each call has its own error
+    expect(backend.running()).toEqual([]);
+    expect(new Set(backend.terminations)).toEqual(new Set(backend.launches.map((l) => l.instanceId)));
+    expect(pool.list()).toEqual([]);
+    expect((await rejectionOf(pool.invoke('orders', bytes(1)))).code).toBe(ErrorCodes.POOL_STOPPED);
+    await pool.stopAll();
+  });
+
+  it('lets a caller abort its wait for an instance', async () => {
+    const gate = deferred();
+    const { pool } = setup({ handler: () => held(gate.promise) }, { maxConcurrency: 1 });
+    const running = pool.invoke('orders', bytes(1));
+    const controller = new AbortController();
+    const waiting = pool.invoke('orders', bytes(2), { signal: controller.signal });
+    controller.abort(new Error('test gave up'));
+    await expect(waiting).rejects.toThrow('test gave up');
+    gate.resolve();
+    expect((await running).json).toBe(1);
+  });
+
+  it('ignores an abort once the call is running (the slot stays taken)', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) }, { maxConcurrency: 1 });
+    const controller = new AbortController();
+    const running = pool.invoke('orders', bytes(1), { signal: controller.signal });
+    await vi.waitFor(() => expect(pool.list()[0]?.state).toBe('busy'));
+    controller.abort();
+    const next = pool.invoke('orders', bytes(2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(backend.launches).toHaveLength(1); // the second call did not get a slot of its own
+    gate.resolve();
+    expect((await running).json).toBe(1);
+    expect((await next).json).toBe(2);
+  });
+
+  it('disposes with await using', async () => {
+    const backend = new FakeBackend();
+    {
+      await using pool = new WarmPool({ backend });
+      pool.register(fn());
+      await pool.invoke('orders', bytes(1));
+    }
+    expect(backend.running()).toEqual([]);
+  });
+
+  it('validates its options', () => {
+    const backend = new FakeBackend();
+    expect(() => new WarmPool({ backend, maxConcurrency: 0 })).toThrow(/maxConcurrency/);
+    expect(() => new WarmPool({ backend, idleTtlMs: 0 })).toThrow(/idleTtlMs/);
+  });
+});

@@ -28,7 +28,7 @@ describe('examples/jest-basic on the Docker backend', () => {
     expect(run.report.testResults.filter((r) => r.status !== 'passed').map((r) => r.message)).toEqual([]);
     expect(run.report.numPassedTests).toBe(10);
     expect(run.code).toBe(0);
-    expect(run.output).toMatch(/docker/i);
+    expect(run.backend).toBe('docker');
   });
 
   it('starts exactly one container per function for all three files', () => {

@@ -25,6 +25,8 @@ export interface JestRun {
   report: JestReport;
   /** Per-function rows written by `['@lambda-testkit/jest/reporter', { outputFile }]`. */
   summary: SummaryRow[];
+  /** The backend the run's pool used (same file). */
+  backend?: string;
 }
 
 export interface RunJestOptions {
@@ -91,8 +93,8 @@ export async function runJest(options: RunJestOptions): Promise<JestRun> {
     throw new Error(`Jest wrote no report (exit ${code}); its output:\n${output}`);
   }
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JestReport;
-  const summary = existsSync(summaryFile)
-    ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as { functions: SummaryRow[] }).functions
-    : [];
-  return { code, output, report, summary };
+  const written = existsSync(summaryFile)
+    ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as { backend?: string; functions: SummaryRow[] })
+    : { functions: [] };
+  return { code, output, report, summary: written.functions, backend: written.backend };
 }

@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatSummary, poolHostSummary } from '@lambda-testkit/core';
+import { currentPoolHost, formatSummary, poolHostSummary } from '@lambda-testkit/core';
 import type { JestGlobalConfig } from './jest-types.ts';
 import { getRunState } from './run-state.ts';
 
 export interface LambdaTestkitReporterOptions {
   /**
-   * Also write the summary rows as JSON to this file (relative to Jest's `rootDir`), for CI checks
+   * Also write `{ backend, functions: rows }` as JSON to this file (relative to Jest's `rootDir`), for CI checks
    * such as "one instance per function": `['@lambda-testkit/jest/reporter', { outputFile: 'ltk.json' }]`.
    * @default undefined (print only)
    */
@@ -34,7 +34,8 @@ export default class LambdaTestkitReporter {
     process.stderr.write(`\n${formatSummary(rows)}\n`);
     if (this.#options.outputFile) {
       const file = resolve(this.#globalConfig.rootDir, this.#options.outputFile);
-      writeFileSync(file, `${JSON.stringify({ functions: rows }, null, 2)}\n`);
+      const backend = currentPoolHost()?.backendName;
+      writeFileSync(file, `${JSON.stringify({ backend, functions: rows }, null, 2)}\n`);
     }
   }
 

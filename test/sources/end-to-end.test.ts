@@ -1,0 +1,63 @@
+/**
+ * The whole flow on the process backend: the pool host loads a SAM template and a CDK assembly
+ * (as the Vitest plugin and Jest preset do), and a worker-side client invokes their functions by
+ * logical id, FunctionName, construct path — bundled TypeScript with a local layer included.
+ */
+import { join } from 'node:path';
+import { acquirePoolHost, ProcessBackend, releasePoolHost, type TestkitConfig } from '@lambda-testkit/core';
+import { PoolClient } from '@lambda-testkit/core/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRoot, removeFixtureRoots } from './helpers.ts';
+
+let client: PoolClient;
+
+beforeAll(async () => {
+  const root = await fixtureRoot('sam-app');
+  const cdkRoot = await fixtureRoot('cdk.out');
+  const config: TestkitConfig = {
+    sam: {
+      template: 'template.yaml',
+      overrides: { CreateOrderFunction: { environment: { TABLE_NAME: 'orders' } } },
+    },
+    cdk: { assembly: cdkRoot, stacks: ['OrdersStack'] },
+  };
+  const handle = await acquirePoolHost(config, {
+    root,
+    backend: new ProcessBackend({ rootDir: join(root, 'instances') }),
+    log: () => {},
+  });
+  client = new PoolClient({ url: handle.url, token: handle.token });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await releasePoolHost({ keepAlive: false });
+  await removeFixtureRoots();
+});
+
+describe('invoking template functions through the pool', () => {
+  it('runs the esbuild-bundled SAM function with its layer', async () => {
+    const result = await client.invoke<{ statusCode: number; body: string }>('CreateOrderFunction', {
+      items: [{ price: 250, quantity: 2 }],
+    });
+    expect(result.functionError).toBeUndefined();
+    expect(result.payload.statusCode).toBe(201);
+    expect(JSON.parse(result.payload.body)).toEqual({
+      total: 500,
+      greeting: 'hello from the shared layer, orders',
+    });
+  });
+
+  it('maps a SAM function error to the .ts source line', async () => {
+    const result = await client.invoke('CreateOrderFunction', { fail: true });
+    expect(result.functionError).toBe('Unhandled');
+    expect(JSON.stringify(result.error)).toContain('order rejected');
+    expect(JSON.stringify(result.error)).toMatch(/orders\/app\.ts:11:\d+/);
+  });
+
+  it('runs a CDK asset by construct path', async () => {
+    const result = await client.invoke<{ body: string }>('OrdersStack/Orders', { id: 'o-7' });
+    expect(result.functionError).toBeUndefined();
+    expect(JSON.parse(result.payload.body)).toEqual({ id: 'o-7' });
+  });
+});

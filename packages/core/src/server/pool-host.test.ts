@@ -1,0 +1,174 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PoolClient } from '../client/pool-client.ts';
+import type { TestkitConfig } from '../config.ts';
+import { ErrorCodes, isTestkitError } from '../errors.ts';
+import { FakeBackend } from '../testing/index.ts';
+import { acquirePoolHost, currentPoolHost, poolHostSummary, releasePoolHost } from './pool-host.ts';
+import { formatSummary } from './summary.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ltk-host-'));
+function writeFn(name: string, body: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.js'), body);
+  return dir;
+}
+writeFn('orders', 'exports.handler = async (e) => e;\n');
+writeFn('users', 'exports.handler = async () => "users";\n');
+
+const config: TestkitConfig = {
+  functions: {
+    orders: { runtime: 'nodejs22.x', handler: 'index.handler', code: './orders' },
+    users: { runtime: 'nodejs22.x', handler: 'index.handler', code: './users' },
+  },
+};
+const quiet = () => {};
+
+afterEach(async () => {
+  // Leave no host behind for the next test, whatever it did.
+  while (currentPoolHost()) await releasePoolHost({ keepAlive: false });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('acquirePoolHost / releasePoolHost', () => {
+  it('starts one host per process and shares it across acquires; the last release stops it', async () => {
+    const backend = new FakeBackend();
+    const a = await acquirePoolHost(config, { root, backend, log: quiet });
+    const b = await acquirePoolHost(config, { root, backend: new FakeBackend(), log: quiet });
+    expect(b.url).toBe(a.url);
+    expect(b.token).toBe(a.token);
+    expect(b.host).toBe(a.host);
+
+    const client = new PoolClient({ url: a.url, token: a.token });
+    expect((await client.invoke('orders', { id: 1 })).payload).toEqual({ id: 1 });
+
+    await releasePoolHost();
+    expect(currentPoolHost()).toBe(a.host);
+    expect((await client.invoke('orders', { id: 2 })).coldStart).toBe(false);
+
+    await releasePoolHost();
+    expect(currentPoolHost()).toBeUndefined();
+    expect(backend.running()).toEqual([]);
+    const err = await client.invoke('orders', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.SERVER_UNREACHABLE)).toBe(true);
+    await client.close();
+    // The reporter can still print the run after teardown.
+    expect(poolHostSummary().find((r) => r.function === 'orders')).toMatchObject({
+      coldStarts: 1,
+      warmHits: 1,
+    });
+  });
+
+  it('concurrent first acquires start exactly one host', async () => {
+    const backend = new FakeBackend();
+    const handles = await Promise.all(
+      [1, 2, 3].map(() => acquirePoolHost(config, { root, backend, log: quiet })),
+    );
+    expect(new Set(handles.map((h) => h.url)).size).toBe(1);
+    for (const _ of handles) await releasePoolHost();
+    expect(currentPoolHost()).toBeUndefined();
+  });
+
+  it('keepAlive keeps instances warm for the next acquire (config restart, watch)', async () => {
+    const backend = new FakeBackend();
+    const first = await acquirePoolHost(config, { root, backend, log: quiet });
+    const client = new PoolClient({ url: first.url, token: first.token });
+    expect((await client.invoke('users')).coldStart).toBe(true);
+    await releasePoolHost({ keepAlive: true });
+    const second = await acquirePoolHost(config, { root, log: quiet });
+    expect(second.url).toBe(first.url);
+    expect((await client.invoke('users')).coldStart).toBe(false);
+    expect(backend.launches).toHaveLength(1);
+    await client.close();
+  });
+
+  it('refresh() gives edited code a new deploy id and a fresh instance on the next call', async () => {
+    const backend = new FakeBackend();
+    const { url, token, host } = await acquirePoolHost(config, { root, backend, log: quiet });
+    const client = new PoolClient({ url, token });
+    const before = await client.invoke('orders', {});
+    expect(await host.refresh()).toEqual([]);
+    expect((await client.invoke('orders', {})).instanceId).toBe(before.instanceId);
+
+    writeFn('orders', 'exports.handler = async (e) => ({ v: 2, e });\n');
+    expect(await host.refresh()).toEqual(['orders']);
+    const after = await client.invoke('orders', {});
+    expect(after.coldStart).toBe(true);
+    expect(after.instanceId).not.toBe(before.instanceId);
+    expect(new Set(backend.launches.map((l) => l.deployId)).size).toBe(2);
+    await client.close();
+  });
+
+  it('prewarms the listed functions before the tests start', async () => {
+    const backend = new FakeBackend();
+    await acquirePoolHost({ ...config, prewarm: ['users'] }, { root, backend, log: quiet });
+    expect(backend.launches.map((l) => l.functionName)).toEqual(['users']);
+  });
+
+  it('fails clearly, and leaves nothing running, on a bad declaration', async () => {
+    const backend = new FakeBackend();
+    const bad: TestkitConfig = {
+      functions: { gone: { runtime: 'nodejs22.x', handler: 'index.handler', code: './gone' } },
+    };
+    const err = await acquirePoolHost(bad, { root, backend, log: quiet }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CODE_NOT_FOUND)).toBe(true);
+    expect(currentPoolHost()).toBeUndefined();
+    const none = await acquirePoolHost({ functions: {} }, { root, backend, log: quiet }).catch(
+      (e: unknown) => e,
+    );
+    expect((none as Error).message).toMatch(/declares no functions/);
+    const unknown = await acquirePoolHost(
+      { ...config, prewarm: ['nope'] },
+      { root, backend, log: quiet },
+    ).catch((e: unknown) => e);
+    expect(isTestkitError(unknown, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
+    expect(currentPoolHost()).toBeUndefined();
+  });
+
+  it('honours LAMBDA_TESTKIT_BACKEND and rejects a bad value', async () => {
+    process.env.LAMBDA_TESTKIT_BACKEND = 'kubernetes';
+    try {
+      const err = await acquirePoolHost(config, { root, log: quiet }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/LAMBDA_TESTKIT_BACKEND must be docker, process or auto/);
+    } finally {
+      delete process.env.LAMBDA_TESTKIT_BACKEND;
+    }
+  });
+});
+
+describe('formatSummary', () => {
+  it('prints one aligned row per function', () => {
+    const text = formatSummary([
+      {
+        function: 'orders',
+        invocations: 12,
+        coldStarts: 1,
+        warmHits: 11,
+        errors: 2,
+        p50Ms: 3.21,
+        p95Ms: 10,
+        launches: 1,
+      },
+      {
+        function: 'users',
+        invocations: 0,
+        coldStarts: 0,
+        warmHits: 0,
+        errors: 0,
+        p50Ms: 0,
+        p95Ms: 0,
+        launches: 0,
+      },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'lambda-testkit',
+      'function  invokes  cold  warm  p50 ms  p95 ms  errors',
+      'orders         12     1    11     3.2    10.0       2',
+      'users           0     0     0       -       -       0',
+    ]);
+    expect(formatSummary([])).toBe('lambda-testkit: no function was invoked.');
+  });
+});

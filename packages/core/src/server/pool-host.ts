@@ -1,0 +1,323 @@
+/**
+ * The pool host: backend + warm pool + pool server for one test run, as a ref-counted,
+ * process-wide singleton.
+ *
+ * Why a `globalThis` singleton and not a module variable: Vitest loads global setups, reporters
+ * and plugins through its module runner, and a plain import of the same file gets another module
+ * instance (runner-integration.md §1.1); global setups may run once per project (Vitest ≤ 4 with
+ * `extends: true`, §1.4) and again after a config restart (§1.3). All of them must share one pool.
+ */
+import type { LambdaBackend } from '../backend.ts';
+import { selectBackend } from '../backends/docker/select-backend.ts';
+import type { BackendChoice, TestkitConfig } from '../config.ts';
+import { ConfigError, ErrorCodes } from '../errors.ts';
+import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
+import { resolveFunction } from '../pool/resolve-function.ts';
+import { WarmPool } from '../pool/warm-pool.ts';
+import { loadFunctionSpecs } from '../sources/index.ts';
+import { createRunToken } from './auth.ts';
+import { PoolServer } from './pool-server.ts';
+import { type SummaryRow, summaryRows } from './summary.ts';
+
+/** Environment variables the host honours (CI uses them to switch backends without editing configs). */
+export const ENV_BACKEND = 'LAMBDA_TESTKIT_BACKEND';
+export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
+
+const HOST_KEY = Symbol.for('lambda-testkit.pool-host.v1');
+
+interface HostSlot {
+  refs: number;
+  host?: PoolHost;
+  starting?: Promise<PoolHost>;
+  /** Kept after the host stops so a reporter that runs after teardown can still print it. */
+  lastSummary?: SummaryRow[];
+}
+
+function slot(): HostSlot {
+  const g = globalThis as { [HOST_KEY]?: HostSlot };
+  g[HOST_KEY] ??= { refs: 0 };
+  return g[HOST_KEY];
+}
+
+export interface AcquirePoolHostOptions {
+  /** Directory that relative paths in the config resolve against (from `loadConfig`). */
+  root: string;
+  /**
+   * A watch-mode run: releases keep the instances warm unless `releasePoolHost({ keepAlive: false })`.
+   * @default false
+   */
+  watch?: boolean;
+  /** Where progress lines go (backend choice, image pulls, prewarm). @default stderr */
+  log?: (line: string) => void;
+  /** A backend to use instead of choosing one from `config.backend` (tests, custom backends). */
+  backend?: LambdaBackend;
+}
+
+export interface PoolHostHandle {
+  /** Base URL of the pool server (127.0.0.1). */
+  url: string;
+  /** The run token workers present. */
+  token: string;
+  /** Region in ARNs and the SDK configuration. */
+  region: string;
+  host: PoolHost;
+}
+
+/**
+ * Starts the run's pool (first call) or joins it (later calls), then loads `config`'s functions.
+ * Every acquire must be paired with one `releasePoolHost()`.
+ */
+export async function acquirePoolHost(
+  config: TestkitConfig,
+  options: AcquirePoolHostOptions,
+): Promise<PoolHostHandle> {
+  const s = slot();
+  s.refs += 1;
+  try {
+    let host = s.host;
+    if (!host) {
+      s.starting ??= PoolHost.start(config, options).finally(() => {
+        s.starting = undefined;
+      });
+      host = await s.starting;
+      s.host = host;
+    } else {
+      // A second project, or the first setup after a config restart: same pool, this config's functions.
+      if (options.watch) host.watch = true;
+      await host.load(config, options.root);
+    }
+    return { url: host.url, token: host.token, region: host.region, host };
+  } catch (error) {
+    s.refs -= 1;
+    throw error;
+  }
+}
+
+export interface ReleasePoolHostOptions {
+  /**
+   * Keep the pool running even when this was the last reference, so the next acquire in this
+   * process (watch rerun, config restart) finds warm instances.
+   * @default the `watch` flag given to acquire
+   */
+  keepAlive?: boolean;
+}
+
+/** Drops one reference; the last one stops server, pool and backend (unless kept alive). */
+export async function releasePoolHost(options: ReleasePoolHostOptions = {}): Promise<void> {
+  const s = slot();
+  s.refs = Math.max(0, s.refs - 1);
+  const host = s.host;
+  if (!host || s.refs > 0) return;
+  if (options.keepAlive ?? host.watch) return;
+  s.host = undefined;
+  s.lastSummary = host.summary();
+  await host.stop();
+}
+
+/** The live host of this process, if any. */
+export function currentPoolHost(): PoolHost | undefined {
+  return slot().host;
+}
+
+/** The summary rows of the live host, or of the last one that stopped (for reporters). */
+export function poolHostSummary(): SummaryRow[] {
+  const s = slot();
+  return s.host?.summary() ?? s.lastSummary ?? [];
+}
+
+interface ConfigSource {
+  config: TestkitConfig;
+  root: string;
+}
+
+export class PoolHost {
+  readonly url: string;
+  readonly token: string;
+  readonly region: string;
+  readonly backendName: string;
+  /** See `AcquirePoolHostOptions.watch`. */
+  watch: boolean;
+  readonly #backend: LambdaBackend;
+  readonly #pool: WarmPool;
+  readonly #server: PoolServer;
+  readonly #log: (line: string) => void;
+  readonly #sources = new Map<string, ConfigSource>();
+  /** Alias (SAM FunctionName, CDK construct path) → pool name; read by the server. */
+  readonly #aliases: Map<string, string>;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(init: {
+    backend: LambdaBackend;
+    pool: WarmPool;
+    server: PoolServer;
+    aliases: Map<string, string>;
+    url: string;
+    token: string;
+    region: string;
+    watch: boolean;
+    log: (line: string) => void;
+  }) {
+    this.#backend = init.backend;
+    this.#pool = init.pool;
+    this.#server = init.server;
+    this.#aliases = init.aliases;
+    this.url = init.url;
+    this.token = init.token;
+    this.region = init.region;
+    this.backendName = init.backend.name;
+    this.watch = init.watch;
+    this.#log = init.log;
+  }
+
+  static async start(config: TestkitConfig, options: AcquirePoolHostOptions): Promise<PoolHost> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`));
+    const backend = options.backend ?? (await selectBackend(backendChoice(config), { log }));
+    const region = config.region ?? 'us-east-1';
+    const pool = new WarmPool({
+      backend,
+      maxConcurrency: config.maxConcurrency,
+      maxConcurrentLaunches: config.maxConcurrentLaunches,
+      idleTtlMs: config.idleTtlMs,
+      region,
+      accountId: config.accountId,
+      logger: { warn: log },
+    });
+    const token = createRunToken();
+    const aliases = new Map<string, string>();
+    const server = new PoolServer({ pool, token, log, resolveAlias: (name) => aliases.get(name) });
+    let url: string;
+    try {
+      url = await server.listen();
+    } catch (error) {
+      await pool.stopAll();
+      await backend.close?.();
+      throw error;
+    }
+    const host = new PoolHost({
+      backend,
+      pool,
+      server,
+      aliases,
+      url,
+      token,
+      region,
+      watch: options.watch ?? false,
+      log,
+    });
+    try {
+      await host.load(config, options.root);
+    } catch (error) {
+      await host.stop();
+      throw error;
+    }
+    return host;
+  }
+
+  /** Registers `config`'s functions (a new deploy id retires old instances) and prewarms. */
+  async load(config: TestkitConfig, root: string): Promise<void> {
+    // Keyed by root: after a config restart the edited configuration replaces the old one.
+    this.#sources.set(root, { config, root });
+    const resolved = await this.#resolve(config, root);
+    if (resolved.length === 0 && this.#pool.functionNames().length === 0) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `The lambda-testkit configuration (root ${root}) declares no functions. Add them under \`functions\`, ` +
+          "e.g. functions: { hello: { runtime: 'nodejs22.x', handler: 'index.handler', code: './src/hello' } }.",
+        { details: { root } },
+      );
+    }
+    for (const fn of resolved) this.#pool.register(fn);
+    await this.#prewarm(config, resolved);
+  }
+
+  /**
+   * Re-reads every loaded configuration's functions (watch reruns): changed code or settings get a
+   * new deploy id, so the next call starts a fresh instance. Resolves with the names that changed.
+   */
+  async refresh(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const { config, root } of this.#sources.values()) {
+      for (const fn of await this.#resolve(config, root)) {
+        if (this.#pool.getFunction(fn.name)?.deployId !== fn.deployId) changed.push(fn.name);
+        this.#pool.register(fn);
+      }
+    }
+    if (changed.length) this.#log(`code changed: ${changed.join(', ')} (fresh instances on the next call)`);
+    return changed;
+  }
+
+  /** Per-function rows for the end-of-run table (`formatSummary`). */
+  summary(): SummaryRow[] {
+    return summaryRows(this.#pool.stats());
+  }
+
+  /** The pool itself, for callers in the main process (reporters, advanced setups). */
+  get pool(): WarmPool {
+    return this.#pool;
+  }
+
+  /** Stops the server, then every instance, then the backend. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#server.close();
+      await this.#pool.stopAll();
+      await this.#backend.close?.();
+    })();
+    return this.#stopping;
+  }
+
+  async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
+    const specs = (await loadFunctionSpecs(config, root)).map((spec) => withImageOverride(spec, config));
+    for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
+    return Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
+  }
+
+  async #prewarm(config: TestkitConfig, resolved: ResolvedFunction[]): Promise<void> {
+    const wanted = config.prewarm === true ? resolved.map((f) => f.name) : config.prewarm || [];
+    const unknown = wanted.filter((name) => !this.#pool.has(name));
+    if (unknown.length) {
+      throw new ConfigError(
+        ErrorCodes.UNKNOWN_FUNCTION,
+        `prewarm names ${unknown.join(', ')}, which the configuration does not declare. ` +
+          `Declared: ${this.#pool.functionNames().join(', ')}.`,
+        { details: { unknown } },
+      );
+    }
+    if (wanted.length === 0) return;
+    const started = Date.now();
+    // Images first, one pull per image, with progress: a pull inside a launch looks like a hang.
+    if (this.#backend.prepare) {
+      const byImage = new Map<string, ResolvedFunction>();
+      for (const name of wanted) {
+        const fn = this.#pool.getFunction(name);
+        if (fn) byImage.set(fn.image ?? fn.runtime, fn);
+      }
+      await Promise.all(
+        [...byImage.values()].map((fn) => this.#backend.prepare?.(fn, (p) => this.#log(p.message))),
+      );
+    }
+    // The pool bounds concurrent launches (maxConcurrentLaunches), so all can be asked at once.
+    await Promise.all(wanted.map((name) => this.#pool.prewarm(name)));
+    this.#log(`prewarmed ${wanted.join(', ')} on ${this.backendName} in ${Date.now() - started} ms`);
+  }
+}
+
+function backendChoice(config: TestkitConfig): BackendChoice {
+  const fromEnv = process.env[ENV_BACKEND];
+  if (fromEnv === undefined || fromEnv === '') return config.backend ?? 'auto';
+  if (fromEnv === 'docker' || fromEnv === 'process' || fromEnv === 'auto') return fromEnv;
+  throw new ConfigError(
+    ErrorCodes.CONFIG_INVALID,
+    `${ENV_BACKEND} must be docker, process or auto, got ${JSON.stringify(fromEnv)}.`,
+    { details: { [ENV_BACKEND]: fromEnv } },
+  );
+}
+
+/** `LAMBDA_TESTKIT_IMAGE` beats everything; then the function's own `image`; then `config.images`. */
+function withImageOverride(spec: FunctionSpec, config: TestkitConfig): FunctionSpec {
+  const global = process.env[ENV_IMAGE];
+  if (global) return { ...spec, image: global };
+  if (spec.image) return spec;
+  const perRuntime = config.images?.[spec.runtime];
+  return perRuntime ? { ...spec, image: perRuntime } : spec;
+}

@@ -1,0 +1,58 @@
+/**
+ * `lambdaTestkit()` for `vitest.config`: adds the global setup (which starts the pool and server)
+ * and the end-of-run reporter.
+ *
+ * Imported from `@lambda-testkit/vitest/plugin`, not the package root: the root module builds the
+ * `test` fixture with `test.extend`, which Vitest only allows inside a test worker.
+ */
+import { fileURLToPath } from 'node:url';
+import type { TestkitConfig } from '@lambda-testkit/core';
+import type { Plugin } from 'vitest/config';
+import { registerPluginOptions } from './plugin-options.ts';
+
+export interface LambdaTestkitPluginOptions extends TestkitConfig {
+  /**
+   * A config file to read instead of discovering `lambda-testkit.config.*` from the Vitest root.
+   * Ignored when functions are given inline.
+   */
+  configFile?: string;
+  /**
+   * Print the per-function table (cold starts, warm hits, p50/p95, errors) at the end of each run.
+   * @default true
+   */
+  reporter?: boolean;
+}
+
+// Sources (this repository's own suites) or the built `dist`, whichever this module was loaded from.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** Absolute path of the global setup module (Vitest keeps absolute globalSetup paths as they are). */
+export const globalSetupPath: string = fileURLToPath(new URL(`./global-setup${ext}`, import.meta.url));
+const reporterPath: string = fileURLToPath(new URL(`./reporter${ext}`, import.meta.url));
+
+export type { TestkitConfig } from '@lambda-testkit/core';
+export { defineConfig } from '@lambda-testkit/core';
+
+const reporterAdded = new WeakSet<object>();
+
+export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin {
+  const { configFile, reporter = true, ...config } = options;
+  const hasInline = Object.keys(config).length > 0;
+  return {
+    name: 'lambda-testkit',
+    config() {
+      // The config hook (not configureVitest) for globalSetup: resolved paths are not resolved
+      // again after configureVitest (runner-integration.md §1.7).
+      return { test: { globalSetup: [globalSetupPath] } };
+    },
+    configResolved(resolved) {
+      registerPluginOptions(resolved.root, { config: hasInline ? config : undefined, configFile });
+    },
+    configureVitest({ vitest }) {
+      // Push onto config.reporters: `vitest.reporters` is rebuilt from it afterwards (§1.7).
+      // Once per Vitest instance, although this hook runs once per project.
+      if (!reporter || reporterAdded.has(vitest)) return;
+      reporterAdded.add(vitest);
+      vitest.config.reporters.push([reporterPath, {}]);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * What the global setup hands to test workers through Vitest's `provide`/`inject`
+ * (structured-clone data only: runner-integration.md §1.2), and its typing.
+ */
+
+/** The pool server of this run: enough for a worker to build a client. */
+export interface LambdaTestkitProvided {
+  url: string;
+  token: string;
+  region: string;
+}
+
+/** The `provide` key. */
+export const PROVIDE_KEY = 'lambdaTestkit';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    lambdaTestkit: LambdaTestkitProvided;
+  }
+}

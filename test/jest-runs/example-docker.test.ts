@@ -26,7 +26,7 @@ describe('examples/jest-basic on the Docker backend', () => {
 
   it('passes every test of the three files in containers', () => {
     expect(run.report.testResults.filter((r) => r.status !== 'passed').map((r) => r.message)).toEqual([]);
-    expect(run.report.numPassedTests).toBe(10);
+    expect(run.report.numPassedTests).toBe(11);
     expect(run.code).toBe(0);
     expect(run.backend).toBe('docker');
   });

@@ -22,7 +22,7 @@ describe('examples/jest-basic on the process backend', () => {
     expect(run.report.numFailedTests).toBe(0);
     expect(run.backend).toBe('process');
     expect(run.report.testResults).toHaveLength(3);
-    expect(run.report.numPassedTests).toBe(10);
+    expect(run.report.numPassedTests).toBe(11);
     expect(run.code).toBe(0);
   });
 
@@ -34,9 +34,10 @@ describe('examples/jest-basic on the process backend', () => {
       expect(row.coldStarts, row.function).toBe(1);
       expect(row.warmHits, row.function).toBe(row.invocations - 1);
     }
-    // http-api: 4 calls from its own file + 1 from sqs-batch's; greeter: 2 + 1; sqs-batch: 2 + 1.
+    // http-api: 4 calls from its own file + 1 from sqs-batch's; greeter: 3 + 1; sqs-batch: 2 + 1.
     expect(byName['http-api']?.invocations).toBe(5);
-    expect(byName.greeter?.invocations).toBe(3);
+    expect(byName.greeter?.invocations).toBe(4);
+    expect(byName.greeter?.errors).toBe(1);
     expect(byName['sqs-batch']?.invocations).toBe(3);
   });
 

@@ -2,4 +2,9 @@
 // nodejs/node_modules, which Lambda mounts under /opt and puts on NODE_PATH.
 const { greet } = require('greeting');
 
-exports.handler = async (event) => ({ message: greet(event.name ?? 'world') });
+exports.handler = async (event) => {
+  if (event.name !== undefined && typeof event.name !== 'string') {
+    throw new TypeError('event.name must be a string');
+  }
+  return { message: greet(event.name ?? 'world') };
+};

@@ -1,6 +1,9 @@
 // Minimal event builders in the shapes AWS sends (see @types/aws-lambda for the full types).
 
-/** An API Gateway HTTP API (payload 2.0) request. */
+/**
+ * An API Gateway HTTP API (payload 2.0) request.
+ * @returns {import('aws-lambda').APIGatewayProxyEventV2}
+ */
 exports.httpEvent = (method, path, { routeKey, pathParameters, body } = {}) => ({
   version: '2.0',
   routeKey: routeKey ?? `${method} ${path}`,
@@ -21,7 +24,10 @@ exports.httpEvent = (method, path, { routeKey, pathParameters, body } = {}) => (
   isBase64Encoded: false,
 });
 
-/** An SQS event with one record per message body. */
+/**
+ * An SQS event with one record per message body.
+ * @returns {import('aws-lambda').SQSEvent}
+ */
 exports.sqsEvent = (bodies) => ({
   Records: bodies.map((body, i) => ({
     messageId: `msg-${i + 1}`,

@@ -14,6 +14,12 @@ describe('greeter (dependency from a layer)', () => {
     expect(res.logs.join('\n')).toMatch(/START RequestId: /);
   });
 
+  it('reports a thrown error as a function error (Unhandled), not an exception', async () => {
+    const res = await lambda.invoke('greeter', { name: 42 });
+    expect(res.functionError).toBe('Unhandled');
+    expect(res.error).toMatchObject({ errorType: 'TypeError', errorMessage: 'event.name must be a string' });
+  });
+
   it('shares the warm sqs-batch instance with the other files', async () => {
     const res = await lambda.invoke('sqs-batch', sqsEvent([{ amount: 0 }]));
     expect(res.payload).toEqual({ batchItemFailures: [] });

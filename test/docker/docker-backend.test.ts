@@ -1,0 +1,197 @@
+/**
+ * DockerBackend itself against the real engine: what a container looks like (loopback-only port,
+ * labels, tmpfs, copied code), terminate semantics, image preparation and its errors, and the sweep
+ * of containers whose owning process was SIGKILLed (by the backend and by `lambda-testkit clean`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  BackendError,
+  ContainerLabels,
+  DockerBackend,
+  ErrorCodes,
+  type PrepareProgress,
+  type ResolvedFunction,
+} from '@lambda-testkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appFunction, containerExists, docker, fixturesDir, launchContext, localImage } from './helpers.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(repoRoot, 'packages/core/src/cli/lambda-testkit.ts');
+
+let backend: DockerBackend;
+
+beforeAll(() => {
+  backend = new DockerBackend({ log: () => {} });
+});
+
+afterAll(async () => {
+  await backend.close();
+  expect(backend.instances()).toEqual([]);
+});
+
+/** Starts a process that launches a container and is then SIGKILLed: its container is left behind. */
+async function orphanContainer(runId: string): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [join(fixturesDir, 'owner-child.ts'), localImage(), join(fixturesDir, 'app'), runId],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const containerId = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { containerId: string }).containerId);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`owner child exited (${code}) before launching: ${stderr}`)),
+    );
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  return containerId;
+}
+
+describe('DockerBackend containers', () => {
+  let fn: ResolvedFunction;
+  let launched: Awaited<ReturnType<DockerBackend['launch']>>;
+  let inspect: Awaited<ReturnType<ReturnType<Awaited<ReturnType<typeof docker>>['getContainer']>['inspect']>>;
+
+  beforeAll(async () => {
+    fn = await appFunction({ name: 'inspected' });
+    launched = await backend.launch(fn, launchContext('inspect-run', 'inspect-1'));
+    inspect = await (await docker()).getContainer(launched.handle.containerId).inspect();
+  });
+
+  it('publishes the invoke port on 127.0.0.1 only (requested and actually bound)', () => {
+    expect(inspect.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '0' }] });
+    const bound = inspect.NetworkSettings.Ports['8080/tcp'] ?? [];
+    expect(bound.length).toBeGreaterThan(0);
+    for (const b of bound) expect(b.HostIp).toBe('127.0.0.1');
+    expect(launched.endpoint).toBe(`http://127.0.0.1:${bound[0]?.HostPort}`);
+  });
+
+  it('labels the container with the library, run, owner, function and deploy id', () => {
+    const labels = inspect.Config.Labels;
+    expect(labels).toMatchObject({
+      [ContainerLabels.library]: 'lambda-testkit',
+      [ContainerLabels.runId]: 'inspect-run',
+      [ContainerLabels.instanceId]: 'inspect-1',
+      [ContainerLabels.functionName]: 'inspected',
+      [ContainerLabels.deployId]: fn.deployId,
+      [ContainerLabels.ownerPid]: String(process.pid),
+    });
+    expect(labels[ContainerLabels.version]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(labels[ContainerLabels.ownerHost]).toBeTruthy();
+  });
+
+  it('runs the handler as the command of the image entrypoint, with a tmpfs /tmp and no bind mounts', () => {
+    expect(inspect.Config.Cmd).toEqual(['index.handler']);
+    expect(inspect.Config.Entrypoint).toEqual(['/lambda-entrypoint.sh']);
+    expect(inspect.HostConfig.Tmpfs).toHaveProperty('/tmp');
+    expect(inspect.Mounts.filter((m) => m.Type === 'bind')).toEqual([]);
+    const env = inspect.Config.Env;
+    expect(env).toContain('AWS_LAMBDA_FUNCTION_NAME=inspected');
+    expect(env).toContain('LAMBDA_TESTKIT_RUNTIME=nodejs22.x');
+    expect(env.some((e) => e.startsWith('AWS_LAMBDA_RUNTIME_API='))).toBe(false);
+  });
+
+  it('answers on the endpoint and logs through logs(handle)', async () => {
+    const capture = backend.logs(launched.handle)?.capture();
+    const res = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
+      method: 'POST',
+      body: JSON.stringify({ direct: true }),
+    });
+    expect(await res.json()).toMatchObject({ echo: { direct: true } });
+    const logs = await capture?.finish(5_000);
+    expect(logs?.lines[0]).toMatch(/^START RequestId: /);
+    expect(logs?.lines.at(-1)).toMatch(/^REPORT RequestId: /);
+  });
+
+  it('terminate removes the container and is idempotent (also in parallel)', async () => {
+    const { handle } = launched;
+    await Promise.all([backend.terminate(handle), backend.terminate(handle)]);
+    await backend.terminate(handle);
+    expect(await containerExists(handle.containerId)).toBe(false);
+  });
+});
+
+describe('DockerBackend images', () => {
+  it('prepare: an image that is present needs no pull', async () => {
+    const progress: PrepareProgress[] = [];
+    await backend.prepare(await appFunction(), (p) => progress.push(p));
+    expect(progress.filter((p) => p.message.startsWith('pulling'))).toEqual([]);
+  });
+
+  it('prepare: an unreachable registry gives IMAGE_UNAVAILABLE naming the image and the way out', async () => {
+    const fn = await appFunction({ image: 'public.ecr.aws/lambda/nodejs:22-lambda-testkit-absent' });
+    const error = await backend.prepare(fn, () => {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ code: ErrorCodes.IMAGE_UNAVAILABLE });
+    expect((error as Error).message).toContain('public.ecr.aws/lambda/nodejs:22-lambda-testkit-absent');
+    expect((error as Error).message).toContain('lambda-testkit build-image');
+  });
+
+  it('launch with an unpullable image fails fast with IMAGE_UNAVAILABLE, not a timeout', async () => {
+    const fn = await resolveOfficial();
+    const started = Date.now();
+    const error = await backend.launch(fn, launchContext('image-run', 'image-1')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.IMAGE_UNAVAILABLE });
+    expect((error as Error).message).toContain('public.ecr.aws/lambda/nodejs:24');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('the official base image per runtime is the default; the backend-wide images map overrides it', async () => {
+    const official = await resolveOfficial();
+    expect(backend.imageFor(official)).toBe('public.ecr.aws/lambda/nodejs:24');
+    const overridden = new DockerBackend({ images: { 'nodejs24.x': localImage() }, log: () => {} });
+    expect(overridden.imageFor(official)).toBe(localImage());
+    // A function's own image wins over the run's map.
+    expect(overridden.imageFor({ ...official, image: 'my/image:1' })).toBe('my/image:1');
+  });
+});
+
+async function resolveOfficial(): Promise<ResolvedFunction> {
+  const fn = await appFunction({ name: 'official', runtime: 'nodejs24.x' });
+  const { image: _drop, ...rest } = fn;
+  return rest;
+}
+
+describe('sweep of containers whose owning process is gone', () => {
+  it('reapStale() removes what a SIGKILLed run left, and leaves live runs alone', async () => {
+    const live = await backend.launch(
+      await appFunction({ name: 'live' }),
+      launchContext('live-run', 'live-1'),
+    );
+    const orphan = await orphanContainer('orphan-run-a');
+    expect(await containerExists(orphan)).toBe(true);
+    const removed = await new DockerBackend({ log: () => {} }).reapStale();
+    expect(removed).toBeGreaterThanOrEqual(1);
+    expect(await containerExists(orphan)).toBe(false);
+    expect(await containerExists(live.handle.containerId)).toBe(true);
+    await backend.terminate(live.handle);
+  });
+
+  it('the first launch of a new backend sweeps, and `lambda-testkit clean` does it by hand', async () => {
+    const swept = await orphanContainer('orphan-run-b');
+    const fresh = new DockerBackend({ log: () => {} });
+    const l = await fresh.launch(await appFunction({ name: 'fresh' }), launchContext('fresh-run', 'fresh-1'));
+    expect(await containerExists(swept)).toBe(false);
+    await fresh.close();
+    expect(await containerExists(l.handle.containerId)).toBe(false);
+
+    const orphan = await orphanContainer('orphan-run-c');
+    const result = spawnSync(process.execPath, [cli, 'clean'], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('orphan-run-c');
+    expect(result.stdout).toMatch(/\d+ container\(s\) removed\./);
+    expect(await containerExists(orphan)).toBe(false);
+  });
+});

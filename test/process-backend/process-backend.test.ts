@@ -3,10 +3,10 @@
  * environment, layers, zips, timeouts and crashes, and that nothing is left behind — also after
  * the owning process is SIGKILLed.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BackendError,
@@ -315,6 +315,45 @@ describe('ProcessBackend crash safety', () => {
     expect(processesUnder(own)).toEqual([]);
     expect(existsSync(join(own, 'close-run'))).toBe(false);
     await rm(own, { recursive: true, force: true });
+  });
+
+  it('sweeps dead runs on its first launch, and only those', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ltk-first-launch-'));
+    const strays: number[] = [];
+    try {
+      const deadPid = Number(
+        spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+      );
+      const owner = (host: string) =>
+        JSON.stringify({ pid: deadPid, hostname: host, runId: 'x', startedAt: '' });
+      // A dead run whose instance never got to write instance.json, with a process still running in it.
+      await mkdir(join(own, 'dead-run/i-1/task'), { recursive: true });
+      await writeFile(join(own, 'dead-run/owner.json'), owner(hostname()));
+      const stray = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+        detached: true,
+        stdio: 'ignore',
+        env: { LAMBDA_TASK_ROOT: join(own, 'dead-run/i-1/task') },
+      });
+      stray.unref();
+      strays.push(stray.pid!);
+      // Not ours to judge: another host's run, and a folder without an owner file.
+      await mkdir(join(own, 'other-host-run'), { recursive: true });
+      await writeFile(join(own, 'other-host-run/owner.json'), owner(`${hostname()}-elsewhere`));
+      await mkdir(join(own, 'not-a-run'), { recursive: true });
+      expect(await waitFor(() => processesUnder(join(own, 'dead-run')).length === 1)).toBe(true);
+
+      const fresh = new ProcessBackend({ rootDir: own });
+      await fresh.launch(await appFunction({ name: 'first' }), launchContext('new-run'));
+      expect(existsSync(join(own, 'dead-run'))).toBe(false);
+      expect(isRunning(stray.pid!)).toBe(false);
+      expect(existsSync(join(own, 'other-host-run'))).toBe(true);
+      expect(existsSync(join(own, 'not-a-run'))).toBe(true);
+      await fresh.close();
+      expect(existsSync(join(own, 'new-run'))).toBe(false);
+    } finally {
+      for (const pid of strays) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('a new backend sweeps the processes and folders of a run whose owner was SIGKILLed', async () => {

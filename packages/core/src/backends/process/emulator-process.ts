@@ -124,6 +124,9 @@ export async function spawnEmulator(options: EmulatorSpawnOptions): Promise<Runn
       { cause },
     );
   }
+  // From here on, an 'error' (a failed kill, a broken IPC pipe) must not become an uncaught
+  // exception in the pool's process: the exit and readiness handlers report what matters.
+  child.on('error', () => {});
   await options.onSpawn?.(child);
 
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,8 +1,10 @@
 // The preset's globalSetup/globalTeardown through Jest's watch-mode lifecycle (Jest calls both on
 // every rerun, jestjs/jest#6800): instances stay warm across reruns; a normal run stops them.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releasePoolHost } from '@lambda-testkit/core';
-import { ErrorCodes, InvokeError, PoolClient } from '@lambda-testkit/core/client';
+import { ConfigError, ErrorCodes, InvokeError, PoolClient } from '@lambda-testkit/core/client';
 import globalSetup from '@lambda-testkit/jest/global-setup';
 import globalTeardown from '@lambda-testkit/jest/global-teardown';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +41,66 @@ describe('globalSetup / globalTeardown', () => {
     expect(again.coldStart).toBe(false);
     await c2.close();
     await globalTeardown(watchConfig);
+  });
+
+  it('a watch rerun after a code change serves the new code from a fresh instance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltk-jest-watch-'));
+    const handler = (version: string) => `export const handler = async () => ({ version: '${version}' });\n`;
+    mkdirSync(join(dir, 'fn'));
+    writeFileSync(join(dir, 'fn/index.mjs'), handler('v1'));
+    writeFileSync(
+      join(dir, 'lambda-testkit.config.mjs'),
+      "export default { backend: 'process', functions: { versioned: { runtime: 'nodejs22.x', code: './fn', handler: 'index.handler' } } };\n",
+    );
+    const watch = { rootDir: dir, watch: true, watchAll: false };
+    try {
+      await globalSetup(watch, { rootDir: dir });
+      const c1 = client();
+      expect((await c1.invoke('versioned')).payload).toEqual({ version: 'v1' });
+      await c1.close();
+      await globalTeardown(watch);
+
+      writeFileSync(join(dir, 'fn/index.mjs'), handler('v2'));
+      await globalSetup(watch, { rootDir: dir });
+      const c2 = client();
+      const res = await c2.invoke('versioned');
+      await c2.close();
+      expect(res.payload).toEqual({ version: 'v2' });
+      expect(res.coldStart).toBe(true);
+      await globalTeardown(watch);
+    } finally {
+      await releasePoolHost({ keepAlive: false });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the config file named by LAMBDA_TESTKIT_CONFIG, relative to the rootDir', async () => {
+    process.env.LAMBDA_TESTKIT_CONFIG = '../jest-runs/fixtures/alt.config.mjs';
+    try {
+      await globalSetup(runConfig, { rootDir });
+      const c = client();
+      // A function only that file declares; its code resolves against the file's own folder.
+      expect((await c.invoke('alt-echo', { via: 'env' })).payload).toMatchObject({
+        event: { via: 'env' },
+        functionName: 'alt-echo',
+      });
+      await c.close();
+      await globalTeardown(runConfig);
+    } finally {
+      delete process.env.LAMBDA_TESTKIT_CONFIG;
+    }
+  });
+
+  it('fails with a clear ConfigError when no config file is found', async () => {
+    const error = await globalSetup({ rootDir: '/', watch: false, watchAll: false }, { rootDir: '/' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect((error as ConfigError).message).toMatch(
+      /No lambda-testkit configuration found.*lambda-testkit\.config\.ts/s,
+    );
+    expect(process.env.LAMBDA_TESTKIT_URL).toBeUndefined();
   });
 
   it('stops the pool at the end of a normal run', async () => {

@@ -10,6 +10,9 @@ import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/co
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
 import { getRunState, setRunState } from './run-state.ts';
 
+/** Names the config file to load instead of discovering `lambda-testkit.config.*` from the rootDir. */
+export const ENV_CONFIG = 'LAMBDA_TESTKIT_CONFIG';
+
 export default async function globalSetup(
   globalConfig: JestGlobalConfig,
   projectConfig?: JestProjectConfig,
@@ -22,7 +25,12 @@ export default async function globalSetup(
     return;
   }
   const watch = Boolean(globalConfig.watch || globalConfig.watchAll);
-  const { config, root } = await loadConfig({ cwd: projectConfig?.rootDir ?? globalConfig.rootDir });
+  // Jest has no options for a globalSetup module: an explicit config file comes through the
+  // environment (relative to the rootDir); otherwise the file is discovered from the rootDir up.
+  const { config, root } = await loadConfig({
+    cwd: projectConfig?.rootDir ?? globalConfig.rootDir,
+    configFile: process.env[ENV_CONFIG] || undefined,
+  });
   const { url, token, host } = await acquirePoolHost(config, {
     root,
     watch,

@@ -171,6 +171,13 @@ export async function resolveFunction(
   }
   // A bundled entry arrives with `code` set to the bundle directory; `entry` is then informational.
   const code = await readArchive(name, 'code', spec.code, options.root);
+  if (spec.layers !== undefined && !Array.isArray(spec.layers)) {
+    throw fail(
+      ErrorCodes.CONFIG_INVALID,
+      name,
+      '"layers" must be a list of directories or .zip files, in attach order.',
+    );
+  }
   const layers: ResolvedArchive[] = [];
   for (const layer of spec.layers ?? []) layers.push(await readArchive(name, 'layer', layer, options.root));
 

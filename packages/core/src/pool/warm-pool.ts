@@ -21,14 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
-import {
-  BackendError,
-  ConfigError,
-  ErrorCodes,
-  InvokeError,
-  isTestkitError,
-  type LambdaTestkitError,
-} from '../errors.ts';
+import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
 import type { InvocationKind, InvocationOutcome, InvokeOptions } from '../invocation.ts';
@@ -560,7 +553,9 @@ export class WarmPool implements AsyncDisposable {
       if (this.#stopped) throw this.#stoppedError(fn.name);
       slot.counters.launchFailures++;
       const error =
-        cause instanceof BackendError || isTestkitError(cause, ErrorCodes.CONFIG_INVALID)
+        // A backend's own testkit error (DOCKER_UNAVAILABLE, IMAGE_UNAVAILABLE, a bad image setting)
+        // already names the problem and the fix; anything else is wrapped with the function's name.
+        cause instanceof BackendError || cause instanceof ConfigError
           ? cause
           : new BackendError(
               ErrorCodes.LAUNCH_FAILED,

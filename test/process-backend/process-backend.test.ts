@@ -291,6 +291,21 @@ describe('ProcessBackend launch failures', () => {
     await silent.close();
   });
 
+  it('stops a launch when the pool aborts it, leaving no process and no folder', async () => {
+    const silent = new ProcessBackend({ rootDir, emulatorPath: join(fixturesDir, 'silent-emulator.mjs') });
+    const controller = new AbortController();
+    const ctx = { ...launchContext(runId), signal: controller.signal };
+    setTimeout(() => controller.abort(new Error('pool stopping')), 300);
+    const started = Date.now();
+    const error = await silent.launch(await appFunction({ name: 'aborted' }), ctx).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+    expect((error as Error).message).toContain('aborted');
+    expect(Date.now() - started).toBeLessThan(5000); // well before the 10 s startup timeout
+    expect(processesUnder(join(rootDir, runId, ctx.instanceId))).toEqual([]);
+    expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
+    await silent.close();
+  });
+
   it('refuses to launch after close()', async () => {
     const closed = new ProcessBackend({ rootDir });
     await closed.close();

@@ -1,0 +1,59 @@
+// Backend selection without an engine (no Docker needed: DOCKER_HOST points at a socket that does not exist).
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BackendError, ConfigError, ErrorCodes } from '../../errors.ts';
+import { ProcessBackend } from '../process/index.ts';
+import { DockerBackend } from './docker-backend.ts';
+import { selectBackend } from './select-backend.ts';
+
+const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';
+
+describe('selectBackend', () => {
+  beforeEach(() => {
+    vi.stubEnv('DOCKER_HOST', MISSING);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("'docker' without an engine: DOCKER_UNAVAILABLE saying what was tried and how to fix it", async () => {
+    const error = await selectBackend('docker', { log: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ code: ErrorCodes.DOCKER_UNAVAILABLE });
+    const message = (error as Error).message;
+    expect(message).toContain(`DOCKER_HOST=${MISSING}`);
+    expect(message).toContain('Start Docker');
+    expect(message).toContain("backend 'process'");
+  });
+
+  it("'auto' without an engine: the process backend, said in exactly one line", async () => {
+    const lines: string[] = [];
+    const backend = await selectBackend('auto', { log: (l) => lines.push(l) });
+    expect(backend).toBeInstanceOf(ProcessBackend);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(MISSING);
+    expect(lines[0]).toContain('local processes');
+    await backend.close?.();
+  });
+
+  it("'process' never asks for an engine", async () => {
+    const lines: string[] = [];
+    const backend = await selectBackend('process', { log: (l) => lines.push(l) });
+    expect(backend).toBeInstanceOf(ProcessBackend);
+    expect(lines).toEqual([]);
+    await backend.close?.();
+  });
+
+  it('an unknown choice is a ConfigError listing the choices', async () => {
+    const error = await selectBackend('kubernetes' as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('docker, process, auto');
+  });
+
+  it('a DOCKER_HOST with credentials is not printed with them', async () => {
+    vi.stubEnv('DOCKER_HOST', 'tcp://user:secret@127.0.0.1:1');
+    const error = await new DockerBackend().reapStale().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.DOCKER_UNAVAILABLE });
+    expect((error as Error).message).not.toContain('secret');
+    expect((error as Error).message).toContain('tcp://***@127.0.0.1:1');
+  });
+});

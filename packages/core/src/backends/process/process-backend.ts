@@ -191,6 +191,9 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     state.terminating ??= (async () => {
       try {
         await stopSandbox(state.identity, { taskRoot: state.layout.task }, this.#options.killGraceMs);
+        // Where process groups do not exist (Windows), signalling -pid fails: end our child directly.
+        const { child } = state.emulator;
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         // The exit event follows the kill closely; bounded so a lost event cannot hang the pool.
         await Promise.race([state.emulator.exited, new Promise((r) => setTimeout(r, 2_000).unref())]);
         await rm(state.layout.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -3,16 +3,25 @@
  * (as the Vitest plugin and Jest preset do), and a worker-side client invokes their functions by
  * logical id, FunctionName, construct path — bundled TypeScript with a local layer included.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquirePoolHost, ProcessBackend, releasePoolHost, type TestkitConfig } from '@lambda-testkit/core';
+import {
+  acquirePoolHost,
+  type PoolHostHandle,
+  ProcessBackend,
+  releasePoolHost,
+  type TestkitConfig,
+} from '@lambda-testkit/core';
 import { PoolClient } from '@lambda-testkit/core/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRoot, removeFixtureRoots } from './helpers.ts';
 
 let client: PoolClient;
+let handle: PoolHostHandle;
+let root: string;
 
 beforeAll(async () => {
-  const root = await fixtureRoot('sam-app');
+  root = await fixtureRoot('sam-app');
   const cdkRoot = await fixtureRoot('cdk.out');
   const config: TestkitConfig = {
     sam: {
@@ -21,7 +30,7 @@ beforeAll(async () => {
     },
     cdk: { assembly: cdkRoot, stacks: ['OrdersStack'] },
   };
-  const handle = await acquirePoolHost(config, {
+  handle = await acquirePoolHost(config, {
     root,
     backend: new ProcessBackend({ rootDir: join(root, 'instances') }),
     log: () => {},
@@ -59,5 +68,29 @@ describe('invoking template functions through the pool', () => {
     const result = await client.invoke<{ body: string }>('OrdersStack/Orders', { id: 'o-7' });
     expect(result.functionError).toBeUndefined();
     expect(JSON.parse(result.payload.body)).toEqual({ id: 'o-7' });
+  });
+
+  it('gives a fresh instance after an edit to an imported .ts file (watch rerun)', async () => {
+    const before = await client.invoke<{ body: string }>('CreateOrderFunction', {
+      items: [{ price: 1, quantity: 3 }],
+    });
+    expect(JSON.parse(before.payload.body).total).toBe(3);
+    expect(await handle.host.refresh()).toEqual([]); // nothing changed: same bundle, same deploy id
+
+    const total = join(root, 'orders', 'lib', 'total.ts');
+    await writeFile(
+      total,
+      (await readFile(total, 'utf8')).replace(
+        'item.price * item.quantity',
+        'item.price * item.quantity * 10',
+      ),
+    );
+    expect(await handle.host.refresh()).toEqual(['CreateOrderFunction']);
+    const after = await client.invoke<{ body: string }>('CreateOrderFunction', {
+      items: [{ price: 1, quantity: 3 }],
+    });
+    expect(JSON.parse(after.payload.body).total).toBe(30);
+    expect(after.coldStart).toBe(true);
+    expect(after.instanceId).not.toBe(before.instanceId);
   });
 });

@@ -210,6 +210,7 @@ export class PoolHost {
       await host.stop();
       throw error;
     }
+    log(`pool server on ${url}, backend ${backend.name}, functions: ${pool.functionNames().join(', ')}`);
     return host;
   }
 

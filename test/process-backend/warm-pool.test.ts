@@ -71,7 +71,7 @@ describe('ProcessBackend through the WarmPool', () => {
 
   it('runs parallel calls on separate instances (one call per instance)', async () => {
     const results = await Promise.all(
-      [1, 2, 3, 4].map((n) => pool.invoke('slow', event({ sleepMs: 200, n }))),
+      [1, 2, 3, 4].map((n) => pool.invoke('slow', event({ sleepMs: 400, n }))),
     );
     expect(results.every((r) => r.kind === 'success')).toBe(true);
     expect(new Set(results.map((r) => r.instanceId)).size).toBe(2);

@@ -53,6 +53,8 @@ interface Invocation {
   deadlineMs: number;
   reservedAt: number;
   deliveredAt?: number;
+  /** The process started for this invocation (a cold start), if any. */
+  spawned?: RuntimeProcess;
   outcome?: Outcome;
   settle(outcome: Outcome): void;
 }
@@ -142,9 +144,7 @@ export class Sandbox {
     // everything the handler prints fall between START and REPORT.
     this.#stdout.write(startLine(requestId, config.functionVersion));
 
-    let proc = this.#proc;
-    const cold = !proc;
-    if (!proc) proc = this.#spawn();
+    if (!this.#proc) inv.spawned = this.#spawn();
     // One timer for init + invoke, as RIE (§1.6).
     const timer = setTimeout(() => {
       inv.settle({ kind: 'timeout', timeoutSeconds: config.timeoutSeconds });
@@ -156,7 +156,7 @@ export class Sandbox {
     clearTimeout(timer);
     const now = performance.now();
     const durationMs = now - (inv.deliveredAt ?? inv.reservedAt);
-    const initDurationMs = cold ? (this.#initDoneAt ?? now) - proc.startedAt : undefined;
+    const initDurationMs = inv.spawned ? (this.#initDoneAt ?? now) - inv.spawned.startedAt : undefined;
     this.#stdout.write(endLine(requestId));
     this.#stdout.write(
       reportLine({
@@ -214,12 +214,19 @@ export class Sandbox {
 
   #onExit(proc: RuntimeProcess, reason: ExitReason): void {
     if (this.#proc !== proc) return;
+    const wasWarm = this.#phase !== 'started';
     this.#proc = undefined;
     this.#initDoneAt ??= performance.now();
     this.#nextWaiter?.destroy();
     this.#nextWaiter = undefined;
     const inv = this.#current;
-    if (!inv) return;
+    if (!inv || inv.outcome) return;
+    // A warm runtime that ends before taking the event (it answered the previous invoke, then exited,
+    // e.g. after an uncaught exception) did not fail this invocation: it gets a fresh runtime, once.
+    if (wasWarm && inv.deliveredAt === undefined && !inv.spawned && !this.#closed) {
+      inv.spawned = this.#spawn();
+      return;
+    }
     const initError = this.#initError;
     inv.settle(initError ? { kind: 'initError', ...initError } : { kind: 'exit', reason });
   }

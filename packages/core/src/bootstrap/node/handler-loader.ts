@@ -71,9 +71,9 @@ async function loadModule(taskRoot: string, parsed: ParsedHandler): Promise<unkn
         ...stackOf(error),
       });
     }
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    // MODULE_NOT_FOUND from require, ERR_MODULE_NOT_FOUND from an ESM import inside the handler's module.
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+    // Only CommonJS's MODULE_NOT_FOUND becomes Runtime.ImportModuleError, as in AWS's Node runtime: a
+    // package missing for an ESM `import` (ERR_MODULE_NOT_FOUND) surfaces as the plain `Error` it is.
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'MODULE_NOT_FOUND') {
       throw new RuntimeError(RuntimeErrors.importModule, String(error), { cause: error });
     }
     throw error;

@@ -1,0 +1,82 @@
+import { describe, expect, test } from 'vitest';
+import { EmulatorConfigError, readFunctionConfig, runtimeEnvironment } from './config.ts';
+import { decodeClientContext } from './invoke-server.ts';
+import { reportLine, startLine } from './report-lines.ts';
+
+describe('readFunctionConfig', () => {
+  test("RIE's defaults when nothing is set, but a real ARN shape", () => {
+    const config = readFunctionConfig({});
+    expect(config).toMatchObject({
+      functionName: 'test_function',
+      functionVersion: '$LATEST',
+      memorySizeMb: 3008,
+      timeoutSeconds: 300,
+      taskRoot: '/var/task',
+      runtimeDir: '/var/runtime',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test_function',
+    });
+  });
+
+  test('region and account come from the environment', () => {
+    const config = readFunctionConfig({
+      AWS_LAMBDA_FUNCTION_NAME: 'orders',
+      AWS_REGION: 'eu-central-1',
+      LAMBDA_TESTKIT_ACCOUNT_ID: '111122223333',
+    });
+    expect(config.functionArn).toBe('arn:aws:lambda:eu-central-1:111122223333:function:orders');
+  });
+
+  test('a non-integer timeout is refused with the variable named (RIE panics instead)', () => {
+    expect(() => readFunctionConfig({ AWS_LAMBDA_FUNCTION_TIMEOUT: '2.5' })).toThrow(EmulatorConfigError);
+    expect(() => readFunctionConfig({ AWS_LAMBDA_FUNCTION_TIMEOUT: '2.5' })).toThrow(
+      /AWS_LAMBDA_FUNCTION_TIMEOUT/,
+    );
+    expect(() => readFunctionConfig({ LAMBDA_TESTKIT_ACCOUNT_ID: 'abc' })).toThrow(/12-digit/);
+  });
+});
+
+describe('runtimeEnvironment', () => {
+  test('forwards everything, fills what runtime clients require, adds the API address and handler', () => {
+    const env = { CUSTOM: 'a=b=c', AWS_LAMBDA_FUNCTION_NAME: 'fn', LAMBDA_TESTKIT_RUNTIME: 'nodejs22.x' };
+    const out = runtimeEnvironment(env, readFunctionConfig(env), 'index.handler', '127.0.0.1:9001');
+    expect(out).toMatchObject({
+      CUSTOM: 'a=b=c',
+      AWS_LAMBDA_FUNCTION_NAME: 'fn',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/Functions',
+      AWS_LAMBDA_LOG_STREAM_NAME: '$LATEST',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+      _HANDLER: 'index.handler',
+      LAMBDA_TASK_ROOT: '/var/task',
+    });
+  });
+
+  test('an AWS_EXECUTION_ENV given by the sandbox wins', () => {
+    const env = { AWS_EXECUTION_ENV: 'AWS_Lambda_Image', LAMBDA_TESTKIT_RUNTIME: 'nodejs24.x' };
+    expect(runtimeEnvironment(env, readFunctionConfig(env), 'h.h', 'x:1').AWS_EXECUTION_ENV).toBe(
+      'AWS_Lambda_Image',
+    );
+  });
+});
+
+describe('decodeClientContext', () => {
+  test('strict base64 like Go StdEncoding', () => {
+    expect(decodeClientContext(Buffer.from('{"a":1}').toString('base64'))?.toString()).toBe('{"a":1}');
+    expect(decodeClientContext('eyJhIjoxfQ')).toBeUndefined(); // padding missing
+    expect(decodeClientContext('not base64!!')).toBeUndefined();
+  });
+});
+
+describe('report lines', () => {
+  test("RIE's REPORT format, with Init Duration only when given", () => {
+    expect(startLine('id-1', '$LATEST')).toBe('START RequestId: id-1 Version: $LATEST\n');
+    expect(reportLine({ requestId: 'id-1', durationMs: 1.234, memorySizeMb: 128 })).toBe(
+      'REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n',
+    );
+    expect(
+      reportLine({ requestId: 'id-1', durationMs: 2, initDurationMs: 10.5, memorySizeMb: 128 }),
+    ).toContain('REPORT RequestId: id-1\tInit Duration: 10.50 ms\tDuration: 2.00 ms\t');
+  });
+});

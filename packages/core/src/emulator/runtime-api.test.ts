@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, test } from 'vitest';
+import { type RunningEmulator, startEmulator } from './emulator.ts';
+
+const probe = join(import.meta.dirname, '__fixtures__', 'probe-runtime.mjs');
+const env = {
+  AWS_LAMBDA_FUNCTION_NAME: 'probe',
+  AWS_REGION: 'ap-south-1',
+  LAMBDA_TESTKIT_ACCOUNT_ID: '444455556666',
+  AWS_LAMBDA_FUNCTION_TIMEOUT: '7',
+  LAMBDA_TASK_ROOT: import.meta.dirname,
+  PATH: process.env.PATH ?? '',
+};
+
+/** Keeps START/REPORT lines out of the test output; the runtime is piped instead of inherited. */
+function quiet() {
+  const sink = () => new PassThrough().resume();
+  return { stdout: sink(), stderr: sink() };
+}
+
+describe('Runtime API state machine (lambda-protocol.md §2.2–2.6)', () => {
+  let emulator: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emulator?.close();
+  });
+
+  async function invoke(body: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(`${emulator!.url}/2015-03-31/functions/function/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers,
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  test('403 before /next, 400 for a wrong or used id, 403 init/error after /next, 400 bad response mode', async () => {
+    emulator = await startEmulator({
+      handler: 'probe.handler',
+      port: 0,
+      bootstrap: probe,
+      env,
+      output: quiet(),
+    });
+    const first = await invoke({ hello: 'world' }, { 'X-Amzn-Trace-Id': 'Root=1-abc;Sampled=1' });
+    expect(first.status).toBe(200);
+    const seen = JSON.parse(first.text);
+    expect(seen.responseBeforeNext).toEqual({
+      status: 403,
+      body: expect.objectContaining({ errorType: 'InvalidStateTransition' }),
+    });
+    expect(seen.initErrorAfterNext.status).toBe(403);
+    expect(seen.wrongId).toEqual({
+      status: 400,
+      body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' },
+    });
+    expect(seen.event).toBe('{"hello":"world"}');
+    expect(seen.headers['lambda-runtime-invoked-function-arn']).toBe(
+      'arn:aws:lambda:ap-south-1:444455556666:function:probe',
+    );
+    expect(seen.headers['lambda-runtime-trace-id']).toBe('Root=1-abc;Sampled=1');
+    expect(seen.headers['content-type']).toBe('application/json');
+    const deadline = Number(seen.headers['lambda-runtime-deadline-ms']);
+    expect(deadline - Date.now()).toBeGreaterThan(5_000);
+    expect(deadline - Date.now()).toBeLessThanOrEqual(7_000);
+
+    // /error without the type header: the body's errorType counts; the body is forwarded verbatim.
+    const second = await invoke({});
+    expect(second).toEqual({
+      status: 200,
+      text: '{"errorType":"FromBody","errorMessage":"typed by the body"}',
+    });
+    const third = JSON.parse((await invoke({})).text);
+    expect(third.duplicate.status).toBe(400);
+    expect(third.errorAccepted).toEqual({ status: 202, body: { status: 'OK' } });
+
+    const badMode = await invoke({});
+    expect(badMode.status).toBe(200);
+    expect(JSON.parse(badMode.text).errorType).toBe('Runtime.InvalidResponseModeHeader');
+  });
+
+  test('lambda profile: Invoke API shapes for success, function name routing and 404', async () => {
+    emulator = await startEmulator({
+      handler: 'probe.handler',
+      port: 0,
+      bootstrap: probe,
+      env,
+      output: quiet(),
+      profile: 'lambda',
+    });
+    const res = await fetch(`${emulator.url}/2015-03-31/functions/probe/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-amz-executed-version')).toBe('$LATEST');
+    await res.arrayBuffer();
+    const other = await fetch(`${emulator.url}/2015-03-31/functions/someone-else/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(other.status).toBe(404);
+    expect(other.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+    await other.arrayBuffer();
+    const dry = await fetch(`${emulator.url}/2015-03-31/functions/probe/invocations`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'X-Amz-Invocation-Type': 'DryRun' },
+    });
+    expect(dry.status).toBe(204);
+  });
+});

@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listTree, sha256Base64, zipDirectory } from './zip.ts';
 
+const execFileAsync = promisify(execFile);
 let dir: string;
 
 beforeEach(async () => {
@@ -66,6 +69,24 @@ describe('zipDirectory', () => {
     ]);
     const a = await zipDirectory(dir);
     expect((await zipDirectory(dir)).equals(a)).toBe(true);
+  });
+
+  it('gives the same bytes in every time zone', async () => {
+    // A child process per zone: TZ is read at process start (test workers may be threads).
+    const zipIn = (tz: string) =>
+      execFileAsync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(new URL('./zip.ts', import.meta.url).href)});` +
+            `process.stdout.write(m.sha256Base64(await m.zipDirectory(${JSON.stringify(dir)})));`,
+        ],
+        { env: { ...process.env, TZ: tz } },
+      ).then((r) => r.stdout);
+    const [west, east] = await Promise.all([zipIn('America/Los_Angeles'), zipIn('Asia/Tokyo')]);
+    expect(west).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(east).toBe(west);
   });
 
   it('hashes as AWS reports CodeSha256 (base64 SHA-256)', () => {

@@ -12,10 +12,11 @@ import { join, relative, sep } from 'node:path';
 import { ZipArchive } from 'archiver';
 
 /**
- * The fixed entry time. Built from local components so the DOS date/time fields (which zip stores in
- * local time) are the same in every time zone; 1980-01-01 is the earliest DOS date.
+ * The fixed entry time, 1980-01-01 (the earliest DOS date). In UTC because compress-commons converts
+ * entry dates to DOS fields with the UTC getters unless `forceLocalTime` is set (its
+ * `archivers/zip/util.js` dateToDos): a local-time date would give other bytes in another time zone.
  */
-const FIXED_DATE = new Date(1980, 0, 1, 0, 0, 0);
+const FIXED_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 const FILE_MODE = 0o644;
 const EXECUTABLE_MODE = 0o755;
 
@@ -72,7 +73,7 @@ function sortEntries(entries: TreeEntry[]): TreeEntry[] {
 export async function zipDirectory(dir: string): Promise<Buffer> {
   const entries = await collect(dir);
 
-  const archive = new ZipArchive({ zlib: { level: 6 } });
+  const archive = new ZipArchive({ zlib: { level: 6 }, forceLocalTime: false });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     archive.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -120,6 +120,8 @@ describe('ProcessBackend', () => {
         AWS_DEFAULT_REGION: 'eu-central-1',
         TABLE_NAME: 'orders',
         STAGE: 'test',
+        AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/env-check',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         LAMBDA_TASK_ROOT: handle.taskRoot,
         TZ: ':UTC',
       });

@@ -195,3 +195,26 @@ describe('sweep of containers whose owning process is gone', () => {
     expect(await containerExists(orphan)).toBe(false);
   });
 });
+
+describe("Ryuk (Testcontainers' reaper)", () => {
+  it('when it cannot start, launch says how to run without it (TESTCONTAINERS_RYUK_DISABLED=true)', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      RYUK_CONTAINER_IMAGE: 'lambda-testkit/no-such-ryuk:never',
+    };
+    delete env.TESTCONTAINERS_RYUK_DISABLED;
+    const result = spawnSync(
+      process.execPath,
+      [join(fixturesDir, 'ryuk-child.ts'), localImage(), join(fixturesDir, 'app')],
+      { encoding: 'utf8', env },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      code?: string;
+      message?: string;
+    };
+    expect(outcome.code).toBe(ErrorCodes.LAUNCH_FAILED);
+    expect(outcome.message).toContain('Ryuk');
+    expect(outcome.message).toContain('TESTCONTAINERS_RYUK_DISABLED=true');
+  });
+});

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ErrorCodes,
@@ -180,6 +180,23 @@ describe('the bundle cache', () => {
     expect(rebuilt.code).toBe(first.code);
     expect(await readFile(join(rebuilt.code ?? '', 'index.js'))).toEqual(firstBytes);
     expect((await resolveFunction(rebuilt, { root })).deployId).toBe(firstId);
+  });
+
+  it('does not cache a build whose inputs changed while esbuild ran', async () => {
+    const root = await fixtureRoot('ts-handler');
+    // An mtime after the build started is what a save during the build leaves behind.
+    const future = new Date(Date.now() + 60_000);
+    await utimes(join(root, 'src', 'validate.ts'), future, future);
+    const first = await loadOne(orders(), root);
+    expect(first.code).toContain('unstable-');
+    const second = await loadOne(orders(), root);
+    expect(second.code).not.toBe(first.code);
+    // Once the file is older than a build again, builds are cached.
+    const past = new Date(Date.now() - 60_000);
+    await utimes(join(root, 'src', 'validate.ts'), past, past);
+    const stable = await loadOne(orders(), root);
+    expect(stable.code).not.toContain('unstable-');
+    expect((await loadOne(orders(), root)).code).toBe(stable.code);
   });
 
   it('keys the cache by options too', async () => {

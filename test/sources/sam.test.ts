@@ -289,6 +289,19 @@ describe('SAM errors', () => {
     expect(clash.message).toContain('"test-create-order"');
   });
 
+  it('a malformed `sam` option: CONFIG_INVALID naming the key', async () => {
+    const root = await fixtureRoot('sam-app');
+    const error = await thrown(() =>
+      loadFunctionSpecs(
+        { sam: { template: 42, functions: 'CreateOrderFunction' } } as unknown as TestkitConfig,
+        root,
+      ),
+    );
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(error.message).toContain('`sam.template` must be a path, got number 42');
+    expect(error.message).toContain('`sam.functions` must be an array of names');
+  });
+
   it('leaves no bundle behind in the repository fixture', () => {
     expect(existsSync(join(import.meta.dirname, 'fixtures', 'sam-app', 'node_modules'))).toBe(false);
   });

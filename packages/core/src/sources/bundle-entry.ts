@@ -62,6 +62,21 @@ async function hashInputs(key: string, inputs: string[]): Promise<string | undef
   return hash.digest('base64url').slice(0, 32);
 }
 
+/** The paths that are files (esbuild's metafile may list virtual modules). */
+async function existingFiles(paths: string[]): Promise<string[]> {
+  const checks = await Promise.all(
+    paths.map(async (p) => ((await stat(p).catch(() => undefined))?.isFile() ? p : '')),
+  );
+  return checks.filter(Boolean);
+}
+
+async function unchangedSince(paths: string[], since: number): Promise<boolean> {
+  const times = await Promise.all(
+    paths.map(async (p) => (await stat(p).catch(() => undefined))?.mtimeMs ?? Infinity),
+  );
+  return times.every((t) => t < since);
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -136,6 +151,7 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
     const temporary = join(cache, 'bundles', `.tmp-${randomBytes(6).toString('hex')}`);
     await mkdir(temporary, { recursive: true });
     let inputs: string[];
+    const started = Date.now();
     try {
       const result = await build({
         entryPoints: [entry],
@@ -156,7 +172,7 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
         metafile: true,
         logLevel: 'silent',
       });
-      inputs = Object.keys(result.metafile?.inputs ?? {}).map((p) => resolve(root, p));
+      inputs = await existingFiles(Object.keys(result.metafile?.inputs ?? {}).map((p) => resolve(root, p)));
     } catch (error) {
       await rm(temporary, { recursive: true, force: true });
       const failure = error as Partial<BuildFailure>;
@@ -167,7 +183,11 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
         { cause: error, details: { function: spec.name, entry } },
       );
     }
-    const inputHash = (await hashInputs(key, inputs)) ?? sha256(randomBytes(16));
+    // A file saved while esbuild ran may be in the bundle in its old form but hashed in its new
+    // one: such a build is used once and not cached, so the next load builds again.
+    const stable = await unchangedSince(inputs, started);
+    const inputHash =
+      (stable && (await hashInputs(key, inputs))) || `unstable-${randomBytes(8).toString('hex')}`;
     if (sourcemap) await absolutizeSourceMap(join(temporary, `${outfileName}.map`), temporary);
     outdir = join(cache, 'bundles', inputHash);
     if (await exists(outdir)) {
@@ -179,8 +199,10 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
         if (!(await exists(outdir as string))) throw error;
       });
     }
-    await mkdir(join(cache, 'bundle-inputs'), { recursive: true });
-    await writeFile(manifest, JSON.stringify({ entry, inputs }));
+    if (stable) {
+      await mkdir(join(cache, 'bundle-inputs'), { recursive: true });
+      await writeFile(manifest, JSON.stringify({ entry, inputs }));
+    }
   }
 
   const { entry: _entry, bundle: _bundle, ...rest } = spec;

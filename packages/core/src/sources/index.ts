@@ -11,6 +11,7 @@ import { loadCdkFunctions } from './cdk-assembly.ts';
 import { checkHandlerFile } from './function-properties.ts';
 import { loadSamFunctions } from './sam-template.ts';
 import type { SourceContext } from './source-context.ts';
+import { checkSourceOptions } from './source-options.ts';
 
 export { bundleEntry, cacheDirectory } from './bundle-entry.ts';
 export { parseTemplate } from './cloudformation-template.ts';
@@ -44,8 +45,14 @@ export async function loadFunctionSpecs(
     name,
     ...declaration,
   }));
-  if (config.sam) declared.push(...(await loadSamFunctions(config.sam, context)));
-  if (config.cdk) declared.push(...(await loadCdkFunctions(config.cdk, context)));
+  if (config.sam !== undefined) {
+    checkSourceOptions('sam', config.sam, 'template');
+    declared.push(...(await loadSamFunctions(config.sam, context)));
+  }
+  if (config.cdk !== undefined) {
+    checkSourceOptions('cdk', config.cdk, 'assembly');
+    declared.push(...(await loadCdkFunctions(config.cdk, context)));
+  }
   functionNameIndex(declared);
 
   const specs: FunctionSpec[] = [];

@@ -2,6 +2,7 @@
  * Configuration of the function sources other than the plain `functions` map: SAM templates and
  * CDK cloud assemblies. Referenced by `TestkitConfig` (`config.ts`).
  */
+import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionDeclaration } from '../function-spec.ts';
 
 /**
@@ -45,4 +46,54 @@ export interface CdkSourceOptions {
   parameters?: Record<string, string>;
   /** Per-function overrides, keyed by construct path (`MyStack/Orders`) or logical id. */
   overrides?: Record<string, FunctionOverride>;
+}
+
+function describe(value: unknown): string {
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/**
+ * Checks the shape of `sam` / `cdk` before reading anything, with the config path in the message
+ * (the shared config validator checks the plain `functions` only).
+ */
+export function checkSourceOptions(
+  key: 'sam' | 'cdk',
+  options: unknown,
+  pathKey: 'template' | 'assembly',
+): asserts options is Record<string, unknown> {
+  const problems: string[] = [];
+  const example = key === 'sam' ? "sam: { template: './template.yaml' }" : "cdk: { assembly: './cdk.out' }";
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    problems.push(`\`${key}\` must be an object (${example}), got ${describe(options)}`);
+  } else {
+    const o = options as Record<string, unknown>;
+    if (typeof o[pathKey] !== 'string' || o[pathKey] === '') {
+      problems.push(`\`${key}.${pathKey}\` must be a path, got ${describe(o[pathKey])}`);
+    }
+    for (const list of ['functions', 'stacks'] as const) {
+      const v = o[list];
+      if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
+        problems.push(`\`${key}.${list}\` must be an array of names, got ${describe(v)}`);
+      }
+    }
+    for (const map of ['parameters', 'overrides'] as const) {
+      const v = o[map];
+      if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+        problems.push(`\`${key}.${map}\` must be an object keyed by name, got ${describe(v)}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid lambda-testkit configuration:\n  - ${problems.join('\n  - ')}`,
+      {
+        details: { problems },
+      },
+    );
+  }
 }

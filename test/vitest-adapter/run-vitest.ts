@@ -74,11 +74,20 @@ export function parseSummary(output: string): SummaryLine[] {
   return rows;
 }
 
-export async function runVitest(cwd: string, env: Record<string, string> = {}): Promise<VitestRun> {
+/**
+ * Runs `vitest run` in `cwd`: `pnpm exec vitest` (the project's own Vitest), or the given
+ * `vitest.mjs` with this Node.
+ */
+export async function runVitest(
+  cwd: string,
+  env: Record<string, string> = {},
+  vitestBin?: string,
+): Promise<VitestRun> {
   const reportFile = join(mkdtempSync(join(tmpdir(), 'ltk-vitest-run-')), 'report.json');
+  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`];
   const child = spawn(
-    'pnpm',
-    ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
+    vitestBin ? process.execPath : 'pnpm',
+    vitestBin ? [vitestBin, ...args] : ['exec', 'vitest', ...args],
     {
       cwd,
       // No colours, so the table parses; nothing inherited that would point workers elsewhere.

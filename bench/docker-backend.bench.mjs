@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// DockerBackend through the WarmPool vs the raw engine, measured side by side in one run, on the
+// locally built image (no registry needed):
+// - cold start: pool launch + first invoke  vs  `docker run` of the same image + its first request;
+// - warm invoke: pool.invoke  vs  a direct undici request (one keep-alive connection) to the same container.
+// Issue 4 targets: cold ≤ 1.15×, warm overhead ≤ 0.5 ms at p50.
+//
+//   pnpm bench -- docker-backend
+//   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=1000 node --conditions=lambda-testkit-source bench/docker-backend.bench.mjs
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as core from '@lambda-testkit/core';
+import { Client } from 'undici';
+import { ensureLocalImage } from '../test/image/local-image.ts';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const codeDir = join(here, 'docker-backend.fixture');
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const WARM_ITERATIONS = Number(process.env.BENCH_WARM_ITERATIONS ?? 1000);
+const WARMUP = 100;
+const BLOCK = 50;
+const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+}
+const ms = (v) => `${v.toFixed(2)} ms`;
+
+const { tag: image } = await ensureLocalImage({ onProgress: (m) => console.error(`  ${m}`) });
+const fn = await core.resolveFunction(
+  { name: 'bench-echo', runtime: 'nodejs22.x', handler: 'index.handler', code: codeDir, image },
+  { root: here },
+);
+const backend = new core.DockerBackend({ log: () => {} });
+const payload = (n) => Buffer.from(JSON.stringify({ n }));
+
+// ---- pool side ----
+async function poolCold() {
+  const pool = new core.WarmPool({ backend, runId: `bench-${randomUUID().slice(0, 8)}` });
+  pool.register(fn);
+  const t0 = performance.now();
+  const out = await pool.invoke('bench-echo', payload(0));
+  const elapsed = performance.now() - t0;
+  if (out.kind !== 'success' || !out.coldStart) throw new Error(`unexpected pool outcome ${out.kind}`);
+  await pool.stopAll();
+  return elapsed;
+}
+
+// ---- raw side: docker run + the first request, retried until the container answers ----
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function firstRequest(port, deadline) {
+  for (;;) {
+    const client = new Client(`http://127.0.0.1:${port}`);
+    try {
+      const res = await client.request({ method: 'POST', path: INVOKE_PATH, body: JSON.stringify({ n: 0 }) });
+      const body = await res.body.text();
+      if (res.statusCode === 200) return body;
+    } catch {
+      // the proxy accepted before the container listened (moby/moby#16976): try again
+    } finally {
+      await client.close().catch(() => {});
+    }
+    if (performance.now() > deadline) throw new Error('raw container did not answer');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function rawCold() {
+  const port = await freePort();
+  const name = `ltk-bench-raw-${randomUUID().slice(0, 8)}`;
+  const t0 = performance.now();
+  await run('docker', [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '-p',
+    `127.0.0.1:${port}:8080`,
+    '-v',
+    `${codeDir}:/var/task:ro`,
+    image,
+    'index.handler',
+  ]);
+  await firstRequest(port, t0 + 30_000);
+  const elapsed = performance.now() - t0;
+  await run('docker', ['rm', '-f', name]);
+  return elapsed;
+}
+
+console.log(
+  `docker-backend bench: image ${image}, ${COLD_RUNS} cold runs per side, ${WARM_ITERATIONS} warm invokes per side`,
+);
+
+// One unmeasured launch each: the backend's first launch also sweeps stale containers and connects.
+await poolCold();
+await rawCold();
+
+const cold = { pool: [], raw: [] };
+for (let i = 0; i < COLD_RUNS; i++) {
+  // Alternate which side goes first so that drift of the machine hits both.
+  if (i % 2 === 0) {
+    cold.pool.push(await poolCold());
+    cold.raw.push(await rawCold());
+  } else {
+    cold.raw.push(await rawCold());
+    cold.pool.push(await poolCold());
+  }
+}
+
+// ---- warm: one pool instance, and a direct client to that same container ----
+const pool = new core.WarmPool({ backend, runId: `bench-${randomUUID().slice(0, 8)}` });
+pool.register(fn);
+await pool.invoke('bench-echo', payload(0));
+const endpoint = pool.list()[0].endpoint;
+const direct = new Client(endpoint, { connections: 1, pipelining: 1 });
+async function directInvoke(n) {
+  const res = await direct.request({ method: 'POST', path: INVOKE_PATH, body: payload(n) });
+  await res.body.arrayBuffer();
+}
+const poolInvoke = (n) => pool.invoke('bench-echo', payload(n));
+
+for (let i = 0; i < WARMUP; i++) {
+  await poolInvoke(i);
+  await directInvoke(i);
+}
+const warm = { pool: [], direct: [] };
+for (let done = 0; done < WARM_ITERATIONS; done += BLOCK) {
+  for (const side of done % (2 * BLOCK) === 0 ? ['pool', 'direct'] : ['direct', 'pool']) {
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = performance.now();
+      await (side === 'pool' ? poolInvoke(i) : directInvoke(i));
+      warm[side].push(performance.now() - t0);
+    }
+  }
+}
+await direct.close();
+await pool.stopAll();
+await backend.close();
+
+const c = { pool: summary(cold.pool), raw: summary(cold.raw) };
+const w = { pool: summary(warm.pool), direct: summary(warm.direct) };
+const coldRatio = c.pool.p50 / c.raw.p50;
+const overhead = w.pool.p50 - w.direct.p50;
+console.log('');
+console.log('                         pool (DockerBackend)     raw engine               ratio / overhead');
+console.log(
+  `cold start  p50          ${ms(c.pool.p50).padEnd(24)} ${ms(c.raw.p50).padEnd(24)} ${coldRatio.toFixed(2)}×  (target ≤ 1.15×)`,
+);
+console.log(`cold start  p99          ${ms(c.pool.p99).padEnd(24)} ${ms(c.raw.p99).padEnd(24)}`);
+console.log(
+  `warm invoke p50          ${ms(w.pool.p50).padEnd(24)} ${ms(w.direct.p50).padEnd(24)} +${ms(overhead)}  (target ≤ 0.50 ms)`,
+);
+console.log(`warm invoke p99          ${ms(w.pool.p99).padEnd(24)} ${ms(w.direct.p99).padEnd(24)}`);
+console.log('');
+console.log(
+  `targets: cold ${coldRatio <= 1.15 ? 'MET' : 'MISSED'} (${coldRatio.toFixed(2)}×), warm overhead ${overhead <= 0.5 ? 'MET' : 'MISSED'} (${ms(overhead)})`,
+);

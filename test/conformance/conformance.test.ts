@@ -4,7 +4,7 @@
  * where AWS's client itself answers differently, the test names the difference and docs/emulator.md
  * lists it.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -341,6 +341,45 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
         errorType: 'Runtime.UnhandledPromiseRejection',
         errorMessage: 'RangeError: nobody handles me',
       });
+    } else {
+      expect(answer.status).toBe(502);
+      expect(json(answer.text).errorType).toBe('Runtime.ExitError');
+    }
+  });
+
+  test('layer packages: require honours NODE_PATH; ESM import resolves them too (own bootstrap only)', async () => {
+    // Written at test time: git ignores folders named node_modules.
+    const opt = await mkdtemp(join(tmpdir(), 'ltk-layer-'));
+    const pkg = join(opt, 'nodejs', 'node_modules', 'conformance-layer-pkg');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(
+      join(pkg, 'package.json'),
+      '{"name":"conformance-layer-pkg","main":"index.cjs","exports":{"import":"./index.mjs","require":"./index.cjs"}}',
+    );
+    await writeFile(join(pkg, 'index.mjs'), "export const origin = 'layer (esm)';\n");
+    await writeFile(join(pkg, 'index.cjs'), "exports.origin = 'layer (cjs)';\n");
+    const env = {
+      NODE_PATH: `${join(opt, 'nodejs', 'node24', 'node_modules')}:${join(opt, 'nodejs', 'node_modules')}`,
+    };
+    const cjs = await start('layer-require.handler', { env });
+    expect(json((await cjs.invoke({})).text)).toEqual({ origin: 'layer (cjs)' });
+    const esm = await start('layer-import.handler', { env });
+    const answer = await esm.invoke({});
+    if (client.name === 'own') {
+      expect(json(answer.text)).toEqual({ origin: 'layer (esm)' });
+    } else {
+      // aws-lambda-ric@4 adds no ESM resolution for NODE_PATH; AWS's managed runtime documents support.
+      expect(answer.status).toBe(502);
+      expect(json(answer.text).errorMessage).toContain("Cannot find package 'conformance-layer-pkg'");
+    }
+  });
+
+  test('an empty payload: the handler gets {} (own); aws-lambda-ric@4 fails to parse it and exits', async () => {
+    const emulator = await start('basic.success');
+    const answer = await emulator.invoke(Buffer.alloc(0));
+    if (client.name === 'own') {
+      expect(answer.status).toBe(200);
+      expect(json(answer.text).event).toEqual({});
     } else {
       expect(answer.status).toBe(502);
       expect(json(answer.text).errorType).toBe('Runtime.ExitError');

@@ -12,6 +12,7 @@ import { patchConsole } from './console-log.ts';
  */
 import { RuntimeError, RuntimeErrors, toErrorDocument } from './errors.ts';
 import { loadHandler } from './handler-loader.ts';
+import { installLayerResolution } from './layer-resolution.ts';
 import { installGlobals } from './response-stream.ts';
 import { RuntimeApiClient } from './runtime-api-client.ts';
 import { checkHandlerConvention, conventionFor, type LoopState, RuntimeLoop } from './runtime-loop.ts';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   let initializing = true;
 
   installGlobals(env);
+  installLayerResolution(env.NODE_PATH);
   patchConsole(() => state.requestId, env);
 
   const fatal = async (error: unknown, exitCode: number): Promise<void> => {

@@ -142,6 +142,11 @@ describe('a SAM template', () => {
       parameters: { Stage: 'prod', ApiKeyParameter: 'secret-from-test' },
     });
     expect(specs.map((s) => s.name)).toContain('ProdAlarmFunction');
+    // No EntryPoints: SAM bundles the handler's file (app.ts); Minify defaults to true.
+    const alarm = get('ProdAlarmFunction');
+    expect(alarm.handler).toBe('index.lambdaHandler');
+    const minified = await readFile(join(alarm.code ?? '', 'index.js'), 'utf8');
+    expect(minified.split('\n').length).toBeLessThan(5);
     const create = get('CreateOrderFunction');
     expect(create.aliases).toEqual(['prod-create-order']);
     expect(create.environment).toMatchObject({

@@ -83,10 +83,17 @@ export interface BundleOptions {
     | 'tsx'
   >;
   /**
-   * Module names left out of the bundle (added to `@aws-sdk/*`, which the managed runtime provides).
-   * @default ['@aws-sdk/*']
+   * Module names left out of the bundle, in addition to `@aws-sdk/*` (see `bundleAwsSdk`).
+   * @default []
    */
   external?: string[];
+  /**
+   * Bundle the AWS SDK v3 instead of leaving `@aws-sdk/*` to the runtime. The official base images
+   * provide the SDK; the process backend and a locally built image may not, so set this when a
+   * handler that imports `@aws-sdk/*` fails there with "Cannot find module". (CDK: `bundleAwsSDK`.)
+   * @default false
+   */
+  bundleAwsSdk?: boolean;
   /** esbuild target, for example `es2022`. @default `node<major>` of the runtime */
   target?: string;
 }

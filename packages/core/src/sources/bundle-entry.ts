@@ -129,7 +129,7 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
     target: options.target ?? `node${runtime.major}`,
     define: options.define ?? {},
     loader: options.loader ?? {},
-    external: ['@aws-sdk/*', ...(options.external ?? [])],
+    external: [...(options.bundleAwsSdk ? [] : ['@aws-sdk/*']), ...(options.external ?? [])],
   };
   const key = JSON.stringify({ v: 1, esbuild: esbuildVersion, ...settings });
   const cache = cacheDirectory(root);

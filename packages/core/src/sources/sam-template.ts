@@ -86,7 +86,10 @@ function isIntrinsic(value: Record<string, unknown>): boolean {
 
 /** SAM's esbuild `BuildProperties` as `BundleOptions` (sam build's esbuild builder flags). */
 function bundleOptions(properties: Record<string, unknown>): BundleOptions {
-  const options: BundleOptions = {};
+  // `sam build` leaves out exactly what `External` lists, the SDK included, and minifies by
+  // default (AWS SAM developer guide, "Building Node.js Lambda functions with esbuild"). Source
+  // maps stay on unless `Sourcemap: false`: a test run wants stack traces at the .ts lines.
+  const options: BundleOptions = { bundleAwsSdk: true, minify: true };
   const format = String(properties.Format ?? '').toLowerCase();
   if (format === 'esm' || format === 'cjs') options.format = format;
   if (properties.Minify !== undefined)
@@ -241,8 +244,8 @@ async function setCode(spec: FunctionSpec, inputs: CodeInputs): Promise<void> {
     const build = (metadata.BuildProperties ?? {}) as Record<string, unknown>;
     const entryPoints = Array.isArray(build.EntryPoints) ? build.EntryPoints.map(String) : [];
     // sam build names the output after the entry's file; we name it `index` and the bundler
-    // rewrites the handler's file part accordingly.
-    const entry = entryPoints[0];
+    // rewrites the handler's file part accordingly. Without EntryPoints, SAM uses the handler's file.
+    const entry = entryPoints[0] ?? (await handlerSource(codeDir, spec.handler));
     if (entry) {
       spec.entry = resolve(codeDir, entry);
       spec.bundle = bundleOptions(build);
@@ -279,4 +282,19 @@ function layerPaths(
       props.unusable(path, `layer ${String(value)} is published in AWS and cannot be downloaded here`);
   });
   return layers;
+}
+
+/** `app.lambdaHandler` → the first of app.ts, app.mts, app.js, app.mjs in the code folder. */
+async function handlerSource(codeDir: string, handler: string): Promise<string | undefined> {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  for (const extension of ['.ts', '.mts', '.js', '.mjs', '.cjs']) {
+    const candidate = `${handler.slice(0, dot)}${extension}`;
+    try {
+      if ((await stat(join(codeDir, candidate))).isFile()) return candidate;
+    } catch {
+      // next extension
+    }
+  }
+  return undefined;
 }

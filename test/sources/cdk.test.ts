@@ -154,6 +154,19 @@ describe('CDK errors', () => {
     expect(template.message).toContain(join(root, 'OrdersStack.template.json'));
   });
 
+  it('cdk.functions naming a table or nothing: CONFIG_INVALID naming the type and the functions', async () => {
+    const root = await fixtureRoot('cdk.out');
+    const error = await thrown(() =>
+      load(root, { functions: ['OrdersStack/OrdersTable', 'OrdersStack/Nope'] }),
+    );
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(error.message).toContain(
+      '"OrdersStack/OrdersTable" is a AWS::DynamoDB::Table, which lambda-testkit does not run',
+    );
+    expect(error.message).toContain('"OrdersStack/Nope" is not in the loaded stacks');
+    expect(error.message).toContain('OrdersStack/Orders, OrdersStack/Ping, Prod/OrdersStack/Orders');
+  });
+
   it('an unknown stack: CONFIG_INVALID listing the stacks', async () => {
     const root = await fixtureRoot('cdk.out');
     const error = await thrown(() => load(root, { stacks: ['BillingStack'] }));

@@ -278,6 +278,9 @@ describe('SAM errors', () => {
     const root = await fixtureRoot('sam-app');
     const unknown = await thrown(() => load(root, { functions: ['OrdersTable'] }));
     expect(unknown.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(unknown.message).toContain(
+      'a resource of type AWS::DynamoDB::Table, which lambda-testkit does not run',
+    );
     expect(unknown.message).toContain('CreateOrderFunction, ListOrdersFunction, ReportFunction');
     const clash = await thrown(() =>
       load(

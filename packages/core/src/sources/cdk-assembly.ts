@@ -130,6 +130,9 @@ export async function loadCdkFunctions(
 
   const specs: FunctionSpec[] = [];
   const logicalIds = new Map<string, number>();
+  /** Every resource seen, by logical id and construct path, for naming an unmatched `functions` entry. */
+  const seen = new Map<string, string>();
+  const allNames: string[] = [];
   for (const stack of stacks) {
     const templatePath = join(stack.dir, stack.templateFile);
     const template = await readTemplate(
@@ -144,9 +147,14 @@ export async function loadCdkFunctions(
     });
     const resources = template.Resources ?? {};
     for (const [logicalId, resource] of Object.entries(resources)) {
+      const path = metadataString(resource, 'aws:cdk:path');
+      for (const key of [logicalId, path, path?.replace(/\/Resource$/, '')]) {
+        if (key) seen.set(key, resource.Type ?? 'unknown');
+      }
       if (resource.Type !== 'AWS::Lambda::Function') continue;
-      const cdkPath = metadataString(resource, 'aws:cdk:path') ?? `${stack.displayName}/${logicalId}`;
+      const cdkPath = path ?? `${stack.displayName}/${logicalId}`;
       const name = cdkPath.endsWith('/Resource') ? cdkPath.slice(0, -'/Resource'.length) : cdkPath;
+      allNames.push(name);
       if (options.functions && !options.functions.some((f) => f === name || f === cdkPath || f === logicalId))
         continue;
       const aliases = [cdkPath, logicalId].filter((a) => a !== name);
@@ -185,6 +193,20 @@ export async function loadCdkFunctions(
       logicalIds.set(logicalId, (logicalIds.get(logicalId) ?? 0) + 1);
       specs.push(spec);
     }
+  }
+  const loaded = new Set(specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]));
+  const unmatched = (options.functions ?? []).filter((f) => !loaded.has(f));
+  if (unmatched.length > 0) {
+    const why = unmatched.map((f) =>
+      seen.has(f)
+        ? `"${f}" is a ${seen.get(f)}, which lambda-testkit does not run`
+        : `"${f}" is not in the loaded stacks`,
+    );
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `cdk.functions: ${why.join('; ')}. Functions there: ${allNames.join(', ') || '(none)'}.`,
+      { details: { functions: unmatched, assembly } },
+    );
   }
   // A logical id is an alias only when one loaded function has it; otherwise it would be ambiguous.
   for (const spec of specs) {

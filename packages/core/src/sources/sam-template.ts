@@ -130,10 +130,12 @@ export async function loadSamFunctions(
   });
   const wanted = options.functions;
   for (const name of wanted ?? []) {
-    if (!FUNCTION_TYPES.has(resources[name]?.Type ?? '')) {
+    const type = resources[name]?.Type;
+    if (!FUNCTION_TYPES.has(type ?? '')) {
+      const found = type ? `a resource of type ${type}, which lambda-testkit does not run` : 'not a resource';
       throw new ConfigError(
         ErrorCodes.CONFIG_INVALID,
-        `sam.functions names "${name}", which is not a function of ${path}. Functions there: ${listFunctions(resources)}.`,
+        `sam.functions names "${name}", ${found} in ${path}. Functions there: ${listFunctions(resources)}.`,
         { details: { function: name, path } },
       );
     }

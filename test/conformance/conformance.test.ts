@@ -374,15 +374,20 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     }
   });
 
-  test('an empty payload: the handler gets {} (own); aws-lambda-ric@4 fails to parse it and exits', async () => {
+  test('an empty or non-JSON payload: {} and Runtime.UnmarshalError (own); aws-lambda-ric@4 exits', async () => {
     const emulator = await start('basic.success');
     const answer = await emulator.invoke(Buffer.alloc(0));
+    const notJson = await emulator.invoke(Buffer.from('not json'));
     if (client.name === 'own') {
       expect(answer.status).toBe(200);
       expect(json(answer.text).event).toEqual({});
+      expect(notJson.status).toBe(200);
+      expect(json(notJson.text).errorType).toBe('Runtime.UnmarshalError');
     } else {
       expect(answer.status).toBe(502);
       expect(json(answer.text).errorType).toBe('Runtime.ExitError');
+      expect(notJson.status).toBe(502);
+      expect(json(notJson.text).errorType).toBe('Runtime.ExitError');
     }
   });
 

@@ -17,7 +17,7 @@ const testFile = (run: number) =>
   "const { lambda } = require('@lambda-testkit/jest');\n" +
   `it('reports the version (edit ${run})', async () => {\n` +
   "  const r = await lambda.invoke('versioned');\n" +
-  '  process.stderr.write(`VERSION=${r.payload.version} COLD=${r.coldStart}\\n`);\n' +
+  "  process.stderr.write('VERSION=' + r.payload.version + ' COLD=' + r.coldStart + '\\n');\n" +
   '  expect(r.statusCode).toBe(200);\n});\n';
 
 async function waitFor(pattern: RegExp, from: number, timeoutMs = 60_000): Promise<number> {

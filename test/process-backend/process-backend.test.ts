@@ -308,6 +308,17 @@ describe('ProcessBackend launch failures', () => {
     await silent.close();
   });
 
+  it('refuses a duplicate instance id without harming the instance that has it', async () => {
+    const fn = await appFunction({ name: 'duplicate' });
+    const ctx = launchContext(runId);
+    const first = await launch(fn);
+    const sameId = { ...ctx, instanceId: first.handle.instanceId };
+    const error = await backend.launch(fn, sameId).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+    expect(existsSync(first.handle.taskRoot)).toBe(true);
+    expect((await invoke(first.endpoint)).status).toBe(200);
+  });
+
   it('refuses to launch after close()', async () => {
     const closed = new ProcessBackend({ rootDir });
     await closed.close();
@@ -332,6 +343,33 @@ describe('ProcessBackend crash safety', () => {
     expect(processesUnder(own)).toEqual([]);
     expect(existsSync(join(own, 'close-run'))).toBe(false);
     await rm(own, { recursive: true, force: true });
+  });
+
+  it('closing one backend of a run leaves the instances of another backend of that run alone', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ltk-two-backends-'));
+    try {
+      const fn = await appFunction({ name: 'shared-run' });
+      const first = new ProcessBackend({ rootDir: own });
+      const second = new ProcessBackend({ rootDir: own });
+      const kept = await first.launch(fn, launchContext('shared'));
+      await second.launch(fn, launchContext('shared'));
+      await second.close();
+      expect(existsSync(kept.handle.taskRoot)).toBe(true);
+      expect((await invoke(kept.endpoint)).status).toBe(200);
+      // Once no instance is left, a close removes the run folder; the other backend makes it again.
+      await first.terminate(kept.handle);
+      const third = new ProcessBackend({ rootDir: own });
+      await third.launch(fn, launchContext('shared'));
+      await third.close();
+      expect(existsSync(join(own, 'shared'))).toBe(false);
+      const again = await first.launch(fn, launchContext('shared'));
+      expect((await invoke(again.endpoint)).status).toBe(200);
+      expect(existsSync(join(own, 'shared', 'owner.json'))).toBe(true);
+      await first.close();
+      expect(existsSync(join(own, 'shared'))).toBe(false);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('sweeps dead runs on its first launch, and only those', async () => {

@@ -4,24 +4,23 @@
  * ports, with the code and layers unpacked into temp folders and a sandbox's environment.
  * Node.js runtimes only: the runtime child is the Node that runs the pool.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
 import { RUNTIMES, runtimeInfo } from '../../runtimes.ts';
 import { extractArchive, mergeLayers } from '../shared/extract-archive.ts';
-import { writeOwnerFile } from '../shared/owner-file.ts';
 import { type ProcessIdentity, processIdentity } from '../shared/process-liveness.ts';
 import { defaultEmulatorPath, type RunningEmulator, spawnEmulator } from './emulator-process.ts';
 import { processEnvironment } from './process-environment.ts';
 import {
   createInstanceFolders,
   defaultRootDir,
+  ensureRunRoot,
   type InstanceLayout,
   instanceLayout,
-  safeSegment,
+  removeRunRootIfUnused,
   sweepStaleRuns,
   writeInstanceRecord,
 } from './run-root.ts';
@@ -129,8 +128,15 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     const runRoot = await this.#runRoot(context.runId);
     const layout = instanceLayout(runRoot, context.instanceId);
     let identity: ProcessIdentity | undefined;
+    let created = false;
     try {
-      await createInstanceFolders(layout);
+      await createInstanceFolders(layout).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        // Another backend of this run removed the run folder as it closed: make it again.
+        await ensureRunRoot(this.rootDir, context.runId);
+        await createInstanceFolders(layout);
+      });
+      created = true;
       await extractArchive(fn.code, layout.task);
       throwIfAborted(context.signal, fn);
       await mergeLayers(fn.layers, layout.opt);
@@ -173,8 +179,11 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       }
       return { endpoint, handle };
     } catch (cause) {
-      await stopSandbox(identity, { taskRoot: layout.task }, this.#options.killGraceMs);
-      await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
+      // Only what this launch made: a duplicate instance id must not take down the first instance.
+      if (created) {
+        await stopSandbox(identity, { taskRoot: layout.task }, this.#options.killGraceMs);
+        await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
+      }
       if (isTestkitError(cause)) throw cause;
       throw new BackendError(
         ErrorCodes.LAUNCH_FAILED,
@@ -222,9 +231,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#instances.keys()].map((h) => this.terminate(h)));
       const roots = await Promise.allSettled(this.#runRoots.values());
-      for (const r of roots) {
-        if (r.status === 'fulfilled') await rm(r.value, { recursive: true, force: true, maxRetries: 3 });
-      }
+      for (const r of roots) if (r.status === 'fulfilled') await removeRunRootIfUnused(r.value);
     })();
     return this.#closing;
   }
@@ -237,12 +244,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   #runRoot(runId: string): Promise<string> {
     let root = this.#runRoots.get(runId);
     if (!root) {
-      root = (async () => {
-        const dir = join(this.rootDir, safeSegment(runId));
-        await mkdir(dir, { recursive: true });
-        await writeOwnerFile(dir, runId);
-        return dir;
-      })();
+      root = ensureRunRoot(this.rootDir, runId);
       this.#runRoots.set(runId, root);
     }
     if (this.#options.reapOnFirstLaunch) {

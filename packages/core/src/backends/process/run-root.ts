@@ -11,7 +11,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { isOwnerGone, readOwnerFile } from '../shared/owner-file.ts';
+import { isOwnerGone, readOwnerFile, writeOwnerFile } from '../shared/owner-file.ts';
 import type { ProcessIdentity } from '../shared/process-liveness.ts';
 import type { SandboxFolders } from './process-environment.ts';
 import { stopSandbox } from './sandbox-processes.ts';
@@ -45,8 +45,27 @@ export function instanceLayout(runRoot: string, instanceId: string): InstanceLay
   };
 }
 
+/**
+ * Makes `<root>/<runId>` with an owner file, or makes it again: another backend of the same run
+ * (same process) removes the folder when it closes and finds no instance folder left in it.
+ */
+export async function ensureRunRoot(root: string, runId: string): Promise<string> {
+  const dir = join(root, safeSegment(runId));
+  await mkdir(dir, { recursive: true });
+  if (!(await readOwnerFile(dir))) await writeOwnerFile(dir, runId);
+  return dir;
+}
+
+/** Removes a run folder unless an instance folder is still in it (another backend's, of the same run). */
+export async function removeRunRootIfUnused(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries || entries.some((e) => e.isDirectory())) return;
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Creates the instance's folders; fails (EEXIST) when the instance folder already exists. */
 export async function createInstanceFolders(layout: InstanceLayout): Promise<void> {
-  await mkdir(layout.dir, { recursive: true });
+  await mkdir(layout.dir);
   await Promise.all([layout.task, layout.opt, layout.runtime, layout.tmp].map((d) => mkdir(d)));
 }
 

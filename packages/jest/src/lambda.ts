@@ -31,12 +31,14 @@ function current(): PoolClient {
  * import { lambda } from '@lambda-testkit/jest';
  * const res = await lambda.invoke('orders', { id: 1 });
  */
+// The async methods are `async` so that a missing server rejects the returned promise, as every
+// other failure does, instead of throwing synchronously out of `lambda.invoke(...)`.
 export const lambda: LambdaHelper = {
-  invoke: (name, event, options) => current().invoke(name, event, options),
-  invokeRaw: (...args) => current().invokeRaw(...args),
-  evict: (...args) => current().evict(...args),
-  instances: (...args) => current().instances(...args),
-  stats: (...args) => current().stats(...args),
+  invoke: async (name, event, options) => current().invoke(name, event, options),
+  invokeRaw: async (...args) => current().invokeRaw(...args),
+  evict: async (...args) => current().evict(...args),
+  instances: async (...args) => current().instances(...args),
+  stats: async (...args) => current().stats(...args),
   sdkConfig: (...args) => current().sdkConfig(...args),
   /** Closes this file's connection to the pool server; the next call opens a new one. Idempotent. */
   close: async () => {

@@ -66,6 +66,25 @@ describe('lambda helper (CommonJS, babel-jest)', () => {
     }
   });
 
+  it('tells a file run without the preset what to add', async () => {
+    const saved = { url: process.env.LAMBDA_TESTKIT_URL, token: process.env.LAMBDA_TESTKIT_TOKEN };
+    delete process.env.LAMBDA_TESTKIT_URL;
+    delete process.env.LAMBDA_TESTKIT_TOKEN;
+    try {
+      let isolated;
+      jest.isolateModules(() => {
+        isolated = require('@lambda-testkit/jest');
+      });
+      const error = await isolated.lambda.invoke('echo', {}).catch((e) => e);
+      expect(error).toBeInstanceOf(InvokeError);
+      expect(error.code).toBe(ErrorCodes.SERVER_UNREACHABLE);
+      expect(error.message).toContain("preset: '@lambda-testkit/jest'");
+    } finally {
+      process.env.LAMBDA_TESTKIT_URL = saved.url;
+      process.env.LAMBDA_TESTKIT_TOKEN = saved.token;
+    }
+  });
+
   it('exposes the pool counters of the run', async () => {
     await lambda.invoke('echo', { n: 1 });
     const stats = await lambda.stats();

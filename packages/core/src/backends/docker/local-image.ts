@@ -15,13 +15,15 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TarArchive } from 'archiver';
 import type Dockerode from 'dockerode';
 import { BackendError, ErrorCodes } from '../../errors.ts';
+import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from '../shared/process-liveness.ts';
 import { connectEngine } from './engine.ts';
 import { ImageLabels, LIBRARY_VERSION } from './labels.ts';
 
@@ -372,6 +374,22 @@ async function buildOnce(tag: string, options: BuildLocalImageOptions): Promise<
   const changes = imageChanges(nodeMajor);
   const hash = await contentHash(entries, changes);
 
+  // Several suites (processes) may ask for the image at once: one builds, the others then find it.
+  return withBuildLock(tag, progress, () =>
+    importImage(docker, tag, hash, entries, changes, nodeVersion, options),
+  );
+}
+
+async function importImage(
+  docker: Dockerode,
+  tag: string,
+  hash: string,
+  entries: RootfsEntry[],
+  changes: string[],
+  nodeVersion: string,
+  options: BuildLocalImageOptions,
+): Promise<LocalImage> {
+  const progress = options.onProgress ?? (() => {});
   const existing = await existingImageHash(docker, tag);
   if (!options.force && existing?.hash === hash) {
     progress(`${tag} is up to date (content hash ${hash.slice(0, 12)})`);
@@ -408,13 +426,69 @@ async function buildOnce(tag: string, options: BuildLocalImageOptions): Promise<
     );
   }
   // The previous image under this tag is now dangling: remove it when nothing uses it.
-  if (existing && existing.hash !== hash)
+  const now = await existingImageHash(docker, tag);
+  if (existing && now && existing.id !== now.id) {
     await docker
       .getImage(existing.id)
       .remove()
       .catch(() => {});
+  }
   progress(`built ${tag} (content hash ${hash.slice(0, 12)})`);
   return { tag, contentHash: hash, built: true };
+}
+
+/** How long a build waits for another process's build of the same tag. */
+const LOCK_WAIT_MS = 10 * 60_000;
+/** A lock file nobody could finish writing (its writer died at once) is stale after this. */
+const LOCK_UNREADABLE_STALE_MS = 30_000;
+
+/** Serialises builds of one tag across processes on this host, with a lock file holding its owner. */
+async function withBuildLock<T>(
+  tag: string,
+  progress: (m: string) => void,
+  build: () => Promise<T>,
+): Promise<T> {
+  const id = createHash('sha256').update(tag).digest('hex').slice(0, 16);
+  const file = join(tmpdir(), `lambda-testkit-image-${id}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(JSON.stringify(currentProcessIdentity()));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = await readFile(file, 'utf8')
+      .then((text) => JSON.parse(text) as ProcessIdentity)
+      .catch(() => undefined);
+    const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+    const stale = holder
+      ? typeof holder.pid !== 'number' || !isProcessAlive(holder)
+      : age > LOCK_UNREADABLE_STALE_MS;
+    if (stale) {
+      await rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new BackendError(
+        ErrorCodes.IMAGE_UNAVAILABLE,
+        `Timed out waiting for another process (pid ${holder?.pid ?? 'unknown'}) building ${tag}. ` +
+          `If no build runs, remove ${file} and try again.`,
+        { details: { tag, lockFile: file } },
+      );
+    }
+    if (!announced) progress(`waiting for another process (pid ${holder?.pid ?? 'unknown'}) building ${tag}`);
+    announced = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  try {
+    return await build();
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 function splitTag(image: string): [string, string] {

@@ -67,11 +67,13 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(warmLogs).not.toContain('Init Duration');
   });
 
-  test('CommonJS module.exports and nested handler paths resolve', async () => {
+  test('CommonJS module.exports, .js in a type:module package, folders and nested handler paths resolve', async () => {
     const cjs = await start('plain.handler');
     expect(json((await cjs.invoke({ a: 1 })).text)).toEqual({ cjs: true, event: { a: 1 } });
     const nested = await start('basic.nested.deeper.handler');
     expect((await nested.invoke({})).text).toBe('"nested ok"');
+    const esmJs = await start('esm-pkg/handlers/orders.api.create');
+    expect(json((await esmJs.invoke({ id: 7 })).text)).toEqual({ esm: true, created: 7 });
   });
 
   test('a thrown error: 200 with the Node error document {errorType, errorMessage, trace}', async () => {

@@ -8,7 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Alias } from 'vite';
+
+/** The shape of one entry of Vite's `resolve.alias` array. */
+export interface Alias {
+  find: RegExp;
+  replacement: string;
+}
 
 export const repoRoot = dirname(fileURLToPath(import.meta.url));
 

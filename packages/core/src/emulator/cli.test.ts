@@ -63,6 +63,19 @@ describe('emulator CLI contract', () => {
   });
 });
 
+describe('emulator lifetime', () => {
+  test('closing the IPC channel (the owner is gone) shuts the emulator down', async () => {
+    const child = spawn(process.execPath, [cli, '--port', '0', 'index.handler'], {
+      env,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    await new Promise((resolve) => child.once('message', resolve));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.disconnect();
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('lambda-entrypoint.sh', () => {
   test('exactly one argument, else exit 142 with the base images message', () => {
     const r = spawnSync('sh', [entrypoint], { encoding: 'utf8' });

@@ -4,7 +4,7 @@
  * functions, a plain AWS::Lambda::Function with a published layer, inline Python code.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ErrorCodes,
@@ -172,6 +172,29 @@ describe('a SAM template', () => {
     // SAM adds list-valued Globals to the function's own list: ReportFunction's `Layers: []` too.
     expect(resolved.map((f) => f.layers.length)).toEqual([1, 0, 1]);
     expect(new Set(resolved.map((f) => f.deployId)).size).toBe(3);
+  });
+
+  it('reads a template `sam build` wrote: esbuild Metadata kept, CodeUri holding the built JavaScript', async () => {
+    const root = await fixtureRoot('sam-app');
+    const build = join(root, '.aws-sam', 'build');
+    await mkdir(join(build, 'CreateOrderFunction'), { recursive: true });
+    await writeFile(join(build, 'CreateOrderFunction', 'app.js'), 'exports.lambdaHandler = async () => 1;\n');
+    const template = await readFile(join(root, 'template.yaml'), 'utf8');
+    await mkdir(join(build, 'SharedLayer', 'nodejs'), { recursive: true });
+    await writeFile(
+      join(build, 'template.yaml'),
+      template
+        .replace('CodeUri: orders/', 'CodeUri: CreateOrderFunction')
+        .replace('ContentUri: layers/shared/', 'ContentUri: SharedLayer'),
+    );
+    const { specs } = await load(root, {
+      template: '.aws-sam/build/template.yaml',
+      functions: ['CreateOrderFunction'],
+    });
+    expect(specs[0]).toMatchObject({
+      code: join(build, 'CreateOrderFunction'),
+      handler: 'app.lambdaHandler',
+    });
   });
 
   it('accepts the template folder and a JSON template', async () => {

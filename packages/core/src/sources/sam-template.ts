@@ -248,7 +248,10 @@ async function setCode(spec: FunctionSpec, inputs: CodeInputs): Promise<void> {
     // sam build names the output after the entry's file; we name it `index` and the bundler
     // rewrites the handler's file part accordingly. Without EntryPoints, SAM uses the handler's file.
     const entry = entryPoints[0] ?? (await handlerSource(codeDir, spec.handler));
-    if (entry) {
+    // A template `sam build` wrote (.aws-sam/build/template.yaml) keeps the Metadata, but its
+    // CodeUri holds the built JavaScript only: use that as it is.
+    const built = entryPoints[0] !== undefined && !(await isFile(resolve(codeDir, entryPoints[0])));
+    if (entry && !built) {
       spec.entry = resolve(codeDir, entry);
       spec.bundle = bundleOptions(build);
       return;
@@ -299,4 +302,12 @@ async function handlerSource(codeDir: string, handler: string): Promise<string |
     }
   }
   return undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -28,7 +28,10 @@ describe('the Vitest adapter on Vitest 4', () => {
     }
     cpSync(join(repoRoot, 'test/compat-vitest4/fixtures/project'), work, { recursive: true });
     symlinkSync(join(repoRoot, 'test/vitest-adapter/fixtures/functions'), join(work, 'functions'));
-    run = await runVitest(work, { EXPECTED_VITEST_MAJOR: '4' }, join(modules, 'vitest/vitest.mjs'));
+    run = await runVitest(work, {
+      env: { EXPECTED_VITEST_MAJOR: '4' },
+      vitestBin: join(modules, 'vitest/vitest.mjs'),
+    });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

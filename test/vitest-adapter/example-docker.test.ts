@@ -12,8 +12,7 @@ describe('examples/vitest-basic on the Docker backend', () => {
     assertBuilt();
     const { tag } = await ensureLocalImage();
     run = await runVitest(join(repoRoot, 'examples/vitest-basic'), {
-      LAMBDA_TESTKIT_BACKEND: 'docker',
-      LAMBDA_TESTKIT_IMAGE: tag,
+      env: { LAMBDA_TESTKIT_BACKEND: 'docker', LAMBDA_TESTKIT_IMAGE: tag },
     });
   });
 

@@ -8,7 +8,9 @@ describe('examples/vitest-basic on the process backend', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    run = await runVitest(join(repoRoot, 'examples/vitest-basic'), { LAMBDA_TESTKIT_BACKEND: 'process' });
+    run = await runVitest(join(repoRoot, 'examples/vitest-basic'), {
+      env: { LAMBDA_TESTKIT_BACKEND: 'process' },
+    });
   });
 
   it('passes every test of the three files', () => {

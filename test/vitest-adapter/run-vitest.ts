@@ -74,17 +74,25 @@ export function parseSummary(output: string): SummaryLine[] {
   return rows;
 }
 
-/**
- * Runs `vitest run` in `cwd`: `pnpm exec vitest` (the project's own Vitest), or the given
- * `vitest.mjs` with this Node.
- */
-export async function runVitest(
-  cwd: string,
-  env: Record<string, string> = {},
-  vitestBin?: string,
-): Promise<VitestRun> {
+export interface RunVitestOptions {
+  env?: Record<string, string>;
+  /** A `vitest.mjs` to run with this Node instead of `pnpm exec vitest` (the project's own). */
+  vitestBin?: string;
+  /** Reporters added on the command line (which replaces the config's `reporters`). */
+  reporters?: string[];
+}
+
+/** Runs `vitest run` in `cwd` with the default and JSON reporters (plus `reporters`). */
+export async function runVitest(cwd: string, options: RunVitestOptions = {}): Promise<VitestRun> {
+  const { env = {}, vitestBin, reporters = [] } = options;
   const reportFile = join(mkdtempSync(join(tmpdir(), 'ltk-vitest-run-')), 'report.json');
-  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`];
+  const args = [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    ...reporters.map((r) => `--reporter=${r}`),
+    `--outputFile.json=${reportFile}`,
+  ];
   const child = spawn(
     vitestBin ? process.execPath : 'pnpm',
     vitestBin ? [vitestBin, ...args] : ['exec', 'vitest', ...args],

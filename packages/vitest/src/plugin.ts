@@ -33,6 +33,8 @@ export type { TestkitConfig } from '@lambda-testkit/core';
 export { defineConfig } from '@lambda-testkit/core';
 
 const reporterAdded = new WeakSet<object>();
+/** The reporter's public entry, for users who list it themselves (then it is not added twice). */
+const REPORTER_SPECIFIER = '@lambda-testkit/vitest/reporter';
 
 export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin {
   const { configFile, reporter = true, ...config } = options;
@@ -52,7 +54,11 @@ export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin 
       // Once per Vitest instance, although this hook runs once per project.
       if (!reporter || reporterAdded.has(vitest)) return;
       reporterAdded.add(vitest);
-      vitest.config.reporters.push([reporterPath, {}]);
+      const listed = vitest.config.reporters.some((r) => {
+        const name = Array.isArray(r) ? r[0] : r;
+        return name === REPORTER_SPECIFIER || name === reporterPath;
+      });
+      if (!listed) vitest.config.reporters.push([reporterPath, {}]);
     },
   };
 }

@@ -227,7 +227,7 @@ export class PoolHost {
         { details: { root } },
       );
     }
-    for (const fn of resolved) this.#pool.register(fn);
+    this.#register(resolved);
     await this.#prewarm(config, resolved);
   }
 
@@ -238,10 +238,18 @@ export class PoolHost {
   async refresh(): Promise<string[]> {
     const changed: string[] = [];
     for (const { config, root } of this.#sources.values()) {
-      for (const fn of await this.#resolve(config, root)) {
-        if (this.#pool.getFunction(fn.name)?.deployId !== fn.deployId) changed.push(fn.name);
-        this.#pool.register(fn);
-      }
+      changed.push(...this.#register(await this.#resolve(config, root)));
+    }
+    return changed;
+  }
+
+  /** Registers resolved functions; resolves with (and logs) those whose deploy id changed. */
+  #register(resolved: ResolvedFunction[]): string[] {
+    const changed: string[] = [];
+    for (const fn of resolved) {
+      const known = this.#pool.getFunction(fn.name);
+      if (known && known.deployId !== fn.deployId) changed.push(fn.name);
+      this.#pool.register(fn);
     }
     if (changed.length) this.#log(`code changed: ${changed.join(', ')} (fresh instances on the next call)`);
     return changed;

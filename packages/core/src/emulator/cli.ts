@@ -23,10 +23,11 @@
  * File layout: this folder and `../bootstrap/` import nothing but `node:` builtins, so they can be
  * copied alone. The default runtime is the Node bootstrap found at `../bootstrap/node/index.<ext>`
  * (or `./bootstrap/node/index.<ext>`) relative to this file, `<ext>` being this file's own (`.ts`
- * when run from source, `.js` when built). In the container image:
- *   /var/runtime/lambda-testkit-emulator/emulator/cli.js     (dist/emulator/*)
- *   /var/runtime/lambda-testkit-emulator/bootstrap/node/...  (dist/bootstrap/*)
- * or, flattened, /var/runtime/lambda-testkit-emulator/cli.js with ./bootstrap/node/ beside it.
+ * when run from source, `.js` when built). In the container image (what lambda-entrypoint.sh runs):
+ *   /var/runtime/lambda-testkit-emulator/cli.js, config.js, …   (dist/emulator/*.js)
+ *   /var/runtime/lambda-testkit-emulator/bootstrap/node/*.js   (dist/bootstrap/node/*.js)
+ * The `.js` files are ESM: give the folder a package.json with "type": "module" (Node ≥22.12 also
+ * detects ESM syntax without it).
  */
 import { parseArgs } from 'node:util';
 import { EmulatorConfigError } from './config.ts';

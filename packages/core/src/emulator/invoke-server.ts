@@ -101,7 +101,7 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
         return;
       }
       const result = await sandbox.invoke(input);
-      reply(res, profile === 'rie' ? rieReply(result, config) : lambdaReply(result, config));
+      reply(res, profile === 'rie' ? rieReply(result) : lambdaReply(result, config));
     } finally {
       inFlight = undefined;
     }
@@ -196,7 +196,7 @@ function tooLargeBody(size: number): string {
 }
 
 /** RIE's answers (§1.5). Go sniffs the body's type, which for JSON and text is `text/plain`. */
-function rieReply({ requestId, outcome }: InvokeResult, _config: FunctionConfig): Reply {
+function rieReply({ requestId, outcome }: InvokeResult): Reply {
   const text = (status: number, body: Buffer | string): Reply => ({
     status,
     body,

@@ -4,7 +4,13 @@
  * between invokes it does not hold the event loop open (the callback-handler semantics rely on
  * `beforeExit` firing when the handler's own work is done).
  */
-import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
+import {
+  Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+} from 'node:http';
 
 export interface NextInvocation {
   body: Buffer;
@@ -104,11 +110,7 @@ export class RuntimeApiClient {
   }
 }
 
-function collect(
-  res: import('node:http').IncomingMessage,
-  resolve: (a: ApiAnswer) => void,
-  reject: (e: Error) => void,
-): void {
+function collect(res: IncomingMessage, resolve: (a: ApiAnswer) => void, reject: (e: Error) => void): void {
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.once('error', reject);

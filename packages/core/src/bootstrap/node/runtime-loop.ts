@@ -6,6 +6,7 @@
  * - nodejs22.x and older (`legacy`): callbacks too, answered when the event loop is empty if
  *   `context.callbackWaitsForEmptyEventLoop` (the default); async results are posted at once.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { finished } from 'node:stream/promises';
 import { RuntimeError, RuntimeErrors, toErrorDocument } from './errors.ts';
 import type { LoadedHandler } from './handler-loader.ts';
@@ -87,11 +88,7 @@ export class RuntimeLoop {
     }
   }
 
-  async #invoke(
-    requestId: string,
-    body: Buffer,
-    headers: import('node:http').IncomingHttpHeaders,
-  ): Promise<void> {
+  async #invoke(requestId: string, body: Buffer, headers: IncomingHttpHeaders): Promise<void> {
     let event: unknown;
     try {
       // An empty payload is `{}`, as when Lambda is invoked without one.
@@ -128,7 +125,7 @@ export class RuntimeLoop {
     }
   }
 
-  async #runModern(event: unknown, headers: import('node:http').IncomingHttpHeaders): Promise<Settled> {
+  async #runModern(event: unknown, headers: IncomingHttpHeaders): Promise<Settled> {
     try {
       const context = buildContext(headers, this.#env, undefined);
       return { ok: true, result: await this.#loaded.handler(event, context) };
@@ -138,7 +135,7 @@ export class RuntimeLoop {
   }
 
   /** The nodejs22.x convention (see the module comment). `beforeExit` fires when the event loop is empty. */
-  #runLegacy(event: unknown, headers: import('node:http').IncomingHttpHeaders): Promise<Settled> {
+  #runLegacy(event: unknown, headers: IncomingHttpHeaders): Promise<Settled> {
     return new Promise((resolve) => {
       let done = false;
       let fromCallback: Settled | undefined;
@@ -186,11 +183,7 @@ export class RuntimeLoop {
     });
   }
 
-  async #invokeStreaming(
-    requestId: string,
-    event: unknown,
-    headers: import('node:http').IncomingHttpHeaders,
-  ): Promise<void> {
+  async #invokeStreaming(requestId: string, event: unknown, headers: IncomingHttpHeaders): Promise<void> {
     const { req, answer } = this.#client.openResponseStream(requestId);
     const stream = new ResponseStream(req, this.#loaded.highWaterMark);
     try {

@@ -100,10 +100,11 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
   });
 
   test('timeout: "Task timed out after N.00 seconds", process group killed, the next invoke respawns', async () => {
-    const emulator = await start('basic.spawnAndHang', { env: { AWS_LAMBDA_FUNCTION_TIMEOUT: '1' } });
+    // 2 s: the handler must print its grandchild's pid within the timer, which covers the cold start.
+    const emulator = await start('basic.spawnAndHang', { env: { AWS_LAMBDA_FUNCTION_TIMEOUT: '2' } });
     const answer = await emulator.invoke({});
     expect(answer.status).toBe(200);
-    expect(answer.text).toBe('Task timed out after 1.00 seconds');
+    expect(answer.text).toBe('Task timed out after 2.00 seconds');
     const [, grandchild] = await emulator.waitForStdout(/grandchild pid (\d+)/);
     expect(await waitUntilGone(Number(grandchild))).toBe(true);
 

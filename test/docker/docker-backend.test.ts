@@ -14,13 +14,25 @@ import {
   type PrepareProgress,
   type ResolvedFunction,
 } from '@lambda-testkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appFunction, containerExists, docker, fixturesDir, launchContext, localImage } from './helpers.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  appFunction,
+  containerExists,
+  docker,
+  dockerMissing,
+  fixturesDir,
+  launchContext,
+  localImage,
+  requireDocker,
+} from './helpers.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(repoRoot, 'packages/core/src/cli/lambda-testkit.ts');
 
 let backend: DockerBackend;
+
+// Every test fails (loudly, with the reason) when the global setup found no engine.
+beforeEach(() => requireDocker());
 
 beforeAll(() => {
   backend = new DockerBackend({ log: () => {} });
@@ -65,6 +77,7 @@ describe('DockerBackend containers', () => {
   let inspect: Awaited<ReturnType<ReturnType<Awaited<ReturnType<typeof docker>>['getContainer']>['inspect']>>;
 
   beforeAll(async () => {
+    if (dockerMissing()) return;
     fn = await appFunction({ name: 'inspected' });
     launched = await backend.launch(fn, launchContext('inspect-run', 'inspect-1'));
     inspect = await (await docker()).getContainer(launched.handle.containerId).inspect();

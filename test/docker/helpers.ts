@@ -11,8 +11,24 @@ import { inject } from 'vitest';
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
+/** True when the global setup found no engine (hooks then do nothing; `requireDocker()` fails each test). */
+export function dockerMissing(): boolean {
+  return inject('dockerError') !== '';
+}
+
+/**
+ * Fails the calling test (or hook) when the global setup found no engine or could not build the
+ * image. Each file calls it in `beforeEach`, so that every one of its tests fails loudly with the reason
+ * (a failing `beforeAll` would mark them skipped instead).
+ */
+export function requireDocker(): void {
+  const error = inject('dockerError');
+  if (error) throw new Error(`The Docker suite needs a container engine and the local image: ${error}`);
+}
+
 /** The locally built image (global setup), used through the per-function image override. */
 export function localImage(): string {
+  requireDocker();
   return inject('localImage');
 }
 
@@ -31,8 +47,10 @@ export function appFunction(overrides: Partial<FunctionSpec> = {}): Promise<Reso
   );
 }
 
-/** The engine client (dockerode) Testcontainers uses. */
-export async function docker() {
+/** The engine client (dockerode) that Testcontainers uses. */
+export type Engine = Awaited<ReturnType<typeof connectEngine>>['container']['dockerode'];
+
+export async function docker(): Promise<Engine> {
   return (await connectEngine()).container.dockerode;
 }
 

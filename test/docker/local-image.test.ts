@@ -3,9 +3,12 @@
  * the base image's contract (lambda-protocol.md §1.2, §3.2).
  */
 import { buildLocalImage, ImageLabels } from '@lambda-testkit/core';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { compileEmulator, ensureLocalImage } from '../image/local-image.ts';
-import { docker, localImage } from './helpers.ts';
+import { docker, localImage, requireDocker } from './helpers.ts';
+
+// Every test fails (loudly, with the reason) when the global setup found no engine.
+beforeEach(() => requireDocker());
 
 describe('local Lambda image', () => {
   it('is not rebuilt when its content hash matches', async () => {

@@ -5,11 +5,22 @@
  */
 import { join } from 'node:path';
 import { DockerBackend, type DockerInstance, InvokeError, WarmPool } from '@lambda-testkit/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { appFunction, containerExists, docker, fixturesDir, json, waitFor } from './helpers.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  appFunction,
+  containerExists,
+  docker,
+  fixturesDir,
+  json,
+  requireDocker,
+  waitFor,
+} from './helpers.ts';
 
 let backend: DockerBackend;
 let pool: WarmPool;
+
+// Every test fails (loudly, with the reason) when the global setup found no engine.
+beforeEach(() => requireDocker());
 
 beforeAll(() => {
   backend = new DockerBackend({ log: () => {} });

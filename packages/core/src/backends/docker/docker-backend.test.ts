@@ -1,0 +1,50 @@
+// DockerBackend decisions that need no engine: which image a function runs in, deprecation warnings.
+import { describe, expect, it } from 'vitest';
+import type { ResolvedFunction } from '../../function-spec.ts';
+import { DockerBackend } from './docker-backend.ts';
+
+function fn(overrides: Partial<ResolvedFunction> = {}): ResolvedFunction {
+  const archive = { source: '/code', zip: Buffer.alloc(0), sha256: '' };
+  return {
+    name: 'f',
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    environment: {},
+    timeout: 3,
+    memorySize: 128,
+    architecture: 'x86_64',
+    code: archive,
+    layers: [],
+    deployId: 'd',
+    ...overrides,
+  };
+}
+
+describe('DockerBackend.imageFor', () => {
+  it("defaults to the runtime's official base image", () => {
+    const backend = new DockerBackend({ log: () => {} });
+    expect(backend.imageFor(fn())).toBe('public.ecr.aws/lambda/nodejs:22');
+    expect(backend.imageFor(fn({ runtime: 'python3.13' }))).toBe('public.ecr.aws/lambda/python:3.13');
+  });
+
+  it("uses the run's image per runtime, and a function's own image before it", () => {
+    const backend = new DockerBackend({ images: { 'nodejs22.x': 'local/node:22' }, log: () => {} });
+    expect(backend.imageFor(fn())).toBe('local/node:22');
+    expect(backend.imageFor(fn({ runtime: 'nodejs24.x' }))).toBe('public.ecr.aws/lambda/nodejs:24');
+    expect(backend.imageFor(fn({ image: 'mine/fn:1' }))).toBe('mine/fn:1');
+  });
+
+  it('warns once per deprecated runtime', () => {
+    const lines: string[] = [];
+    const backend = new DockerBackend({ log: (l) => lines.push(l) });
+    backend.imageFor(fn({ runtime: 'nodejs18.x' }));
+    backend.imageFor(fn({ runtime: 'nodejs18.x' }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('nodejs18.x was deprecated');
+  });
+
+  it('an unknown runtime without an image fails with the known ones', () => {
+    const backend = new DockerBackend({ log: () => {} });
+    expect(() => backend.imageFor(fn({ runtime: 'cobol1.0' }))).toThrow(/Unsupported runtime "cobol1.0"/);
+  });
+});

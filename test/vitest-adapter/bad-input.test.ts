@@ -22,14 +22,6 @@ describe('clear messages from the lambda fixture', () => {
     expect(run.report.numPassedTests).toBe(1);
   });
 
-  it('(and without the plugin: the plain globalSetup and reporter entries work)', async () => {
-    // Command-line reporters replace the config's, so ours is named again here.
-    const run = await runVitest(fixture('plain-setup'), { reporters: ['@lambda-testkit/vitest/reporter'] });
-    expect(run.report.numFailedTests, run.output).toBe(0);
-    expect(run.report.numPassedTests).toBe(1);
-    expect(run.summary).toEqual([{ function: 'echo', invokes: 1, cold: 1, warm: 0, errors: 0 }]);
-  });
-
   it('server not reachable from a worker', async () => {
     const run = await runVitest(fixture('no-server'));
     expect(run.report.numFailedTests, run.output).toBe(0);

@@ -167,6 +167,13 @@ describe('CDK errors', () => {
     expect(error.message).toContain('OrdersStack/Orders, OrdersStack/Ping, Prod/OrdersStack/Orders');
   });
 
+  it('an override for no function (a typo): CONFIG_INVALID', async () => {
+    const root = await fixtureRoot('cdk.out');
+    const error = await thrown(() => load(root, { overrides: { 'OrdersStack/Order': { timeout: 9 } } }));
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(error.message).toContain('cdk.overrides names "OrdersStack/Order"');
+  });
+
   it('an unknown stack: CONFIG_INVALID listing the stacks', async () => {
     const root = await fixtureRoot('cdk.out');
     const error = await thrown(() => load(root, { stacks: ['BillingStack'] }));

@@ -333,6 +333,14 @@ describe('SAM errors', () => {
     expect(error.message).toContain('`sam.functions` must be an array of names');
   });
 
+  it('an override for no function (a typo): CONFIG_INVALID listing the functions', async () => {
+    const root = await fixtureRoot('sam-app');
+    const error = await thrown(() => load(root, { overrides: { CreateOrderFn: { timeout: 9 } } }));
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(error.message).toContain('sam.overrides names "CreateOrderFn"');
+    expect(error.message).toContain('CreateOrderFunction, ListOrdersFunction');
+  });
+
   it('leaves no bundle behind in the repository fixture', () => {
     expect(existsSync(join(import.meta.dirname, 'fixtures', 'sam-app', 'node_modules'))).toBe(false);
   });

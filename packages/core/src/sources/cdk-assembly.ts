@@ -194,6 +194,16 @@ export async function loadCdkFunctions(
       specs.push(spec);
     }
   }
+  const unknownOverrides = Object.keys(options.overrides ?? {}).filter(
+    (k) => seen.get(k) !== 'AWS::Lambda::Function',
+  );
+  if (unknownOverrides.length > 0) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `cdk.overrides names ${unknownOverrides.map((k) => `"${k}"`).join(', ')}, which is no function of the loaded stacks (a typo would silently do nothing). Functions there: ${allNames.join(', ') || '(none)'}.`,
+      { details: { overrides: unknownOverrides, assembly } },
+    );
+  }
   const loaded = new Set(specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]));
   const unmatched = (options.functions ?? []).filter((f) => !loaded.has(f));
   if (unmatched.length > 0) {

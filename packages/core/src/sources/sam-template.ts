@@ -141,6 +141,7 @@ export async function loadSamFunctions(
     }
   }
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
+  checkOverrideKeys(options, resources, resolver, globals, path);
   const specs: FunctionSpec[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
@@ -183,6 +184,34 @@ export async function loadSamFunctions(
     specs.push(spec);
   }
   return specs;
+}
+
+/** An override for a name no function has is a typo that would silently do nothing. */
+function checkOverrideKeys(
+  options: SamSourceOptions,
+  resources: Record<string, CloudFormationResource>,
+  resolver: IntrinsicResolver,
+  globals: Record<string, unknown>,
+  path: string,
+): void {
+  const names = new Set<string>();
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
+    names.add(logicalId);
+    const own =
+      resource.Properties?.FunctionName ??
+      (resource.Type === 'AWS::Serverless::Function' ? globals.FunctionName : undefined);
+    const functionName = literalName(resolver, own);
+    if (functionName) names.add(functionName);
+  }
+  const unknown = Object.keys(options.overrides ?? {}).filter((key) => !names.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `sam.overrides names ${unknown.map((k) => `"${k}"`).join(', ')}, which no function of ${path} is called. Functions there: ${listFunctions(resources)}.`,
+      { details: { overrides: unknown, path } },
+    );
+  }
 }
 
 function listFunctions(resources: Record<string, CloudFormationResource>): string {

@@ -70,6 +70,20 @@ describe('invoking template functions through the pool', () => {
     expect(JSON.parse(result.payload.body)).toEqual({ id: 'o-7' });
   });
 
+  it('answers to aliases: a SAM FunctionName, a full construct path, a unique logical id', async () => {
+    const byName = await client.invoke<{ statusCode: number }>('CreateOrderFunction', { items: [] });
+    const byFunctionName = await client.invoke<{ statusCode: number }>('test-create-order', { items: [] });
+    expect(byFunctionName.payload.statusCode).toBe(201);
+    expect(byFunctionName.instanceId).toBe(byName.instanceId); // the same function, the same warm instance
+
+    const byPath = await client.invoke<{ body: string }>('OrdersStack/Orders', { id: 'a' });
+    for (const alias of ['OrdersStack/Orders/Resource', 'Orders5B2D8E3A']) {
+      const result = await client.invoke<{ body: string }>(alias, { id: 'b' });
+      expect(JSON.parse(result.payload.body)).toEqual({ id: 'b' });
+      expect(result.instanceId).toBe(byPath.instanceId);
+    }
+  });
+
   it('gives a fresh instance after an edit to an imported .ts file (watch rerun)', async () => {
     const before = await client.invoke<{ body: string }>('CreateOrderFunction', {
       items: [{ price: 1, quantity: 3 }],

@@ -209,8 +209,8 @@ describe('sweep of containers whose owning process is gone', () => {
   });
 });
 
-describe("Ryuk (Testcontainers' reaper)", () => {
-  it('when it cannot start, launch says how to run without it (TESTCONTAINERS_RYUK_DISABLED=true)', () => {
+describe("Ryuk (Testcontainers' reaper) where its image cannot be pulled", () => {
+  function launchWithRyuk(mode: 'auto' | 'required') {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       RYUK_CONTAINER_IMAGE: 'lambda-testkit/no-such-ryuk:never',
@@ -218,14 +218,27 @@ describe("Ryuk (Testcontainers' reaper)", () => {
     delete env.TESTCONTAINERS_RYUK_DISABLED;
     const result = spawnSync(
       process.execPath,
-      [join(fixturesDir, 'ryuk-child.ts'), localImage(), join(fixturesDir, 'app')],
+      [join(fixturesDir, 'ryuk-child.ts'), localImage(), join(fixturesDir, 'app'), mode],
       { encoding: 'utf8', env },
     );
     expect(result.status, result.stderr).toBe(0);
-    const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+    return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      launched?: boolean;
+      lines?: string[];
       code?: string;
       message?: string;
     };
+  }
+
+  it("ryuk: 'auto' (the default) goes on without it and says so in one line", () => {
+    const outcome = launchWithRyuk('auto');
+    expect(outcome.launched).toBe(true);
+    expect(outcome.lines?.filter((l) => l.includes('Ryuk'))).toHaveLength(1);
+    expect(outcome.lines?.[0]).toContain('lambda-testkit clean');
+  });
+
+  it("ryuk: 'required' fails the launch, saying how to run without it", () => {
+    const outcome = launchWithRyuk('required');
     expect(outcome.code).toBe(ErrorCodes.LAUNCH_FAILED);
     expect(outcome.message).toContain('Ryuk');
     expect(outcome.message).toContain('TESTCONTAINERS_RYUK_DISABLED=true');

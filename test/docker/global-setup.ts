@@ -19,8 +19,6 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
-  // Ryuk's image cannot be pulled here; the backend's own label sweep covers crashed runs.
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   try {
     await connectEngine();
     const image = await ensureLocalImage({

@@ -57,6 +57,13 @@ export interface DockerBackendOptions {
    * @default true
    */
   reapOnStart?: boolean;
+  /**
+   * Testcontainers' Ryuk (a container that removes this run's containers if the process dies):
+   * `auto` uses it where it can start and goes on without it (one line) where its image cannot be
+   * pulled; `required` fails the launch instead; `off` never starts it. The label sweep works in all modes.
+   * @default 'auto'
+   */
+  ryuk?: 'auto' | 'required' | 'off';
 }
 
 /** What the pool holds for one container (opaque to it; tests may read the ids). */
@@ -100,6 +107,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       publishHost: options.publishHost ?? '127.0.0.1',
       log: options.log ?? defaultLog,
       reapOnStart: options.reapOnStart ?? true,
+      ryuk: options.ryuk ?? 'auto',
     };
   }
 
@@ -149,24 +157,42 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   }
 
   /**
-   * Testcontainers' Ryuk removes this session's containers if this process dies. It is started
-   * from an image (testcontainers/ryuk) that must be pulled; where that is impossible, say so with
-   * the way out instead of Testcontainers' raw pull error.
+   * Testcontainers' Ryuk removes this session's containers if this process dies. It runs from an
+   * image (testcontainers/ryuk) that must be pulled, which air-gapped CI cannot do. In `auto` mode
+   * the run goes on without it (one line says so): the label sweep on the next start and
+   * `lambda-testkit clean` still remove what a crashed run leaves.
    */
   #ensureReaper(client: ContainerRuntimeClient): Promise<void> {
-    this.#reaper ??= getReaper(client).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#reaper = undefined;
-        throw new BackendError(
-          ErrorCodes.LAUNCH_FAILED,
-          `Testcontainers could not start Ryuk, its clean-up container (${error instanceof Error ? error.message : String(error)}). ` +
-            'Where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: lambda-testkit still removes the ' +
-            'containers of a crashed run on the next start, and `lambda-testkit clean` does it by hand.',
-          { cause: error },
+    this.#reaper ??= (async () => {
+      if (this.#options.ryuk === 'off') process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+      try {
+        await getReaper(client);
+        return;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (this.#options.ryuk === 'required') {
+          throw new BackendError(
+            ErrorCodes.LAUNCH_FAILED,
+            `Testcontainers could not start Ryuk, its clean-up container (${reason}). Where its image cannot be ` +
+              "pulled, use the DockerBackend option ryuk: 'auto' or set TESTCONTAINERS_RYUK_DISABLED=true: " +
+              'lambda-testkit still removes the containers of a crashed run on the next start, and ' +
+              '`lambda-testkit clean` does it by hand.',
+            { cause: error },
+          );
+        }
+        this.#options.log(
+          `Ryuk (Testcontainers' clean-up container) could not start (${reason}); going on without it: ` +
+            'containers of a crashed run are removed by the next run, or by `lambda-testkit clean`.',
         );
-      },
-    );
+      }
+      // Testcontainers reads this when it next looks for its reaper (reaper.js getReaper), which a
+      // failed start left unset: every container of this process then starts without Ryuk.
+      process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+      await getReaper(client);
+    })().catch((error: unknown) => {
+      this.#reaper = undefined;
+      throw error;
+    });
     return this.#reaper;
   }
 

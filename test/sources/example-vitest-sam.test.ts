@@ -28,7 +28,7 @@ describe('examples/vitest-sam', () => {
 
   it('passes on the process backend', async () => {
     expectPassed(await runVitest(example, { env: { LAMBDA_TESTKIT_BACKEND: 'process' } }), 'process');
-  });
+  }, 120_000);
 
   it('passes on the Docker backend', async () => {
     const { tag } = await ensureLocalImage();
@@ -41,5 +41,5 @@ describe('examples/vitest-sam', () => {
       },
     });
     expectPassed(run, 'docker');
-  });
+  }, 600_000); // building the local image (first run, or after the emulator changed) takes minutes
 });

@@ -4,6 +4,7 @@
  * of containers whose owning process was SIGKILLed (by the backend and by `lambda-testkit clean`).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -27,6 +28,9 @@ import {
 } from './helpers.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Run ids unique to this run of the suite: several runs may share one engine (labels are filtered by them). */
+const suiteRun = randomUUID().slice(0, 8);
+const run = (name: string) => `${name}-${suiteRun}`;
 const cli = join(repoRoot, 'packages/core/src/cli/lambda-testkit.ts');
 
 let backend: DockerBackend;
@@ -79,7 +83,7 @@ describe('DockerBackend containers', () => {
   beforeAll(async () => {
     if (dockerMissing()) return;
     fn = await appFunction({ name: 'inspected' });
-    launched = await backend.launch(fn, launchContext('inspect-run', 'inspect-1'));
+    launched = await backend.launch(fn, launchContext(run('inspect-run'), 'inspect-1'));
     inspect = await (await docker()).getContainer(launched.handle.containerId).inspect();
   });
 
@@ -95,7 +99,7 @@ describe('DockerBackend containers', () => {
     const labels = inspect.Config.Labels;
     expect(labels).toMatchObject({
       [ContainerLabels.library]: 'lambda-testkit',
-      [ContainerLabels.runId]: 'inspect-run',
+      [ContainerLabels.runId]: run('inspect-run'),
       [ContainerLabels.instanceId]: 'inspect-1',
       [ContainerLabels.functionName]: 'inspected',
       [ContainerLabels.deployId]: fn.deployId,
@@ -136,6 +140,32 @@ describe('DockerBackend containers', () => {
   });
 });
 
+describe('DockerBackend launch failures', () => {
+  it('a container that exits at start fails the launch at once, with its exit code and output', async () => {
+    // The entrypoint runs LAMBDA_TESTKIT_EMULATOR when set: a command that does not exist.
+    const fn = await appFunction({
+      name: 'broken',
+      environment: { LAMBDA_TESTKIT_EMULATOR: '/nonexistent/emulator' },
+    });
+    const started = Date.now();
+    const error = await backend
+      .launch(fn, launchContext(run('broken-run'), 'broken-1'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+    const message = (error as Error).message;
+    expect(message).toContain('"broken"');
+    expect(message).toMatch(/exited \(code \d+\)/);
+    expect(message).toContain('/nonexistent/emulator');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const left = await (await docker()).listContainers({
+      all: true,
+      filters: { label: [`${ContainerLabels.runId}=broken-run`] },
+    });
+    expect(left).toEqual([]);
+  });
+});
+
 describe('DockerBackend images', () => {
   it('prepare: an image that is present needs no pull', async () => {
     const progress: PrepareProgress[] = [];
@@ -155,7 +185,9 @@ describe('DockerBackend images', () => {
   it('launch with an unpullable image fails fast with IMAGE_UNAVAILABLE, not a timeout', async () => {
     const fn = await resolveOfficial();
     const started = Date.now();
-    const error = await backend.launch(fn, launchContext('image-run', 'image-1')).catch((e: unknown) => e);
+    const error = await backend
+      .launch(fn, launchContext(run('image-run'), 'image-1'))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCodes.IMAGE_UNAVAILABLE });
     expect((error as Error).message).toContain('public.ecr.aws/lambda/nodejs:24');
     expect(Date.now() - started).toBeLessThan(20_000);
@@ -181,9 +213,9 @@ describe('sweep of containers whose owning process is gone', () => {
   it('reapStale() removes what a SIGKILLed run left, and leaves live runs alone', async () => {
     const live = await backend.launch(
       await appFunction({ name: 'live' }),
-      launchContext('live-run', 'live-1'),
+      launchContext(run('live-run'), 'live-1'),
     );
-    const orphan = await orphanContainer('orphan-run-a');
+    const orphan = await orphanContainer(run('orphan-run-a'));
     expect(await containerExists(orphan)).toBe(true);
     const removed = await new DockerBackend({ log: () => {} }).reapStale();
     expect(removed).toBeGreaterThanOrEqual(1);
@@ -193,17 +225,20 @@ describe('sweep of containers whose owning process is gone', () => {
   });
 
   it('the first launch of a new backend sweeps, and `lambda-testkit clean` does it by hand', async () => {
-    const swept = await orphanContainer('orphan-run-b');
+    const swept = await orphanContainer(run('orphan-run-b'));
     const fresh = new DockerBackend({ log: () => {} });
-    const l = await fresh.launch(await appFunction({ name: 'fresh' }), launchContext('fresh-run', 'fresh-1'));
+    const l = await fresh.launch(
+      await appFunction({ name: 'fresh' }),
+      launchContext(run('fresh-run'), 'fresh-1'),
+    );
     expect(await containerExists(swept)).toBe(false);
     await fresh.close();
     expect(await containerExists(l.handle.containerId)).toBe(false);
 
-    const orphan = await orphanContainer('orphan-run-c');
+    const orphan = await orphanContainer(run('orphan-run-c'));
     const result = spawnSync(process.execPath, [cli, 'clean'], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toContain('orphan-run-c');
+    expect(result.stdout).toContain(run('orphan-run-c'));
     expect(result.stdout).toMatch(/\d+ container\(s\) removed\./);
     expect(await containerExists(orphan)).toBe(false);
   });

@@ -3,8 +3,15 @@
  * environment, layers, logs, deploy changes, runtime crashes and timeouts, a killed container,
  * and a concurrent burst.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DockerBackend, type DockerInstance, InvokeError, WarmPool } from '@lambda-testkit/core';
+import {
+  ContainerLabels,
+  DockerBackend,
+  type DockerInstance,
+  InvokeError,
+  WarmPool,
+} from '@lambda-testkit/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,
@@ -36,7 +43,8 @@ afterAll(async () => {
 });
 
 function newPool(maxConcurrency = 10) {
-  pool = new WarmPool({ backend, maxConcurrency, idleTtlMs: Number.POSITIVE_INFINITY });
+  // A run id of its own: several runs of this suite may share one engine.
+  pool = new WarmPool({ backend, maxConcurrency, idleTtlMs: Number.POSITIVE_INFINITY, runId: randomUUID() });
   return pool;
 }
 
@@ -189,7 +197,7 @@ describe('WarmPool on DockerBackend', () => {
     expect(peakContainers).toBeLessThanOrEqual(maxConcurrency);
     expect(p.stats().app?.launches).toBeLessThanOrEqual(maxConcurrency);
     const labelled = await (await docker()).listContainers({
-      filters: { label: [`dev.lambda-testkit.function=app`] },
+      filters: { label: [`${ContainerLabels.runId}=${p.runId}`] },
     });
     expect(labelled.length).toBeLessThanOrEqual(maxConcurrency);
   });

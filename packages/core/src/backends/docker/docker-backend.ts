@@ -3,6 +3,7 @@
  * :8080 inside), started with Testcontainers. The pool stays outside: this only launches,
  * terminates, follows logs and sweeps leftovers.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -82,11 +83,14 @@ interface InstanceState {
 
 const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
 
-/** A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. */
+/**
+ * A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. A random
+ * suffix keeps it unique on an engine shared by several runs (instance ids are unique per run only).
+ */
 function containerName(functionName: string, instanceId: string): string {
   const fn = functionName.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 40);
-  const id = instanceId.replace(/[^a-zA-Z0-9_.-]/g, '-');
-  return `lambda-testkit-${fn}-${id}`;
+  const id = instanceId.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 40);
+  return `lambda-testkit-${fn}-${id}-${randomBytes(3).toString('hex')}`;
 }
 
 export class DockerBackend implements LambdaBackend<DockerInstance> {

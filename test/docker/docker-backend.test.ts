@@ -164,6 +164,36 @@ describe('DockerBackend launch failures', () => {
     });
     expect(left).toEqual([]);
   });
+
+  it('a container that cannot even start (its entrypoint is missing) is removed, and the error says why', async () => {
+    const engine = await docker();
+    const tag = `lambda-testkit/no-entrypoint:${suiteRun}`;
+    const base = await engine.createContainer({ Image: localImage(), Cmd: ['index.handler'] });
+    await base.commit({
+      repo: tag.split(':')[0],
+      tag: tag.split(':')[1],
+      changes: 'ENTRYPOINT ["/missing-entrypoint"]',
+    });
+    await base.remove({ force: true });
+    try {
+      const runId = run('nostart-run');
+      const error = await backend
+        .launch(await appFunction({ name: 'nostart', image: tag }), launchContext(runId, 'nostart-1'))
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
+      expect((error as Error).message).toContain('/missing-entrypoint');
+      const left = await engine.listContainers({
+        all: true,
+        filters: { label: [`${ContainerLabels.runId}=${runId}`] },
+      });
+      expect(left).toEqual([]);
+    } finally {
+      await engine
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => {});
+    }
+  });
 });
 
 describe('DockerBackend images', () => {

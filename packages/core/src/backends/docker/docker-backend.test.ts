@@ -1,7 +1,7 @@
 // DockerBackend decisions that need no engine: which image a function runs in, deprecation warnings.
 import { describe, expect, it } from 'vitest';
 import type { ResolvedFunction } from '../../function-spec.ts';
-import { DockerBackend } from './docker-backend.ts';
+import { DockerBackend, demuxLogLines } from './docker-backend.ts';
 
 function fn(overrides: Partial<ResolvedFunction> = {}): ResolvedFunction {
   const archive = { source: '/code', zip: Buffer.alloc(0), sha256: '' };
@@ -46,5 +46,24 @@ describe('DockerBackend.imageFor', () => {
   it('an unknown runtime without an image fails with the known ones', () => {
     const backend = new DockerBackend({ log: () => {} });
     expect(() => backend.imageFor(fn({ runtime: 'cobol1.0' }))).toThrow(/Unsupported runtime "cobol1.0"/);
+  });
+});
+
+describe('demuxLogLines', () => {
+  function frame(stream: 1 | 2, text: string): Buffer {
+    const body = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(body.length, 4);
+    return Buffer.concat([header, body]);
+  }
+
+  it('joins the stdout and stderr frames of a logs answer into lines', () => {
+    const raw = Buffer.concat([frame(1, 'START one\npart'), frame(2, 'ial\r\n'), frame(1, 'REPORT one\n')]);
+    expect(demuxLogLines(raw)).toEqual(['START one', 'partial', 'REPORT one']);
+  });
+
+  it('reads an unframed answer (a container with a TTY) as plain text', () => {
+    expect(demuxLogLines(Buffer.from('plain line\nsecond\n'))).toEqual(['plain line', 'second']);
   });
 });

@@ -93,6 +93,31 @@ function containerName(functionName: string, instanceId: string): string {
   return `lambda-testkit-${fn}-${id}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Lines of a non-following `GET /containers/{id}/logs` answer. Without a TTY the engine frames each
+ * write with an 8-byte header (stream type, 3 zero bytes, big-endian length: Docker Engine API,
+ * "Attach to a container", stream format).
+ */
+export function demuxLogLines(raw: Buffer): string[] {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (
+    offset + 8 <= raw.length &&
+    raw[offset + 1] === 0 &&
+    raw[offset + 2] === 0 &&
+    raw[offset + 3] === 0
+  ) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  const text = offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter(Boolean);
+}
+
 export class DockerBackend implements LambdaBackend<DockerInstance> {
   readonly name = 'docker';
   readonly #options: Required<Omit<DockerBackendOptions, 'images'>> & { images: Record<string, string> };
@@ -277,7 +302,12 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       started = await container.start();
     } catch (error) {
       state.logStream?.destroy();
-      const output = tail.length ? `\nLast lines of its output:\n  ${tail.join('\n  ')}` : '';
+      const postmortem = await this.#postmortem(context.runId, context.instanceId);
+      const output = postmortem
+        ? `\n${postmortem}`
+        : tail.length
+          ? `\nLast lines of its output:\n  ${tail.join('\n  ')}`
+          : '';
       const reason = error instanceof Error ? error.message : String(error);
       throw new BackendError(
         ErrorCodes.LAUNCH_FAILED,
@@ -300,6 +330,40 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       );
     }
     return { endpoint: `http://${host}:${started.getMappedPort(INVOKE_PORT)}`, handle: instance };
+  }
+
+  /**
+   * After a failed start: what the container said and how it ended, then its removal. Testcontainers
+   * removes the container when the wait fails, not when creating, copying or starting fails, nor when
+   * the container exited before its ports were bound (it then waits 10 s for them and gives up).
+   */
+  async #postmortem(runId: string, instanceId: string): Promise<string> {
+    const notes: string[] = [];
+    try {
+      const docker = await this.#docker();
+      const found = await docker.listContainers({
+        all: true,
+        filters: {
+          label: [`${ContainerLabels.runId}=${runId}`, `${ContainerLabels.instanceId}=${instanceId}`],
+        },
+      });
+      for (const c of found) {
+        const container = docker.getContainer(c.Id);
+        const state = (await container.inspect().catch(() => undefined))?.State;
+        if (state && !state.Running && state.Status === 'exited')
+          notes.push(`The container exited (code ${state.ExitCode}).`);
+        if (state?.Error) notes.push(`The engine said: ${state.Error}`);
+        const raw = await container
+          .logs({ stdout: true, stderr: true, tail: TAIL_LINES })
+          .catch(() => undefined);
+        const lines = raw ? demuxLogLines(raw) : [];
+        if (lines.length) notes.push(`Last lines of its output:\n  ${lines.join('\n  ')}`);
+        await container.remove({ force: true, v: true }).catch(() => {});
+      }
+    } catch {
+      // Best effort: the sweep of a later run removes a leftover once this process is gone.
+    }
+    return notes.join('\n');
   }
 
   logs(handle: DockerInstance): InstanceLogs | undefined {

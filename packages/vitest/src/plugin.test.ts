@@ -44,6 +44,10 @@ describe('lambdaTestkit()', () => {
     call(lambdaTestkit().configureVitest, { vitest: listed });
     expect(listed.config.reporters).toHaveLength(2);
 
+    const toFile = fakeVitest();
+    call(lambdaTestkit({ reporter: { outputFile: 'ltk.json' } }).configureVitest, { vitest: toFile });
+    expect((toFile.config.reporters[0] as [string, unknown])[1]).toEqual({ outputFile: 'ltk.json' });
+
     const off = fakeVitest();
     call(lambdaTestkit({ reporter: false }).configureVitest, { vitest: off });
     expect(off.config.reporters).toHaveLength(0);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestkitConfig } from '@lambda-testkit/core';
 import type { Plugin } from 'vitest/config';
 import { registerPluginOptions } from './plugin-options.ts';
+import type { LambdaTestkitReporterOptions } from './reporter.ts';
 
 export interface LambdaTestkitPluginOptions extends TestkitConfig {
   /**
@@ -17,10 +18,11 @@ export interface LambdaTestkitPluginOptions extends TestkitConfig {
    */
   configFile?: string;
   /**
-   * Print the per-function table (cold starts, warm hits, p50/p95, errors) at the end of each run.
+   * Print the per-function table (cold starts, warm hits, p50/p95, errors) at the end of each run;
+   * `{ outputFile }` also writes it as JSON. `false` leaves the reporters alone.
    * @default true
    */
-  reporter?: boolean;
+  reporter?: boolean | LambdaTestkitReporterOptions;
 }
 
 // Sources (this repository's own suites) or the built `dist`, whichever this module was loaded from.
@@ -31,6 +33,7 @@ const reporterPath: string = fileURLToPath(new URL(`./reporter${ext}`, import.me
 
 export type { TestkitConfig } from '@lambda-testkit/core';
 export { defineConfig } from '@lambda-testkit/core';
+export type { LambdaTestkitReporterOptions } from './reporter.ts';
 
 const reporterAdded = new WeakSet<object>();
 /** The reporter's public entry, for users who list it themselves (then it is not added twice). */
@@ -58,7 +61,7 @@ export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin 
         const name = Array.isArray(r) ? r[0] : r;
         return name === REPORTER_SPECIFIER || name === reporterPath;
       });
-      if (!listed) vitest.config.reporters.push([reporterPath, {}]);
+      if (!listed) vitest.config.reporters.push([reporterPath, reporter === true ? {} : { ...reporter }]);
     },
   };
 }

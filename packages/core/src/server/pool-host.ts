@@ -75,12 +75,16 @@ export async function acquirePoolHost(
   s.refs += 1;
   try {
     let host = s.host;
-    if (!host) {
-      s.starting ??= PoolHost.start(config, options).finally(() => {
+    if (!host && !s.starting) {
+      s.starting = PoolHost.start(config, options).finally(() => {
         s.starting = undefined;
       });
       host = await s.starting;
       s.host = host;
+    } else if (!host) {
+      // Another acquire is starting the host: join it, then add this config's functions.
+      host = await (s.starting as Promise<PoolHost>);
+      await host.load(config, options.root);
     } else {
       // A second project, or the first setup after a config restart: same pool, this config's functions.
       if (options.watch) host.watch = true;

@@ -22,6 +22,12 @@ describe('clear messages from the lambda fixture', () => {
     expect(run.report.numPassedTests).toBe(1);
   });
 
+  it('no plugin and no global setup', async () => {
+    const run = await runVitest(fixture('no-setup'));
+    expect(run.report.numFailedTests, run.output).toBe(0);
+    expect(run.report.numPassedTests).toBe(1);
+  });
+
   it('server not reachable from a worker', async () => {
     const run = await runVitest(fixture('no-server'));
     expect(run.report.numFailedTests, run.output).toBe(0);

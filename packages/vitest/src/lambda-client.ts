@@ -45,10 +45,13 @@ export interface LambdaFixture {
 }
 
 let client: PoolClient | undefined;
+let clientFor: string | undefined;
 
 function current(): PoolClient {
-  if (client) return client;
   const provided = inject(PROVIDE_KEY);
+  // A worker reused across runs (isolate: false, watch) may see a new pool after a restart.
+  const key = provided ? `${provided.url} ${provided.token}` : undefined;
+  if (client && key === clientFor) return client;
   if (!provided?.url || !provided.token) {
     throw new InvokeError(
       ErrorCodes.SERVER_UNREACHABLE,
@@ -57,15 +60,18 @@ function current(): PoolClient {
         "(`test.globalSetup: ['@lambda-testkit/vitest/global-setup']`). In a workspace, put it in the root config.",
     );
   }
+  client?.close().catch(() => {});
   client = new PoolClient(provided);
+  clientFor = key;
   return client;
 }
 
+// Async, so that a missing setup rejects like every other failure instead of throwing synchronously.
 export const lambda: LambdaFixture = {
-  invoke: (name, event, options) => current().invoke(name, event, options),
-  invokeRaw: (name, payload, options) => current().invokeRaw(name, payload, options),
-  evict: (name) => current().evict(name),
-  instances: () => current().instances(),
-  stats: () => current().stats(),
+  invoke: async (name, event, options) => current().invoke(name, event, options),
+  invokeRaw: async (name, payload, options) => current().invokeRaw(name, payload, options),
+  evict: async (name) => current().evict(name),
+  instances: async () => current().instances(),
+  stats: async () => current().stats(),
   sdkConfig: () => current().sdkConfig(),
 };

@@ -14,7 +14,14 @@ import {
   reviveTestkitError,
   type SerializedTestkitError,
 } from '../errors.ts';
-import { CONTROL_PREFIX, INVOKE_PATH_PREFIX, SDK_SECRET_ACCESS_KEY, TestkitHeaders } from './protocol.ts';
+import {
+  CONTROL_PREFIX,
+  INVOKE_PATH_PREFIX,
+  payloadLimitFor,
+  payloadTooLargeMessage,
+  SDK_SECRET_ACCESS_KEY,
+  TestkitHeaders,
+} from './protocol.ts';
 import type {
   ClientInvokeOptions,
   FunctionError,
@@ -133,11 +140,23 @@ export class PoolClient {
           ? options.clientContext
           : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
     }
+    const bytes = typeof payload === 'string' ? encoder.encode(payload) : payload;
+    const invocationType = headers['x-amz-invocation-type'] ?? 'RequestResponse';
+    if (bytes.byteLength > payloadLimitFor(invocationType)) {
+      // The server would refuse it too; failing here spares uploading megabytes to hear so.
+      throw new InvokeError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        payloadTooLargeMessage(name, invocationType, bytes.byteLength),
+        {
+          details: { name, limit: payloadLimitFor(invocationType), received: bytes.byteLength },
+        },
+      );
+    }
     const query = options.qualifier ? `?Qualifier=${encodeURIComponent(options.qualifier)}` : '';
     const path = `${INVOKE_PATH_PREFIX}${encodeURIComponent(name)}/invocations${query}`;
     const res = await this.#send('POST', path, {
       headers,
-      body: typeof payload === 'string' ? encoder.encode(payload) : payload,
+      body: bytes,
       signal: options.signal,
     });
     const h = res.headers;

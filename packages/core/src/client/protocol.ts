@@ -12,6 +12,22 @@ export const CONTROL_PREFIX = '/_testkit/';
 /** Request payload limits of the Invoke API (lambda-protocol.md §6.2). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
+/** The Invoke API's payload limit for an invocation type. */
+export function payloadLimitFor(invocationType: string): number {
+  return invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+}
+
+/** One wording for an oversized payload, whether the client or the server notices it. */
+export function payloadTooLargeMessage(name: string, invocationType: string, received: number): string {
+  const limit = payloadLimitFor(invocationType);
+  return (
+    `Request must be smaller than ${limit} bytes for the InvokeFunction operation ` +
+    `(${invocationType === 'Event' ? '1 MB for Event invocations' : '6 MB for synchronous invocations'}); ` +
+    `got at least ${received} bytes for ${name}. Real Lambda rejects it too: send a smaller event ` +
+    '(for large data, pass a reference such as an S3 key).'
+  );
+}
+
 /** `X-Amz-Log-Result` carries the last 4 KB of the invocation's log. */
 export const LOG_TAIL_BYTES = 4096;
 

@@ -160,16 +160,34 @@ describe('PoolServer', () => {
   });
 
   it('rejects payloads over 6 MB (sync) and 1 MB (Event) with 413 without buffering them', async () => {
-    const big = JSON.stringify({ data: 'x'.repeat(6 * 1024 * 1024) });
-    const err = await client.invoke('echo', JSON.parse(big)).catch((e: unknown) => e);
-    expect(isTestkitError(err, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true);
-    expect((err as Error).message).toMatch(/smaller than 6291456 bytes/);
-
-    const mid = { data: 'x'.repeat(1024 * 1024 + 10) };
-    const errEvent = await client.invoke('echo', mid, { invocationType: 'Event' }).catch((e: unknown) => e);
-    expect(isTestkitError(errEvent, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true);
-    expect((errEvent as Error).message).toMatch(/1048576 bytes/);
+    for (const [type, size, limit] of [
+      ['RequestResponse', 7 * 1024 * 1024, 6291456],
+      ['Event', 1024 * 1024 + 10, 1048576],
+      ['RequestResponse', 80 * 1024 * 1024, 6291456],
+    ] as const) {
+      const res = await request(`${url}/2015-03-31/functions/echo/invocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': type },
+        body: Buffer.alloc(size, 'x'),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.headers['x-amzn-errortype']).toBe('RequestTooLargeException');
+      const body = (await res.body.json()) as { message: string };
+      expect(body.message).toMatch(new RegExp(`smaller than ${limit} bytes`));
+    }
     expect(pool.calls.some((c) => c.payload.length > 1024 * 1024)).toBe(false);
+  });
+
+  it('the client refuses an oversized payload before sending it, with the same message', async () => {
+    const err = await client.invoke('echo', { data: 'x'.repeat(6 * 1024 * 1024) }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true);
+    expect((err as Error).message).toMatch(/^Request must be smaller than 6291456 bytes .* for echo\./);
+    const errEvent = await client
+      .invoke('echo', { data: 'x'.repeat(1024 * 1024) }, { invocationType: 'Event' })
+      .catch((e: unknown) => e);
+    expect((errEvent as Error).message).toMatch(
+      /1048576 bytes for the InvokeFunction operation \(1 MB for Event/,
+    );
   });
 
   it('answers Event with 202 and runs it; DryRun with 204 and does not run it', async () => {

@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ASYNC_PAYLOAD_LIMIT_BYTES,
   CONTROL_PREFIX,
   INVOKE_PATH_PREFIX,
   LOG_TAIL_BYTES,
-  SYNC_PAYLOAD_LIMIT_BYTES,
+  payloadLimitFor,
+  payloadTooLargeMessage,
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
@@ -21,7 +21,7 @@ import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';
-import { readBodyWithLimit } from './read-body.ts';
+import { discardBody, readBodyWithLimit } from './read-body.ts';
 
 /** What the server needs of the warm pool (WarmPool satisfies it). */
 export interface ServedPool {
@@ -57,6 +57,8 @@ export interface PoolServerOptions {
 }
 
 const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
+/** How much of an oversized body is read (and dropped) before the connection is cut instead. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export class PoolServer {
   readonly #options: PoolServerOptions;
@@ -213,21 +215,19 @@ export class PoolServer {
         `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${JSON.stringify(invocationType)}.`,
       );
     }
-    const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+    const limit = payloadLimitFor(invocationType);
     const read = await readBodyWithLimit(req, limit);
     if (!read.ok) {
       const error = new InvokeError(
         ErrorCodes.PAYLOAD_TOO_LARGE,
-        `Request must be smaller than ${limit} bytes for the InvokeFunction operation ` +
-          `(${invocationType === 'Event' ? '1 MB for Event invocations' : '6 MB for synchronous invocations'}); ` +
-          `got at least ${read.receivedAtLeast} bytes for ${name}. Real Lambda rejects it too: send a smaller event ` +
-          '(for large data, pass a reference such as an S3 key).',
+        payloadTooLargeMessage(name, invocationType, read.receivedAtLeast),
         { details: { name, limit, received: read.receivedAtLeast } },
       );
-      // The rest of the body is never read: close the connection rather than drain it.
       res.setHeader('connection', 'close');
       sendAwsError(res, 413, 'RequestTooLargeException', error);
-      res.once('finish', () => req.destroy());
+      // Read and drop the rest (bounded) so the client gets to read the 413 instead of a reset
+      // socket; nothing of it is kept.
+      discardBody(req, DISCARD_LIMIT_BYTES);
       return;
     }
     const payload = read.body.length === 0 ? Buffer.from('{}') : read.body;

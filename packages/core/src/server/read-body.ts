@@ -39,3 +39,14 @@ export function readBodyWithLimit(req: IncomingMessage, limit: number): Promise<
     req.on('error', onError);
   });
 }
+
+/** Reads and drops the rest of a body, up to `limit` bytes; past that, the connection is cut. */
+export function discardBody(req: IncomingMessage, limit: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > limit) req.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
+}

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   BackendError,
   ConfigError,
@@ -30,6 +31,7 @@ import {
   waitFor,
 } from './helpers.ts';
 
+const cli = fileURLToPath(new URL('../../packages/core/src/cli/lambda-testkit.ts', import.meta.url));
 let rootDir: string;
 let backend: ProcessBackend;
 const runId = 'suite-run';
@@ -408,6 +410,49 @@ describe('ProcessBackend crash safety', () => {
     } finally {
       for (const pid of strays) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
       await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('`lambda-testkit clean` sweeps dead runs by hand, and says so when no engine answers', async () => {
+    // The command sweeps os.tmpdir()/lambda-testkit; TMPDIR points that at a folder of this test.
+    const tmp = await mkdtemp(join(tmpdir(), 'ltk-clean-'));
+    const root = join(tmp, 'lambda-testkit');
+    const strays: number[] = [];
+    try {
+      const deadPid = Number(
+        spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+      );
+      await mkdir(join(root, 'dead-run/i-1/task'), { recursive: true });
+      await writeFile(
+        join(root, 'dead-run/owner.json'),
+        JSON.stringify({ pid: deadPid, hostname: hostname(), runId: 'dead-run', startedAt: '' }),
+      );
+      const stray = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+        detached: true,
+        stdio: 'ignore',
+        env: { LAMBDA_TASK_ROOT: join(root, 'dead-run/i-1/task') },
+      });
+      stray.unref();
+      strays.push(stray.pid!);
+      const live = new ProcessBackend({ rootDir: root, reapOnFirstLaunch: false });
+      await live.launch(await appFunction({ name: 'live' }), launchContext('live-run'));
+
+      const result = spawnSync(process.execPath, [cli, 'clean'], {
+        encoding: 'utf8',
+        // A socket nobody listens on: the container half must report, not fail the command.
+        env: { ...process.env, TMPDIR: tmp, DOCKER_HOST: `unix://${join(tmp, 'no-docker.sock')}` },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`1 process sandbox(es) removed from ${root}.`);
+      expect(result.stdout).toContain('containers not checked:');
+      expect(result.stdout).toContain('no-docker.sock');
+      expect(existsSync(join(root, 'dead-run'))).toBe(false);
+      expect(isRunning(stray.pid!)).toBe(false);
+      expect(existsSync(join(root, 'live-run'))).toBe(true);
+      await live.close();
+    } finally {
+      for (const pid of strays) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@
 /**
  * The `lambda-testkit` command.
  *
- *   lambda-testkit clean [--all]            remove containers of runs whose process is gone
+ *   lambda-testkit clean [--all]            remove what runs whose process is gone left behind
  *   lambda-testkit build-image [--tag t]    build the local Lambda-compatible Node image (no registry needed)
  *
  * It talks to the engine through Testcontainers/dockerode (the Docker API), never the docker CLI.
@@ -11,14 +11,16 @@ import { parseArgs } from 'node:util';
 import { connectEngine } from '../backends/docker/engine.ts';
 import { buildLocalImage, localImageTag } from '../backends/docker/local-image.ts';
 import { reapStaleContainers } from '../backends/docker/reap-stale.ts';
-import { isTestkitError } from '../errors.ts';
+import { defaultRootDir, sweepStaleRuns } from '../backends/process/run-root.ts';
+import { ErrorCodes, isTestkitError } from '../errors.ts';
 
 const USAGE = `Usage: lambda-testkit <command> [options]
 
 Commands:
-  clean [--all]                     Remove the containers lambda-testkit runs left behind when their
-                                    process died (a crash, SIGKILL). --all removes every lambda-testkit
-                                    container, including those of runs still going.
+  clean [--all]                     Remove what lambda-testkit runs left behind when their process died
+                                    (a crash, SIGKILL): process-backend sandboxes under
+                                    ${defaultRootDir()} and containers. --all removes every
+                                    lambda-testkit container, including those of runs still going.
   build-image [--tag <name:tag>] [--force]
                                     Build the local Lambda-compatible Node image from this machine's Node
                                     and lambda-testkit's emulator, without any registry
@@ -28,7 +30,18 @@ Commands:
 
 async function clean(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { all: { type: 'boolean', default: false } } });
-  const client = await connectEngine();
+  // Process-backend sandboxes first: they need no engine, and a machine without Docker has only those.
+  const sandboxes = await sweepStaleRuns(defaultRootDir(), { graceMs: 2_000 });
+  console.log(`${sandboxes} process sandbox(es) removed from ${defaultRootDir()}.`);
+  let client: Awaited<ReturnType<typeof connectEngine>>;
+  try {
+    client = await connectEngine();
+  } catch (error) {
+    // Nothing to clean there if no engine answers; say so rather than fail the sandbox sweep.
+    if (!isTestkitError(error, ErrorCodes.DOCKER_UNAVAILABLE)) throw error;
+    console.log(`containers not checked: ${error.message}`);
+    return 0;
+  }
   const removed = await reapStaleContainers({ docker: client.container.dockerode, all: values.all ?? false });
   for (const c of removed) {
     console.log(

@@ -102,6 +102,38 @@ describe('acquirePoolHost / releasePoolHost', () => {
     await client.close();
   });
 
+  it('prints a template warning once, not again on every watch rerun', async () => {
+    writeFn('tables', 'exports.handler = async () => process.env.TABLE;\n');
+    writeFileSync(
+      join(root, 'template.yaml'),
+      [
+        'Resources:',
+        '  Orders:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      CodeUri: tables/',
+        '      Handler: index.handler',
+        '      Runtime: nodejs22.x',
+        '      Environment:',
+        '        Variables:',
+        '          TABLE: !Ref OrdersTable',
+        '  OrdersTable:',
+        '    Type: AWS::DynamoDB::Table',
+        '',
+      ].join('\n'),
+    );
+    const lines: string[] = [];
+    const { host } = await acquirePoolHost(
+      { sam: { template: './template.yaml' } },
+      { root, backend: new FakeBackend(), log: (line) => lines.push(line) },
+    );
+    const warnings = () => lines.filter((line) => line.includes('TABLE'));
+    expect(warnings()).toHaveLength(1);
+    await host.refresh();
+    await host.refresh();
+    expect(warnings()).toHaveLength(1);
+  });
+
   it('prewarms the listed functions before the tests start', async () => {
     const backend = new FakeBackend();
     await acquirePoolHost({ ...config, prewarm: ['users'] }, { root, backend, log: quiet });

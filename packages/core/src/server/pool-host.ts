@@ -148,6 +148,8 @@ export class PoolHost {
   readonly #sources = new Map<string, ConfigSource>();
   /** Alias (SAM FunctionName, CDK construct path) → pool name; read by the server. */
   readonly #aliases: Map<string, string>;
+  /** Source warnings already printed: watch reruns re-read the templates and would repeat them. */
+  readonly #warned = new Set<string>();
   #stopping: Promise<void> | undefined;
 
   private constructor(init: {
@@ -280,7 +282,14 @@ export class PoolHost {
   }
 
   async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
-    const specs = (await loadFunctionSpecs(config, root)).map((spec) => withImageOverride(spec, config));
+    const warn = (message: string) => {
+      if (this.#warned.has(message)) return;
+      this.#warned.add(message);
+      this.#log(message);
+    };
+    const specs = (await loadFunctionSpecs(config, root, { warn })).map((spec) =>
+      withImageOverride(spec, config),
+    );
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     return Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
   }

@@ -276,7 +276,10 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     const name = containerName(fn.name, context.instanceId);
     const host =
       this.#options.publishHost === '0.0.0.0' ? client.info.containerRuntime.host : this.#options.publishHost;
-    const container = new LambdaContainer(image, this.#options.publishHost)
+    const container = new LambdaContainer(image, {
+      hostIp: this.#options.publishHost,
+      docker: client.container.dockerode,
+    })
       .withName(name)
       .withCommand([fn.handler])
       .withEnvironment(environment)
@@ -302,13 +305,13 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       started = await container.start();
     } catch (error) {
       state.logStream?.destroy();
-      const postmortem = await this.#postmortem(context.runId, context.instanceId);
+      const reason = error instanceof Error ? error.message : String(error);
+      const postmortem = await this.#postmortem(context.runId, context.instanceId, reason);
       const output = postmortem
         ? `\n${postmortem}`
         : tail.length
           ? `\nLast lines of its output:\n  ${tail.join('\n  ')}`
           : '';
-      const reason = error instanceof Error ? error.message : String(error);
       throw new BackendError(
         ErrorCodes.LAUNCH_FAILED,
         `Could not start a container of "${image}" for function "${fn.name}": ${reason}${output}`,
@@ -335,9 +338,10 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   /**
    * After a failed start: what the container said and how it ended, then its removal. Testcontainers
    * removes the container when the wait fails, not when creating, copying or starting fails, nor when
-   * the container exited before its ports were bound (it then waits 10 s for them and gives up).
+   * the container exited before its ports were bound (LambdaContainer then fails the start at once).
+   * `reason` is the error already in hand: its exit code is not said twice.
    */
-  async #postmortem(runId: string, instanceId: string): Promise<string> {
+  async #postmortem(runId: string, instanceId: string, reason: string): Promise<string> {
     const notes: string[] = [];
     try {
       const docker = await this.#docker();
@@ -350,7 +354,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       for (const c of found) {
         const container = docker.getContainer(c.Id);
         const state = (await container.inspect().catch(() => undefined))?.State;
-        if (state && !state.Running && state.Status === 'exited')
+        if (state && !state.Running && state.Status === 'exited' && !reason.includes('exited (code'))
           notes.push(`The container exited (code ${state.ExitCode}).`);
         if (state?.Error) notes.push(`The engine said: ${state.Error}`);
         const raw = await container

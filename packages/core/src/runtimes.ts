@@ -45,6 +45,11 @@ export const RUNTIMES: readonly RuntimeInfo[] = [
 
 const byId = new Map(RUNTIMES.map((r) => [r.id, r]));
 
+/** The runtime's row, or undefined for an identifier the table does not know. */
+export function findRuntime(id: string): RuntimeInfo | undefined {
+  return byId.get(id);
+}
+
 /** The runtime's row; an unknown identifier fails with the list of known ones. */
 export function runtimeInfo(id: string): RuntimeInfo {
   const info = byId.get(id);

@@ -43,6 +43,27 @@ describe('DockerBackend.imageFor', () => {
     expect(lines[0]).toContain('nodejs18.x was deprecated');
   });
 
+  it('warns about a deprecated runtime also when an image override replaces its base image', () => {
+    const lines: string[] = [];
+    const backend = new DockerBackend({
+      images: { 'nodejs20.x': 'local/node:20' },
+      log: (l) => lines.push(l),
+    });
+    expect(backend.imageFor(fn({ runtime: 'nodejs20.x' }))).toBe('local/node:20');
+    expect(backend.imageFor(fn({ runtime: 'python3.9', image: 'mine/py:3.9' }))).toBe('mine/py:3.9');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('nodejs20.x was deprecated');
+    expect(lines[1]).toContain('python3.9 was deprecated');
+  });
+
+  it('a supported runtime warns about nothing', () => {
+    const lines: string[] = [];
+    const backend = new DockerBackend({ log: (l) => lines.push(l) });
+    backend.imageFor(fn({ runtime: 'nodejs24.x' }));
+    backend.imageFor(fn({ runtime: 'nodejs22.x', image: 'mine/fn:1' }));
+    expect(lines).toEqual([]);
+  });
+
   it('an unknown runtime without an image fails with the known ones', () => {
     const backend = new DockerBackend({ log: () => {} });
     expect(() => backend.imageFor(fn({ runtime: 'cobol1.0' }))).toThrow(/Unsupported runtime "cobol1.0"/);

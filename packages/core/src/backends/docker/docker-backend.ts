@@ -12,7 +12,7 @@ import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } 
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
-import { deprecationWarning, runtimeInfo } from '../../runtimes.ts';
+import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 import { currentProcessIdentity } from '../shared/process-liveness.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
@@ -140,18 +140,22 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     };
   }
 
-  /** The image a function runs in: its own `image`, else the run's `images[runtime]`, else the base image. */
+  /**
+   * The image a function runs in: its own `image`, else the run's `images[runtime]`, else the base
+   * image. A deprecated runtime is warned about (once) whichever image replaces its base image: the
+   * function still declares a runtime that AWS no longer accepts.
+   */
   imageFor(fn: ResolvedFunction): string {
+    const known = findRuntime(fn.runtime);
+    const warning = known && deprecationWarning(known);
+    if (warning && !this.#warned.has(fn.runtime)) {
+      this.#warned.add(fn.runtime);
+      this.#options.log(warning);
+    }
     if (fn.image) return fn.image;
     const override = this.#options.images[fn.runtime];
     if (override) return override;
-    const info = runtimeInfo(fn.runtime);
-    const warning = deprecationWarning(info);
-    if (warning && !this.#warned.has(info.id)) {
-      this.#warned.add(info.id);
-      this.#options.log(warning);
-    }
-    return info.image;
+    return runtimeInfo(fn.runtime).image;
   }
 
   #engine(): Promise<ContainerRuntimeClient> {

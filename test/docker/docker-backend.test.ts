@@ -82,7 +82,12 @@ describe('DockerBackend containers', () => {
 
   beforeAll(async () => {
     if (dockerMissing()) return;
-    fn = await appFunction({ name: 'inspected' });
+    // One credential given by the user: it wins; the others stay dummies.
+    fn = await appFunction({
+      name: 'inspected',
+      memorySize: 256,
+      environment: { AWS_SECRET_ACCESS_KEY: 'user-given-secret' },
+    });
     launched = await backend.launch(fn, launchContext(run('inspect-run'), 'inspect-1'));
     inspect = await (await docker()).getContainer(launched.handle.containerId).inspect();
   });
@@ -118,6 +123,23 @@ describe('DockerBackend containers', () => {
     expect(env).toContain('AWS_LAMBDA_FUNCTION_NAME=inspected');
     expect(env).toContain('LAMBDA_TESTKIT_RUNTIME=nodejs22.x');
     expect(env.some((e) => e.startsWith('AWS_LAMBDA_RUNTIME_API='))).toBe(false);
+  });
+
+  it('sets the environment of lambda-protocol.md §3.1: timeout, memory, region, dummy credentials unless given', () => {
+    const env = Object.fromEntries(
+      inspect.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
+    expect(env).toMatchObject({
+      AWS_LAMBDA_FUNCTION_TIMEOUT: '10',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/inspected',
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      AWS_SECRET_ACCESS_KEY: 'user-given-secret',
+    });
+    expect(env.AWS_ACCESS_KEY_ID).toMatch(/^AKIA/);
+    expect(env.AWS_SESSION_TOKEN).toContain('dummy');
   });
 
   it('answers on the endpoint and logs through logs(handle)', async () => {

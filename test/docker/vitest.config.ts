@@ -2,7 +2,8 @@ import { defineProject } from 'vitest/config';
 import { sourceAliases } from '../../vitest.shared.ts';
 
 // DockerBackend against the real engine, on the locally built image (no registry is reachable in CI).
-// Fails loudly when no engine answers: the global setup throws DOCKER_UNAVAILABLE.
+// Fails loudly when no engine answers: the global setup hands the DOCKER_UNAVAILABLE message to the
+// test files, and every test fails with it (none is skipped).
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {

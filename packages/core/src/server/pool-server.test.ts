@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClient } from '../client/pool-client.ts';
@@ -163,7 +164,7 @@ describe('PoolServer', () => {
     for (const [type, size, limit] of [
       ['RequestResponse', 7 * 1024 * 1024, 6291456],
       ['Event', 1024 * 1024 + 10, 1048576],
-      ['RequestResponse', 80 * 1024 * 1024, 6291456],
+      ['RequestResponse', 60 * 1024 * 1024, 6291456],
     ] as const) {
       const res = await request(`${url}/2015-03-31/functions/echo/invocations`, {
         method: 'POST',
@@ -176,6 +177,67 @@ describe('PoolServer', () => {
       expect(body.message).toMatch(new RegExp(`smaller than ${limit} bytes`));
     }
     expect(pool.calls.some((c) => c.payload.length > 1024 * 1024)).toBe(false);
+  });
+
+  it('lets a caller still uploading read the refusal: the body is drained before the answer', async () => {
+    // The caller reads nothing until its whole upload went through. A server that answered and
+    // closed with bytes unread would reset the connection: EPIPE here, and under load the lost
+    // 413 that once failed the fixture's 6 MB test.
+    const big = 7 * 1024 * 1024;
+    const cases: { headers: Record<string, string>; status: number; type?: string; path?: string }[] = [
+      { headers: { authorization: `Bearer ${token}` }, status: 413, type: 'RequestTooLargeException' },
+      { headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': 'Event' }, status: 413 },
+      {
+        headers: { authorization: 'Bearer not-the-token' },
+        status: 403,
+        type: 'UnrecognizedClientException',
+      },
+      { headers: {}, status: 401, type: 'MissingAuthenticationTokenException' },
+      { headers: { authorization: `Bearer ${token}` }, path: 'nope', status: 404 },
+      {
+        headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': 'Sometimes' },
+        status: 400,
+        type: 'InvalidParameterValueException',
+      },
+    ];
+    for (const c of cases) {
+      const head = await postThenRead(
+        url,
+        `/2015-03-31/functions/${c.path ?? 'echo'}/invocations`,
+        c.headers,
+        big,
+      );
+      expect(head.status, JSON.stringify(c)).toBe(c.status);
+      if (c.type) expect(head.headers['x-amzn-errortype']).toBe(c.type);
+    }
+    // Chunked (no content-length): counted while drained, so the message gives the real size.
+    const chunked = await postThenRead(
+      url,
+      '/2015-03-31/functions/echo/invocations',
+      { authorization: `Bearer ${token}` },
+      big,
+      true,
+    );
+    expect(chunked.status).toBe(413);
+    expect(chunked.body).toContain(`got at least ${big} bytes for echo`);
+  });
+
+  it('past 64 MB stops reading: refuses with 413 or cuts the connection, and keeps serving', async () => {
+    const answer = await request(`${url}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: Buffer.alloc(80 * 1024 * 1024, 'x'),
+    }).then(
+      async (res) => {
+        await res.body.dump();
+        return res.statusCode;
+      },
+      (error: { code?: string }) => error.code,
+    );
+    // Which of the two the caller sees depends on who runs first: closing with bytes unread resets.
+    expect([413, 'UND_ERR_SOCKET', 'EPIPE', 'ECONNRESET']).toContain(answer);
+    expect(pool.calls.some((c) => c.payload.length > 1024 * 1024)).toBe(false);
+    expect((await client.invoke('echo', { after: 80 })).payload).toEqual({ after: 80 });
   });
 
   it('the client refuses an oversized payload before sending it, with the same message', async () => {
@@ -296,6 +358,53 @@ describe('PoolClient without a server', () => {
     expect(() => PoolClient.fromEnv({})).toThrow(/LAMBDA_TESTKIT_URL\/LAMBDA_TESTKIT_TOKEN are not set/);
   });
 });
+
+/**
+ * POSTs `size` bytes over a raw socket and reads the answer only once the whole body was accepted,
+ * as a slow caller would. Resolves with the status line's code, the headers and the body text read.
+ */
+function postThenRead(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  size: number,
+  chunked = false,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.pause();
+    let text = '';
+    const lines = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1'];
+    for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+    lines.push(chunked ? 'transfer-encoding: chunked' : `content-length: ${size}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    const body = Buffer.alloc(size, 'x');
+    const payload = chunked
+      ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+      : body;
+    socket.on('error', reject);
+    socket.write(payload, (error) => {
+      if (error) return reject(error);
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('utf8');
+        const end = text.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [statusLine = '', ...rest] = text.slice(0, end).split('\r\n');
+        const parsed: Record<string, string> = {};
+        for (const line of rest) {
+          const i = line.indexOf(':');
+          parsed[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+        }
+        const length = Number(parsed['content-length'] ?? 0);
+        if (Buffer.byteLength(text) - end - 4 < length) return;
+        socket.destroy();
+        resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, body: text.slice(end + 4) });
+      });
+      socket.resume();
+    });
+  });
+}
 
 describe('logTail', () => {
   it('keeps only the last 4 KB, base64-encoded', () => {

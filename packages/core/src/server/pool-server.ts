@@ -21,7 +21,7 @@ import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';
-import { discardBody, readBodyWithLimit } from './read-body.ts';
+import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
 
 /** What the server needs of the warm pool (WarmPool satisfies it). */
 export interface ServedPool {
@@ -126,10 +126,8 @@ export class PoolServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const authError = this.#checkToken(req);
     if (authError) {
-      // Drain nothing: a caller without the token gets no further than the headers.
-      res.setHeader('connection', 'close');
-      sendAwsError(res, authError.status, authError.type, authError.error);
-      return;
+      // Its body is dropped unread (bounded), only so that the caller hears why (see drainBody).
+      return this.#refuse(req, res, authError.status, authError.type, authError.error);
     }
     if (url.pathname.startsWith(INVOKE_PATH_PREFIX)) {
       const rest = url.pathname.slice(INVOKE_PATH_PREFIX.length);
@@ -139,7 +137,8 @@ export class PoolServer {
     }
     if (url.pathname.startsWith(CONTROL_PREFIX))
       return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length));
-    sendAwsError(
+    return this.#refuse(
+      req,
       res,
       404,
       'UnknownOperationException',
@@ -202,14 +201,13 @@ export class PoolServer {
           'Declare it under `functions` in lambda-testkit.config (or the plugin/preset options).',
         { details: { name, known } },
       );
-      res.setHeader('connection', 'close');
-      sendAwsError(res, 404, 'ResourceNotFoundException', error);
-      return;
+      return this.#refuse(req, res, 404, 'ResourceNotFoundException', error);
     }
 
     const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
       return this.#badRequest(
+        req,
         res,
         'InvalidParameterValueException',
         `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${JSON.stringify(invocationType)}.`,
@@ -218,16 +216,16 @@ export class PoolServer {
     const limit = payloadLimitFor(invocationType);
     const read = await readBodyWithLimit(req, limit);
     if (!read.ok) {
+      // Read and drop the rest (bounded, nothing kept) before answering: see drainBody.
+      const drained = await this.#drain(req, res, read.consumed);
+      const counted = read.consumed + drained.dropped;
+      const received = drained.complete ? counted : Math.max(read.receivedAtLeast, counted);
       const error = new InvokeError(
         ErrorCodes.PAYLOAD_TOO_LARGE,
-        payloadTooLargeMessage(name, invocationType, read.receivedAtLeast),
-        { details: { name, limit, received: read.receivedAtLeast } },
+        payloadTooLargeMessage(name, invocationType, received),
+        { details: { name, limit, received } },
       );
-      res.setHeader('connection', 'close');
       sendAwsError(res, 413, 'RequestTooLargeException', error);
-      // Read and drop the rest (bounded) so the client gets to read the 413 instead of a reset
-      // socket; nothing of it is kept.
-      discardBody(req, DISCARD_LIMIT_BYTES);
       return;
     }
     const payload = read.body.length === 0 ? Buffer.from('{}') : read.body;
@@ -235,6 +233,7 @@ export class PoolServer {
       JSON.parse(payload.toString('utf8'));
     } catch (cause) {
       return this.#badRequest(
+        req,
         res,
         'InvalidRequestContentException',
         `Could not parse request body into json: ${(cause as Error).message}. The event must be a JSON document.`,
@@ -243,11 +242,12 @@ export class PoolServer {
     const clientContext = headerValue(req, 'x-amz-client-context');
     if (clientContext !== undefined) {
       const problem = checkClientContext(clientContext);
-      if (problem) return this.#badRequest(res, 'InvalidParameterValueException', problem);
+      if (problem) return this.#badRequest(req, res, 'InvalidParameterValueException', problem);
     }
     const version = ref?.qualifier ?? qualifier ?? undefined;
     if (version !== undefined && !/^[A-Za-z0-9$_-]{1,128}$/.test(version)) {
       return this.#badRequest(
+        req,
         res,
         'InvalidParameterValueException',
         `Qualifier ${JSON.stringify(version)} is not a version or alias name ($LATEST, 1, live, …).`,
@@ -347,9 +347,35 @@ export class PoolServer {
     return this.#options.resolveAlias?.(name);
   }
 
-  #badRequest(res: ServerResponse, type: string, message: string): void {
-    res.setHeader('connection', 'close');
-    sendAwsError(res, 400, type, new InvokeError(ErrorCodes.PROTOCOL_ERROR, message));
+  #badRequest(req: IncomingMessage, res: ServerResponse, type: string, message: string): Promise<void> {
+    return this.#refuse(req, res, 400, type, new InvokeError(ErrorCodes.PROTOCOL_ERROR, message));
+  }
+
+  /** Answers an error; a body not read yet is drained first (bounded), so the caller reads the answer. */
+  async #refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    type: string,
+    error: LambdaTestkitError,
+  ): Promise<void> {
+    await this.#drain(req, res, 0);
+    sendAwsError(res, status, type, error);
+  }
+
+  /**
+   * Drops the rest of the body, up to DISCARD_LIMIT_BYTES in all. Past that the connection is marked
+   * to close after the answer (the caller may then see a reset: nobody sends 64 MB to Lambda).
+   */
+  async #drain(req: IncomingMessage, res: ServerResponse, alreadyRead: number): Promise<DrainResult> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > DISCARD_LIMIT_BYTES) {
+      res.setHeader('connection', 'close');
+      return { complete: false, dropped: 0 };
+    }
+    const drained = await drainBody(req, DISCARD_LIMIT_BYTES - alreadyRead);
+    if (!drained.complete) res.setHeader('connection', 'close');
+    return drained;
   }
 
   #log(line: string): void {

@@ -209,6 +209,69 @@ describe('WarmPool deploy changes and retirement', () => {
     expect(backend.running()).toEqual([]);
   });
 
+  it('unregisters a function: idle instances now, busy ones after their call, new calls refused', async () => {
+    const gate = deferred();
+    let hold = false;
+    const { backend, pool } = setup(
+      {
+        handler: () => async (r) => {
+          if (hold) await gate.promise;
+          return { body: r.body };
+        },
+      },
+      { maxConcurrency: 3 },
+      [fn('orders'), fn('users')],
+    );
+    await Promise.all([pool.invoke('orders', bytes(1)), pool.invoke('orders', bytes(2))]);
+    await pool.invoke('users', bytes(0));
+    hold = true;
+    const busy = pool.invoke('orders', bytes(3));
+    await vi.waitFor(() => expect(pool.list().filter((i) => i.state === 'busy')).toHaveLength(1));
+
+    expect(await pool.unregister('orders')).toBe(2);
+    expect(pool.has('orders')).toBe(false);
+    expect(pool.functionNames()).toEqual(['users']);
+    expect(Object.keys(pool.stats())).toEqual(['users']);
+    expect(backend.terminations).toHaveLength(1); // the idle one
+    const refused = await rejectionOf(pool.invoke('orders', bytes(4)));
+    expect(refused.code).toBe(ErrorCodes.UNKNOWN_FUNCTION);
+    expect(refused.message).toMatch(/Known functions: users/);
+
+    gate.resolve();
+    expect((await busy).json).toBe(3); // the call under way finishes
+    await vi.waitFor(() => expect(backend.terminations).toHaveLength(2));
+    expect(pool.list().map((i) => i.functionName)).toEqual(['users']);
+    expect(await pool.unregister('orders')).toBe(0);
+
+    // Declared again later: a new function with fresh counters and a cold start.
+    pool.register(fn('orders', 'deploy-2'));
+    const again = await pool.invoke('orders', bytes(5));
+    expect(again.coldStart).toBe(true);
+    expect(pool.stats().orders).toMatchObject({ coldStarts: 1, invocations: 1 });
+  });
+
+  it('stopAll also ends an instance that a call admitted before unregister() launched', async () => {
+    const gate = deferred();
+    let calls = 0;
+    // The first call waits for the gate; the second never answers, so its instance is busy at stop.
+    const { backend, pool } = setup(
+      { handler: () => async (r) => (++calls === 1 ? held(gate.promise)(r) : new Promise(() => {})) },
+      { maxConcurrency: 1 },
+    );
+    const first = pool.invoke('orders', bytes(1));
+    const second = rejectionOf(pool.invoke('orders', bytes(2))); // admitted, waiting for the first
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(1));
+    const removing = pool.unregister('orders');
+    gate.resolve();
+    await Promise.all([first, removing]);
+    // The first instance retired after its call; the waiting call launched one of its own.
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    await vi.waitFor(() => expect(backend.running()).toHaveLength(1));
+    await pool.stopAll();
+    expect(backend.running()).toEqual([]); // at once, not after the call's own timeout
+    expect((await second).code).toBe(ErrorCodes.POOL_STOPPED);
+  });
+
   it('prewarms one idle instance that the first call then uses warm', async () => {
     const { backend, pool } = setup();
     await pool.prewarm('orders');

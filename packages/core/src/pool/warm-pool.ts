@@ -160,6 +160,8 @@ interface Counters {
 interface FunctionSlot {
   fn: ResolvedFunction;
   generation: number;
+  /** Unregistered: calls already admitted finish, then its instances are terminated. */
+  removed?: boolean;
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
   instances: Set<Instance>;
@@ -230,6 +232,8 @@ export class WarmPool implements AsyncDisposable {
   #onLaunch: ((event: LaunchEvent) => void) | undefined;
   #logger: PoolLogger | undefined;
   #slots = new Map<string, FunctionSlot>();
+  /** Unregistered slots that may still hold instances (busy ones, launches of admitted calls). */
+  #removed = new Set<FunctionSlot>();
   #launchQueue: PQueue;
   #stop = new AbortController();
   #stopping: Promise<void> | undefined;
@@ -292,6 +296,23 @@ export class WarmPool implements AsyncDisposable {
       );
       this.#retireAll(slot);
     }
+  }
+
+  /**
+   * Removes a function (dropped from the configuration on a config restart or a watch rerun): new
+   * calls get UNKNOWN_FUNCTION, idle instances are terminated now, busy ones after their call; calls
+   * already waiting still run. Resolves with how many instances it had, once the idle ones are gone;
+   * 0 for a name that is not registered.
+   */
+  async unregister(name: string): Promise<number> {
+    const slot = this.#slots.get(name);
+    if (!slot) return 0;
+    this.#slots.delete(name);
+    slot.removed = true;
+    this.#removed.add(slot);
+    const count = slot.instances.size;
+    await Promise.all(this.#retireAll(slot));
+    return count;
   }
 
   has(name: string): boolean {
@@ -396,7 +417,7 @@ export class WarmPool implements AsyncDisposable {
     if (this.#stopping) return this.#stopping;
     this.#stop.abort(this.#stoppedError('any function'));
     this.#stopping = (async () => {
-      for (const slot of this.#slots.values()) {
+      for (const slot of [...this.#slots.values(), ...this.#removed]) {
         for (const instance of slot.instances) this.#terminate(slot, instance);
       }
       // A launch that lands after the stop terminates its instance itself (see #launch).
@@ -510,7 +531,7 @@ export class WarmPool implements AsyncDisposable {
   }
 
   #isCurrent(slot: FunctionSlot, instance: Instance): boolean {
-    return instance.deployId === slot.fn.deployId && instance.generation === slot.generation;
+    return !slot.removed && instance.deployId === slot.fn.deployId && instance.generation === slot.generation;
   }
 
   async #acquire(slot: FunctionSlot): Promise<Lease> {
@@ -596,6 +617,8 @@ export class WarmPool implements AsyncDisposable {
       throw this.#stoppedError(fn.name);
     }
     slot.instances.add(instance);
+    // A call admitted before unregister() can still launch: stopAll must find that instance too.
+    if (slot.removed) this.#removed.add(slot);
     slot.counters.launches++;
     slot.launchDurations.add(durationMs);
     this.#logger?.debug?.(
@@ -645,6 +668,7 @@ export class WarmPool implements AsyncDisposable {
   /** Removes the instance from the pool and terminates it (once). */
   #terminate(slot: FunctionSlot, instance: Instance): Promise<void> {
     slot.instances.delete(instance);
+    if (slot.removed && slot.instances.size === 0) this.#removed.delete(slot);
     clearTimeout(instance.idleTimer);
     if (instance.terminated) return Promise.resolve();
     instance.terminated = true;

@@ -102,6 +102,78 @@ describe('acquirePoolHost / releasePoolHost', () => {
     await client.close();
   });
 
+  it('a config restart without a function unregisters it and stops its instances', async () => {
+    const backend = new FakeBackend();
+    const lines: string[] = [];
+    const first = await acquirePoolHost(config, { root, backend, log: (line) => lines.push(line) });
+    const client = new PoolClient({ url: first.url, token: first.token });
+    const users = await client.invoke('users');
+    await client.invoke('orders', {});
+    await releasePoolHost({ keepAlive: true });
+
+    const { orders } = config.functions ?? {};
+    await acquirePoolHost({ functions: { orders: orders! } }, { root, log: (line) => lines.push(line) });
+    const err = await client.invoke('users').catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
+    expect((err as Error).message).toMatch(/Known functions: orders\./);
+    expect(backend.terminations).toEqual([users.instanceId]);
+    expect((await client.invoke('orders', {})).coldStart).toBe(false); // the kept one stays warm
+    expect(lines).toContain('no longer declared: users (removed, instances stopped)');
+
+    // Another configuration (a second project's root) keeps what it declares.
+    const other = mkdtempSync(join(tmpdir(), 'ltk-host-other-'));
+    writeFileSync(join(other, 'index.js'), 'exports.handler = async () => "other";\n');
+    try {
+      await acquirePoolHost(
+        { functions: { users: { runtime: 'nodejs22.x', handler: 'index.handler', code: '.' } } },
+        { root: other, log: quiet },
+      );
+      expect((await client.invoke('users', { again: 1 })).payload).toEqual({ again: 1 });
+      expect(currentPoolHost()?.pool.functionNames().sort()).toEqual(['orders', 'users']);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    await client.close();
+  });
+
+  it('refresh() unregisters a function removed from a SAM template, and its alias', async () => {
+    writeFn('tmpl-a', 'exports.handler = async () => "a";\n');
+    writeFn('tmpl-b', 'exports.handler = async () => "b";\n');
+    const template = (names: string[]) =>
+      [
+        'Resources:',
+        ...names.flatMap((n) => [
+          `  Fn${n.toUpperCase()}:`,
+          '    Type: AWS::Serverless::Function',
+          '    Properties:',
+          `      FunctionName: tmpl-fn-${n}`,
+          `      CodeUri: tmpl-${n}/`,
+          '      Handler: index.handler',
+          '      Runtime: nodejs22.x',
+        ]),
+        '',
+      ].join('\n');
+    writeFileSync(join(root, 'removal.yaml'), template(['a', 'b']));
+    const backend = new FakeBackend();
+    const { url, token, host } = await acquirePoolHost(
+      { sam: { template: './removal.yaml' } },
+      { root, backend, log: quiet },
+    );
+    const client = new PoolClient({ url, token });
+    const names = host.pool.functionNames();
+    expect(names).toHaveLength(2);
+    expect((await client.invoke('tmpl-fn-b', { b: 1 })).payload).toEqual({ b: 1 });
+
+    writeFileSync(join(root, 'removal.yaml'), template(['a']));
+    await host.refresh();
+    expect(host.pool.functionNames()).toHaveLength(1);
+    const err = await client.invoke('tmpl-fn-b').catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
+    expect((await client.invoke('tmpl-fn-a', { a: 1 })).payload).toEqual({ a: 1 });
+    expect(backend.terminations).toHaveLength(1);
+    await client.close();
+  });
+
   it('prints a template warning once, not again on every watch rerun', async () => {
     writeFn('tables', 'exports.handler = async () => process.env.TABLE;\n');
     writeFileSync(

@@ -146,6 +146,8 @@ export class PoolHost {
   readonly #server: PoolServer;
   readonly #log: (line: string) => void;
   readonly #sources = new Map<string, ConfigSource>();
+  /** Names each configuration (by root) declared when last read: the pool serves their union. */
+  readonly #declared = new Map<string, Set<string>>();
   /** Alias (SAM FunctionName, CDK construct path) → pool name; read by the server. */
   readonly #aliases: Map<string, string>;
   /** Source warnings already printed: watch reruns re-read the templates and would repeat them. */
@@ -222,10 +224,9 @@ export class PoolHost {
 
   /** Registers `config`'s functions (a new deploy id retires old instances) and prewarms. */
   async load(config: TestkitConfig, root: string): Promise<void> {
-    // Keyed by root: after a config restart the edited configuration replaces the old one.
-    this.#sources.set(root, { config, root });
     const resolved = await this.#resolve(config, root);
-    if (resolved.length === 0 && this.#pool.functionNames().length === 0) {
+    const othersDeclare = [...this.#declared].some(([r, names]) => r !== root && names.size > 0);
+    if (resolved.length === 0 && !othersDeclare) {
       throw new ConfigError(
         ErrorCodes.CONFIG_INVALID,
         `The lambda-testkit configuration (root ${root}) declares no functions. Add them under \`functions\`, ` +
@@ -233,7 +234,11 @@ export class PoolHost {
         { details: { root } },
       );
     }
+    // Keyed by root: after a config restart the edited configuration replaces the old one.
+    this.#sources.set(root, { config, root });
+    this.#declared.set(root, new Set(resolved.map((fn) => fn.name)));
     this.#register(resolved);
+    await this.#dropUndeclared();
     await this.#prewarm(config, resolved);
   }
 
@@ -244,9 +249,27 @@ export class PoolHost {
   async refresh(): Promise<string[]> {
     const changed: string[] = [];
     for (const { config, root } of this.#sources.values()) {
-      changed.push(...this.#register(await this.#resolve(config, root)));
+      const resolved = await this.#resolve(config, root);
+      this.#declared.set(root, new Set(resolved.map((fn) => fn.name)));
+      changed.push(...this.#register(resolved));
     }
+    await this.#dropUndeclared();
     return changed;
+  }
+
+  /**
+   * Unregisters functions no configuration declares any more (removed from the config before a
+   * restart, or from a SAM/CDK template between watch reruns): calling one then says it is unknown,
+   * and its instances stop, instead of it being served from a stale declaration.
+   */
+  async #dropUndeclared(): Promise<void> {
+    const declared = new Set<string>();
+    for (const names of this.#declared.values()) for (const name of names) declared.add(name);
+    const gone = this.#pool.functionNames().filter((name) => !declared.has(name));
+    if (gone.length === 0) return;
+    for (const [alias, target] of this.#aliases) if (gone.includes(target)) this.#aliases.delete(alias);
+    await Promise.all(gone.map((name) => this.#pool.unregister(name)));
+    this.#log(`no longer declared: ${gone.join(', ')} (removed, instances stopped)`);
   }
 
   /** Registers resolved functions; resolves with (and logs) those whose deploy id changed. */

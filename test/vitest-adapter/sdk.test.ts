@@ -6,22 +6,39 @@ import { PoolClient } from '@lambda-testkit/core/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
-const fn = (handler: string) => ({ runtime: 'nodejs22.x', code: '.', handler });
+const fn = (handler: string, more: { timeout?: number } = {}) => ({
+  runtime: 'nodejs22.x',
+  code: '.',
+  handler,
+  ...more,
+});
 
 let sdk: LambdaClient;
+let client: PoolClient;
 let config: ReturnType<PoolClient['sdkConfig']>;
 const decode = (bytes: Uint8Array | undefined) => JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
 
 beforeAll(async () => {
   const handle = await acquirePoolHost(
-    { backend: 'process', functions: { echo: fn('echo.handler'), fail: fn('fail.handler') } },
+    {
+      backend: 'process',
+      functions: {
+        echo: fn('echo.handler'),
+        fail: fn('fail.handler'),
+        slow: fn('slow.handler', { timeout: 1 }),
+        crash: fn('crash.handler'),
+        'broken-init': fn('broken-init.handler'),
+      },
+    },
     { root, log: () => {} },
   );
-  config = new PoolClient({ url: handle.url, token: handle.token, region: handle.region }).sdkConfig();
+  client = new PoolClient({ url: handle.url, token: handle.token, region: handle.region });
+  config = client.sdkConfig();
   sdk = new LambdaClient(config);
 });
 afterAll(async () => {
   sdk?.destroy();
+  await client?.close();
   await releasePoolHost({ keepAlive: false });
 });
 
@@ -65,13 +82,40 @@ describe('@aws-sdk/client-lambda InvokeCommand against the pool server', () => {
     });
   });
 
-  it('answers Event with 202 and DryRun with 204', async () => {
+  it.each([
+    ['slow', 'Sandbox.Timedout', /Task timed out after 1\.00 seconds/],
+    ['crash', 'Runtime.ExitError', /exit/i],
+    ['broken-init', 'TypeError', /configuration missing at init/],
+  ])('reports %s as FunctionError Unhandled with a JSON error document (%s)', async (name, type, message) => {
+    const out = await sdk.send(new InvokeCommand({ FunctionName: name, Payload: '{}', LogType: 'Tail' }));
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBe('Unhandled');
+    const doc = decode(out.Payload);
+    expect(doc.errorType).toBe(type);
+    expect(doc.errorMessage).toMatch(message);
+    expect(out.ExecutedVersion).toBe('$LATEST');
+    expect(out.$metadata.requestId).toMatch(/\S{8,}/);
+  });
+
+  it('answers Event with 202 and runs it; DryRun with 204 and does not', async () => {
+    const count = async () => (await client.stats()).echo?.invocations ?? 0;
+    const before = await count();
     const event = await sdk.send(
-      new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: '{}' }),
+      new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: '{"async":1}' }),
     );
     expect(event.StatusCode).toBe(202);
+    expect(event.$metadata.requestId).toMatch(/\S{8,}/);
+    await expect.poll(count, { timeout: 30_000 }).toBe(before + 1);
     const dry = await sdk.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' }));
     expect(dry.StatusCode).toBe(204);
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('throws InvalidRequestContentException (400) for a payload that is not JSON', async () => {
+    const err = await sdk
+      .send(new InvokeCommand({ FunctionName: 'echo', Payload: 'not json' }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'InvalidRequestContentException', $metadata: { httpStatusCode: 400 } });
   });
 
   it('throws ResourceNotFoundException for an unknown function, naming the known ones', async () => {

@@ -1,5 +1,6 @@
 // Watch mode as Vitest drives it (createVitest with watch: true, in a child process): reruns keep
-// instances warm, edited code gets a fresh instance, a config restart keeps the pool, close stops it.
+// instances warm, a code edit starts a rerun and gets a fresh instance, a config restart keeps the
+// pool, close stops it.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -27,12 +27,14 @@ export default async function globalSetup(
   const watch = Boolean(globalConfig.watch || globalConfig.watchAll);
   // Jest has no options for a globalSetup module: an explicit config file comes through the
   // environment (relative to the rootDir); otherwise the file is discovered from the rootDir up.
-  const { config, root } = await loadConfig({
+  const { config, root, file } = await loadConfig({
     cwd: projectConfig?.rootDir ?? globalConfig.rootDir,
     configFile: process.env[ENV_CONFIG] || undefined,
   });
   const { url, token, host } = await acquirePoolHost(config, {
     root,
+    // Watch reruns (refresh above) read the config file again, so its edits apply.
+    configFile: file,
     watch,
     log: (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`),
   });

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PoolClient } from '../client/pool-client.ts';
+import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import { FakeBackend } from '../testing/index.ts';
@@ -171,6 +172,64 @@ describe('acquirePoolHost / releasePoolHost', () => {
     expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
     expect((await client.invoke('tmpl-fn-a', { a: 1 })).payload).toEqual({ a: 1 });
     expect(backend.terminations).toHaveLength(1);
+    await client.close();
+  });
+
+  it('refresh() reads the config file again: added, changed and removed functions apply', async () => {
+    const file = join(root, 'reread.config.mjs');
+    const declare = (functions: Record<string, { timeout?: number }>) =>
+      writeFileSync(
+        file,
+        `export default { functions: ${JSON.stringify(
+          Object.fromEntries(
+            Object.entries(functions).map(([name, more]) => [
+              name,
+              { runtime: 'nodejs22.x', handler: 'index.handler', code: `./${name}`, ...more },
+            ]),
+          ),
+        )} };\n`,
+      );
+    // Each edit must look newer to the module cache (it is keyed by the file's mtime).
+    const touch = (() => {
+      let t = Date.now() / 1000;
+      return () => {
+        t += 5;
+        utimesSync(file, t, t);
+      };
+    })();
+    declare({ orders: {} });
+    const loaded = await loadConfig({ cwd: root, configFile: file });
+    const lines: string[] = [];
+    const backend = new FakeBackend();
+    const { url, token, host } = await acquirePoolHost(loaded.config, {
+      root: loaded.root,
+      configFile: loaded.file,
+      backend,
+      log: (line) => lines.push(line),
+    });
+    const client = new PoolClient({ url, token });
+    await client.invoke('orders', {});
+
+    declare({ orders: { timeout: 9 }, users: {} });
+    touch();
+    expect(await host.refresh()).toEqual(['orders']);
+    expect(host.pool.getFunction('orders')?.timeout).toBe(9);
+    expect((await client.invoke('users', { u: 1 })).payload).toEqual({ u: 1 });
+    // What watch mode reruns on: the config file and every function's code folder.
+    expect(host.watchedPaths().sort()).toEqual([join(root, 'orders'), file, join(root, 'users')].sort());
+
+    writeFileSync(file, 'export default {{ not javascript\n');
+    touch();
+    await host.refresh();
+    expect(lines.some((l) => l.startsWith(`could not read ${file} again`))).toBe(true);
+    expect(host.pool.functionNames().sort()).toEqual(['orders', 'users']);
+
+    declare({ users: {} });
+    touch();
+    await host.refresh();
+    expect(host.pool.functionNames()).toEqual(['users']);
+    const err = await client.invoke('orders', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
     await client.close();
   });
 

@@ -7,8 +7,10 @@
  * instance (runner-integration.md §1.1); global setups may run once per project (Vitest ≤ 4 with
  * `extends: true`, §1.4) and again after a config restart (§1.3). All of them must share one pool.
  */
+import { dirname, resolve } from 'node:path';
 import type { LambdaBackend } from '../backend.ts';
 import { selectBackend } from '../backends/docker/select-backend.ts';
+import { loadConfig } from '../config/load-config.ts';
 import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
@@ -51,6 +53,11 @@ export interface AcquirePoolHostOptions {
   log?: (line: string) => void;
   /** A backend to use instead of choosing one from `config.backend` (tests, custom backends). */
   backend?: LambdaBackend;
+  /**
+   * The file `config` was loaded from (`loadConfig().file`). Watch reruns (`refresh()`) read it
+   * again: no runner restarts when it changes, since the runner's own config does not import it.
+   */
+  configFile?: string;
 }
 
 export interface PoolHostHandle {
@@ -84,11 +91,11 @@ export async function acquirePoolHost(
     } else if (!host) {
       // Another acquire is starting the host: join it, then add this config's functions.
       host = await (s.starting as Promise<PoolHost>);
-      await host.load(config, options.root);
+      await host.load(config, options.root, options.configFile);
     } else {
       // A second project, or the first setup after a config restart: same pool, this config's functions.
       if (options.watch) host.watch = true;
-      await host.load(config, options.root);
+      await host.load(config, options.root, options.configFile);
     }
     return { url: host.url, token: host.token, region: host.region, host };
   } catch (error) {
@@ -132,6 +139,8 @@ export function poolHostSummary(): SummaryRow[] {
 interface ConfigSource {
   config: TestkitConfig;
   root: string;
+  /** Where `config` came from, read again by `refresh()`. */
+  file?: string;
 }
 
 export class PoolHost {
@@ -213,7 +222,7 @@ export class PoolHost {
       log,
     });
     try {
-      await host.load(config, options.root);
+      await host.load(config, options.root, options.configFile);
     } catch (error) {
       await host.stop();
       throw error;
@@ -223,7 +232,7 @@ export class PoolHost {
   }
 
   /** Registers `config`'s functions (a new deploy id retires old instances) and prewarms. */
-  async load(config: TestkitConfig, root: string): Promise<void> {
+  async load(config: TestkitConfig, root: string, file?: string): Promise<void> {
     const resolved = await this.#resolve(config, root);
     const othersDeclare = [...this.#declared].some(([r, names]) => r !== root && names.size > 0);
     if (resolved.length === 0 && !othersDeclare) {
@@ -235,7 +244,7 @@ export class PoolHost {
       );
     }
     // Keyed by root: after a config restart the edited configuration replaces the old one.
-    this.#sources.set(root, { config, root });
+    this.#sources.set(root, { config, root, file });
     this.#declared.set(root, new Set(resolved.map((fn) => fn.name)));
     this.#register(resolved);
     await this.#dropUndeclared();
@@ -243,18 +252,36 @@ export class PoolHost {
   }
 
   /**
-   * Re-reads every loaded configuration's functions (watch reruns): changed code or settings get a
-   * new deploy id, so the next call starts a fresh instance. Resolves with the names that changed.
+   * Re-reads every loaded configuration (its file, then its functions' code, layers and templates;
+   * watch reruns): changed code or settings get a new deploy id, so the next call starts a fresh
+   * instance; added functions become invocable, removed ones unknown. Resolves with the names that
+   * changed.
    */
   async refresh(): Promise<string[]> {
     const changed: string[] = [];
-    for (const { config, root } of this.#sources.values()) {
-      const resolved = await this.#resolve(config, root);
-      this.#declared.set(root, new Set(resolved.map((fn) => fn.name)));
+    for (const [key, source] of this.#sources) {
+      if (source.file) await this.#reread(source);
+      const resolved = await this.#resolve(source.config, source.root);
+      this.#declared.set(key, new Set(resolved.map((fn) => fn.name)));
       changed.push(...this.#register(resolved));
     }
     await this.#dropUndeclared();
     return changed;
+  }
+
+  /** Loads a source's config file again; a file broken mid-edit keeps the previous configuration. */
+  async #reread(source: ConfigSource): Promise<void> {
+    const file = source.file as string;
+    try {
+      const loaded = await loadConfig({ cwd: dirname(file), configFile: file });
+      source.config = loaded.config;
+      source.root = loaded.root;
+    } catch (error) {
+      this.#log(
+        `could not read ${file} again (${error instanceof Error ? error.message : String(error)}); ` +
+          'keeping its previous configuration until it loads',
+      );
+    }
   }
 
   /**
@@ -282,6 +309,26 @@ export class PoolHost {
     }
     if (changed.length) this.#log(`code changed: ${changed.join(', ')} (fresh instances on the next call)`);
     return changed;
+  }
+
+  /**
+   * Files and folders whose edits change what the pool serves: config files, SAM templates and CDK
+   * assemblies, and the functions' code and layer sources. Watch modes rerun the tests when one
+   * changes, since test files rarely import the handlers they invoke. Paths under node_modules are
+   * left out (dependencies, and the bundles of an `entry`, whose own inputs are esbuild's).
+   */
+  watchedPaths(): string[] {
+    const paths = new Set<string>();
+    for (const { config, root, file } of this.#sources.values()) {
+      if (file) paths.add(file);
+      if (config.sam?.template) paths.add(resolve(root, config.sam.template));
+      if (config.cdk?.assembly) paths.add(resolve(root, config.cdk.assembly));
+    }
+    for (const name of this.#pool.functionNames()) {
+      const fn = this.#pool.getFunction(name);
+      for (const archive of fn ? [fn.code, ...fn.layers] : []) paths.add(archive.source);
+    }
+    return [...paths].filter((path) => !path.split(/[\\/]/).includes('node_modules'));
   }
 
   /** Per-function rows for the end-of-run table (`formatSummary`). */

@@ -5,9 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  BUNDLES_KEPT_PER_ENTRY,
   ErrorCodes,
   type FunctionSpec,
   loadFunctionSpecs,
@@ -146,6 +147,33 @@ describe('bundling a TypeScript entry', () => {
   });
 });
 
+describe('bundle.loader', () => {
+  it('imports a file through the loader it names (here .sql as text)', async () => {
+    const root = await fixtureRoot('ts-handler');
+    await writeFile(join(root, 'src', 'banner.sql'), 'select 1');
+    await writeFile(
+      join(root, 'src', 'banner.ts'),
+      "import text from './banner.sql';\nexport const handler = async () => text.toUpperCase();\n",
+    );
+    const config = (loader?: Record<string, 'text'>): TestkitConfig => ({
+      functions: {
+        banner: {
+          runtime: 'nodejs22.x',
+          handler: 'banner.handler',
+          entry: 'src/banner.ts',
+          bundle: loader ? { loader } : {},
+        },
+      },
+    });
+    const spec = await loadOne(config({ '.sql': 'text' }), root);
+    expect(runBundle(join(spec.code ?? '', 'index.js'), {}).stdout).toContain('"SELECT 1"');
+    // esbuild has no loader of its own for .sql: the option is what made it work.
+    const error = await thrown(() => loadOne(config(), root));
+    expect(error.code).toBe(ErrorCodes.BUNDLE_FAILED);
+    expect(error.message).toContain('banner.sql');
+  });
+});
+
 describe('the bundle cache', () => {
   it('reuses the bundle while inputs are unchanged and rebuilds on an edit of an imported file', async () => {
     const root = await fixtureRoot('ts-handler');
@@ -199,6 +227,45 @@ describe('the bundle cache', () => {
     expect((await loadOne(orders(), root)).code).toBe(stable.code);
   });
 
+  it(`keeps the ${BUNDLES_KEPT_PER_ENTRY} most recently used bundles of an entry and deletes older ones`, async () => {
+    const root = await fixtureRoot('ts-handler');
+    const validate = join(root, 'src', 'validate.ts');
+    const original = await readFile(validate, 'utf8');
+    const withMessage = async (message: string) => {
+      await writeFile(validate, original.replace('order has no id', message));
+      return (await loadOne(orders(), root)).code ?? '';
+    };
+    const first = await withMessage('order has no id');
+    const second = await withMessage('edit 2');
+    const third = await withMessage('edit 3');
+    // Using the first again makes it the most recent: the next build evicts the second.
+    expect(await withMessage('order has no id')).toBe(first);
+    const fourth = await withMessage('edit 4');
+    expect(existsSync(second)).toBe(false);
+    for (const kept of [first, third, fourth]) expect(existsSync(kept)).toBe(true);
+    const bundles = join(root, 'node_modules', '.cache', 'lambda-testkit', 'bundles');
+    expect((await readdir(bundles)).sort()).toEqual(
+      [first, third, fourth].map((p) => p.slice(bundles.length + 1)).sort(),
+    );
+    // An evicted bundle is simply built again, byte for byte.
+    expect(await withMessage('edit 2')).toBe(second);
+    expect(await readFile(join(second, 'index.js'), 'utf8')).toContain('edit 2');
+  });
+
+  it('removes build folders a crashed run left behind (older than an hour), not fresh ones', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const bundles = join(root, 'node_modules', '.cache', 'lambda-testkit', 'bundles');
+    const stale = join(bundles, '.tmp-stale');
+    const fresh = join(bundles, '.tmp-fresh');
+    await mkdir(stale, { recursive: true });
+    await mkdir(fresh, { recursive: true });
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, old, old);
+    await loadOne(orders(), root);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true); // may be another process's build in progress
+  });
+
   it('keys the cache by options too', async () => {
     const root = await fixtureRoot('ts-handler');
     const plain = await loadOne(orders(), root);
@@ -236,5 +303,33 @@ describe('bundling failures', () => {
     const both = await thrown(() => loadOne(orders({ code: 'src' }), root));
     expect(both.code).toBe(ErrorCodes.CONFIG_INVALID);
     expect(both.message).toContain('both "code" and "entry"');
+  });
+
+  it('an export the entry does not have: BAD_HANDLER naming the entry and its exports (CJS and ESM, built or cached)', async () => {
+    const root = await fixtureRoot('ts-handler');
+    for (const format of ['cjs', 'esm', 'cjs'] as const) {
+      const error = await thrown(() =>
+        loadOne(orders({ handler: 'src/handler.main', bundle: { format } }), root),
+      );
+      expect(error.code).toBe(ErrorCodes.BAD_HANDLER);
+      expect(error.message).toContain('"src/handler.main"');
+      expect(error.message).toContain(`the export "main", which ${join(root, 'src', 'handler.ts')}`);
+      expect(error.message).toContain('its exports: handler');
+    }
+    // The same bundle, from the cache, with the right export.
+    expect((await loadOne(orders(), root)).handler).toBe('index.handler');
+  });
+
+  it('does not guess the exports of a CommonJS entry (assigned at run time)', async () => {
+    const root = await fixtureRoot('ts-handler');
+    await writeFile(
+      join(root, 'src', 'legacy.js'),
+      "const name = 'handler';\nmodule.exports[name] = async () => 'legacy';\n",
+    );
+    const spec = await loadOne(
+      { functions: { legacy: { runtime: 'nodejs22.x', handler: 'legacy.handler', entry: 'src/legacy.js' } } },
+      root,
+    );
+    expect(runBundle(join(spec.code ?? '', 'index.js'), {}).stdout).toContain('"legacy"');
   });
 });

@@ -4,12 +4,14 @@
  * entries). Bundles are cached by input hash: on every load the previous build's inputs (from
  * esbuild's metafile) are hashed again, so an edit to any imported file misses the cache, gives
  * new bundle bytes and therefore a new deploy id — a fresh instance on the next invoke in watch mode.
+ * Each entry keeps its few most recently used bundles (an edit and its revert both hit the cache);
+ * older ones are deleted, so a long watch session does not fill the disk.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuildFailure, build, version as esbuildVersion, type Message } from 'esbuild';
+import { type BuildFailure, build, version as esbuildVersion, type Message, type Metafile } from 'esbuild';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { BundleOptions, FunctionSpec } from '../function-spec.ts';
 import { runtimeInfo } from '../runtimes.ts';
@@ -23,6 +25,25 @@ export function cacheDirectory(root: string): string {
 // which an ES module does not have (aws-cdk-lib aws-lambda-nodejs README, "ESM").
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __ltkCreateRequire } from 'node:module'; const require = __ltkCreateRequire(import.meta.url);";
+
+/**
+ * Bundles kept per entry and options, most recently used first. Three covers an edit, its revert
+ * and one more; a bundle is zipped into memory when the pool resolves it, so deleting an older
+ * one never affects a running instance.
+ */
+export const BUNDLES_KEPT_PER_ENTRY = 3;
+
+/** A `.tmp-*` build folder this old was left by a process that died mid-build. */
+const STALE_BUILD_MS = 60 * 60 * 1000;
+
+/** What the cache remembers about one entry built with one set of options. */
+interface BundleManifest {
+  entry: string;
+  /** Files the last stable build read; null when no build was stable yet. */
+  inputs: string[] | null;
+  /** Bundle folder names, most recently used first, with the entry's export names (null: unknown). */
+  bundles: { id: string; exports: string[] | null }[];
+}
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -133,22 +154,23 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
   };
   const key = JSON.stringify({ v: 1, esbuild: esbuildVersion, ...settings });
   const cache = cacheDirectory(root);
-  const manifest = join(cache, 'bundle-inputs', `${sha256(key)}.json`);
+  const bundlesDir = join(cache, 'bundles');
+  const manifestPath = join(cache, 'bundle-inputs', `${sha256(key)}.json`);
+  const manifest = await readManifest(manifestPath, entry);
 
   let outdir: string | undefined;
-  try {
-    const previous = JSON.parse(await readFile(manifest, 'utf8')) as { inputs: string[] };
-    const inputHash = await hashInputs(key, previous.inputs);
-    const candidate = inputHash && join(cache, 'bundles', inputHash);
-    if (candidate && (await exists(join(candidate, outfileName)))) outdir = candidate;
-  } catch {
-    // No previous build of this entry with these options: build below.
+  let exports: string[] | null = null;
+  const inputHash = manifest.inputs && (await hashInputs(key, manifest.inputs));
+  if (inputHash && (await exists(join(bundlesDir, inputHash, outfileName)))) {
+    outdir = join(bundlesDir, inputHash);
+    exports = manifest.bundles.find((b) => b.id === inputHash)?.exports ?? null;
   }
 
   if (!outdir) {
     // Built beside the final folder (same depth), then renamed: relative paths esbuild writes are
     // the same, and a half-written bundle is never seen by a concurrent load.
-    const temporary = join(cache, 'bundles', `.tmp-${randomBytes(6).toString('hex')}`);
+    await removeStaleBuilds(bundlesDir);
+    const temporary = join(bundlesDir, `.tmp-${randomBytes(6).toString('hex')}`);
     await mkdir(temporary, { recursive: true });
     let inputs: string[];
     const started = Date.now();
@@ -173,6 +195,10 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
         logLevel: 'silent',
       });
       inputs = await existingFiles(Object.keys(result.metafile?.inputs ?? {}).map((p) => resolve(root, p)));
+      exports =
+        format === 'esm'
+          ? entryExports(result.metafile, await readFile(join(temporary, outfileName), 'utf8'))
+          : await analyseExports(entry, root, settings);
     } catch (error) {
       await rm(temporary, { recursive: true, force: true });
       const failure = error as Partial<BuildFailure>;
@@ -186,10 +212,10 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
     // A file saved while esbuild ran may be in the bundle in its old form but hashed in its new
     // one: such a build is used once and not cached, so the next load builds again.
     const stable = await unchangedSince(inputs, started);
-    const inputHash =
+    const builtHash =
       (stable && (await hashInputs(key, inputs))) || `unstable-${randomBytes(8).toString('hex')}`;
     if (sourcemap) await absolutizeSourceMap(join(temporary, `${outfileName}.map`), temporary);
-    outdir = join(cache, 'bundles', inputHash);
+    outdir = join(bundlesDir, builtHash);
     if (await exists(outdir)) {
       await rm(temporary, { recursive: true, force: true });
     } else {
@@ -199,11 +225,10 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
         if (!(await exists(outdir as string))) throw error;
       });
     }
-    if (stable) {
-      await mkdir(join(cache, 'bundle-inputs'), { recursive: true });
-      await writeFile(manifest, JSON.stringify({ entry, inputs }));
-    }
+    if (stable) manifest.inputs = inputs;
   }
+  await recordUse(manifest, manifestPath, bundlesDir, { id: basename(outdir), exports });
+  checkExport(spec, handlerExport, exports, entry);
 
   const { entry: _entry, bundle: _bundle, ...rest } = spec;
   const environment = { ...spec.environment };
@@ -222,4 +247,113 @@ async function absolutizeSourceMap(mapFile: string, bundleDir: string): Promise<
   const map = JSON.parse(await readFile(mapFile, 'utf8')) as { sources: string[] };
   map.sources = map.sources.map((s) => pathToFileURL(resolve(bundleDir, s)).href);
   await writeFile(mapFile, JSON.stringify(map));
+}
+
+async function readManifest(path: string, entry: string): Promise<BundleManifest> {
+  try {
+    const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<BundleManifest>;
+    return {
+      entry,
+      inputs: Array.isArray(raw.inputs) ? raw.inputs : null,
+      bundles: Array.isArray(raw.bundles) ? raw.bundles.filter((b) => typeof b?.id === 'string') : [],
+    };
+  } catch {
+    // No previous build of this entry with these options (or a manifest from an older version).
+    return { entry, inputs: null, bundles: [] };
+  }
+}
+
+/**
+ * Moves the bundle in use to the front of the entry's list, deletes the bundles beyond
+ * `BUNDLES_KEPT_PER_ENTRY` and saves the list (written aside and renamed: a reader never sees
+ * half a file).
+ */
+async function recordUse(
+  manifest: BundleManifest,
+  path: string,
+  bundlesDir: string,
+  used: BundleManifest['bundles'][number],
+): Promise<void> {
+  const previous = JSON.stringify(manifest);
+  const others = manifest.bundles.filter((b) => b.id !== used.id);
+  manifest.bundles = [used, ...others].slice(0, BUNDLES_KEPT_PER_ENTRY);
+  for (const old of others.slice(BUNDLES_KEPT_PER_ENTRY - 1)) {
+    // Names come from our own manifest; never follow one out of the bundles folder.
+    if (/^[\w-]+$/.test(old.id)) await rm(join(bundlesDir, old.id), { recursive: true, force: true });
+  }
+  if (JSON.stringify(manifest) === previous) return;
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, JSON.stringify(manifest));
+  await rename(temporary, path);
+}
+
+/** Removes `.tmp-*` build folders a crashed process left behind. */
+async function removeStaleBuilds(bundlesDir: string): Promise<void> {
+  const names = await readdir(bundlesDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+    const folder = join(bundlesDir, name);
+    const modified = (await stat(folder).catch(() => undefined))?.mtimeMs;
+    if (modified !== undefined && Date.now() - modified > STALE_BUILD_MS) {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * The entry's export names from an ESM build's metafile, or null when they cannot be known: a
+ * CommonJS entry (its exports are assigned at run time) or an `export * from` a package left
+ * external (esbuild does not list what that re-exports).
+ */
+function entryExports(metafile: Metafile | undefined, output: string): string[] | null {
+  const out = Object.values(metafile?.outputs ?? {}).find((o) => o.entryPoint !== undefined);
+  if (!out?.entryPoint || metafile?.inputs[out.entryPoint]?.format !== 'esm') return null;
+  if (/export\s*\*\s*from/.test(output)) return null;
+  return out.exports;
+}
+
+/** For CommonJS output: the entry's exports from an in-memory ESM build (esbuild lists them for ESM only). */
+async function analyseExports(
+  entry: string,
+  root: string,
+  settings: {
+    target: string;
+    define: Record<string, string>;
+    loader: BundleOptions['loader'];
+    external: string[];
+  },
+): Promise<string[] | null> {
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      outfile: 'analysis.mjs',
+      write: false,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: settings.target,
+      define: settings.define,
+      loader: settings.loader ?? {},
+      external: settings.external,
+      absWorkingDir: root,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    return entryExports(result.metafile, result.outputFiles[0]?.text ?? '');
+  } catch {
+    return null; // the real build succeeded; not knowing the exports only skips the check
+  }
+}
+
+/**
+ * Lambda would report `Runtime.HandlerNotFound` for `index.<export>` at the first invoke, naming
+ * the bundle rather than the user's file; failing at load names the entry and what it exports.
+ */
+function checkExport(spec: FunctionSpec, name: string, exports: string[] | null, entry: string): void {
+  if (exports === null || exports.includes(name)) return;
+  throw new ConfigError(
+    ErrorCodes.BAD_HANDLER,
+    `Function "${spec.name}": handler "${spec.handler}" names the export "${name}", which ${entry} does not export (its exports: ${exports.join(', ') || 'none'}). Fix the part after the last dot of the handler, or export "${name}" from the entry.`,
+    { details: { function: spec.name, handler: spec.handler, entry, exports } },
+  );
 }

@@ -216,6 +216,82 @@ describe('a SAM template', () => {
   });
 });
 
+describe('SAM esbuild BuildProperties', () => {
+  /** A one-function template.json whose esbuild Metadata is `build`, code in `queries/`. */
+  async function queriesApp(build: Record<string, unknown>) {
+    const root = await fixtureRoot('sam-app');
+    await mkdir(join(root, 'queries'), { recursive: true });
+    await writeFile(join(root, 'queries', 'find.sql'), 'select * from orders');
+    await writeFile(
+      join(root, 'queries', 'app.ts'),
+      "import query from './find.sql';\nexport const handler = async () => ({ query });\n",
+    );
+    await writeFile(
+      join(root, 'template.json'),
+      JSON.stringify({
+        Transform: 'AWS::Serverless-2016-10-31',
+        Resources: {
+          QueryFunction: {
+            Type: 'AWS::Serverless::Function',
+            Properties: { CodeUri: 'queries/', Handler: 'app.handler', Runtime: 'nodejs22.x' },
+            Metadata: { BuildMethod: 'esbuild', BuildProperties: build },
+          },
+        },
+      }),
+    );
+    return root;
+  }
+
+  it('maps Loader, Format: esm and Minify to the bundle', async () => {
+    const root = await queriesApp({
+      Loader: ['.sql=text'],
+      Format: 'esm',
+      Minify: false,
+      EntryPoints: ['app.ts'],
+    });
+    const { specs } = await load(root, { template: 'template.json' });
+    const code = await readFile(join(specs[0]?.code ?? '', 'index.mjs'), 'utf8');
+    expect(code).toContain('select * from orders'); // the .sql file inlined as text
+    expect(code).toMatch(/export\s*\{/);
+    expect(code.split('\n').length).toBeGreaterThan(5); // Minify: false
+  });
+
+  it('a Loader item esbuild cannot use: TEMPLATE_INVALID naming the function and the item', async () => {
+    const root = await queriesApp({ Loader: ['.sql=sql'] });
+    const error = await thrown(() => load(root, { template: 'template.json' }));
+    expect(error.code).toBe(ErrorCodes.TEMPLATE_INVALID);
+    expect(error.message).toContain('SAM function "QueryFunction"');
+    expect(error.message).toContain('Loader item ".sql=sql"');
+  });
+
+  it('an entry point that is not there (and no built JavaScript): CODE_NOT_FOUND naming it', async () => {
+    const root = await queriesApp({ Loader: ['.sql=text'], EntryPoints: ['main.ts'] });
+    const error = await thrown(() => load(root, { template: 'template.json' }));
+    expect(error.code).toBe(ErrorCodes.CODE_NOT_FOUND);
+    expect(error.message).toContain('SAM function "QueryFunction"');
+    expect(error.message).toContain(`entry point main.ts is not in ${join(root, 'queries')}`);
+    expect(error.message).toContain('EntryPoints');
+
+    const noSource = await queriesApp({ Loader: ['.sql=text'] });
+    const template = join(noSource, 'template.json');
+    await writeFile(template, (await readFile(template, 'utf8')).replace('app.handler', 'find.handler'));
+    const byHandler = await thrown(() => load(noSource, { template: 'template.json' }));
+    expect(byHandler.code).toBe(ErrorCodes.CODE_NOT_FOUND);
+    expect(byHandler.message).toContain('find.ts or find.mts or find.js');
+  });
+
+  it('an export the entry lacks: BAD_HANDLER naming the entry file', async () => {
+    const root = await queriesApp({ Loader: ['.sql=text'], EntryPoints: ['app.ts'] });
+    const template = join(root, 'template.json');
+    await writeFile(template, (await readFile(template, 'utf8')).replace('app.handler', 'app.lambdaHandler'));
+    const error = await thrown(() => load(root, { template: 'template.json' }));
+    expect(error.code).toBe(ErrorCodes.BAD_HANDLER);
+    expect(error.message).toContain(
+      `"lambdaHandler", which ${join(root, 'queries', 'app.ts')} does not export`,
+    );
+  });
+});
+
 describe('SAM errors', () => {
   async function withTemplate(edit: (text: string) => string) {
     const root = await fixtureRoot('sam-app');

@@ -85,7 +85,7 @@ function isIntrinsic(value: Record<string, unknown>): boolean {
 }
 
 /** SAM's esbuild `BuildProperties` as `BundleOptions` (sam build's esbuild builder flags). */
-function bundleOptions(properties: Record<string, unknown>): BundleOptions {
+function bundleOptions(properties: Record<string, unknown>, label: string): BundleOptions {
   // `sam build` leaves out exactly what `External` lists, the SDK included, and minifies by
   // default (AWS SAM developer guide, "Building Node.js Lambda functions with esbuild"). Source
   // maps stay on unless `Sourcemap: false`: a test run wants stack traces at the .ts lines.
@@ -105,7 +105,15 @@ function bundleOptions(properties: Record<string, unknown>): BundleOptions {
     for (const item of properties.Loader.map(String)) {
       const [ext, kind] = item.split('=');
       const known = LOADERS.find((l) => l === kind);
-      if (ext && known) loader[ext] = known;
+      if (!ext?.startsWith('.') || !known) {
+        // sam build would fail on it too; dropping it would fail later, on the import it serves.
+        throw new ConfigError(
+          ErrorCodes.TEMPLATE_INVALID,
+          `${label}: Metadata.BuildProperties.Loader item "${item}" is not "<.extension>=<loader>" with a loader esbuild knows (${LOADERS.join(', ')}). Example: ".sql=text".`,
+          { details: { item } },
+        );
+      }
+      loader[ext] = known;
     }
     options.loader = loader;
   }
@@ -282,8 +290,19 @@ async function setCode(spec: FunctionSpec, inputs: CodeInputs): Promise<void> {
     const built = entryPoints[0] !== undefined && !(await isFile(resolve(codeDir, entryPoints[0])));
     if (entry && !built) {
       spec.entry = resolve(codeDir, entry);
-      spec.bundle = bundleOptions(build);
+      spec.bundle = bundleOptions(build, props.label);
       return;
+    }
+    if (!(await builtHandler(codeDir, spec.handler))) {
+      // Neither a source to bundle nor built JavaScript: say which source was looked for, not
+      // only the .js file the handler check below would name.
+      const looked =
+        entryPoints[0] ?? SOURCE_EXTENSIONS.map((e) => `${handlerFile(spec.handler)}${e}`).join(' or ');
+      throw new ConfigError(
+        ErrorCodes.CODE_NOT_FOUND,
+        `${props.label} is built with esbuild, but its entry ${entryPoints[0] ? 'point ' : ''}${looked} is not in ${codeDir}. Fix ${entryPoints[0] ? 'Metadata.BuildProperties.EntryPoints' : 'the file part of Handler'} or CodeUri.`,
+        { details: { function: spec.name, path: codeDir } },
+      );
     }
   }
   spec.code = codeDir;
@@ -318,19 +337,32 @@ function layerPaths(
   return layers;
 }
 
-/** `app.lambdaHandler` → the first of app.ts, app.mts, app.js, app.mjs in the code folder. */
-async function handlerSource(codeDir: string, handler: string): Promise<string | undefined> {
+const SOURCE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
+
+/** `src/app.lambdaHandler` → `src/app` (empty when the handler has no file part). */
+function handlerFile(handler: string): string {
   const dot = handler.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  for (const extension of ['.ts', '.mts', '.js', '.mjs', '.cjs']) {
-    const candidate = `${handler.slice(0, dot)}${extension}`;
-    try {
-      if ((await stat(join(codeDir, candidate))).isFile()) return candidate;
-    } catch {
-      // next extension
-    }
+  return dot <= 0 ? '' : handler.slice(0, dot);
+}
+
+/** `app.lambdaHandler` → the first of app.ts, app.mts, app.js, app.mjs, app.cjs in the code folder. */
+async function handlerSource(codeDir: string, handler: string): Promise<string | undefined> {
+  const file = handlerFile(handler);
+  if (!file) return undefined;
+  for (const extension of SOURCE_EXTENSIONS) {
+    if (await isFile(join(codeDir, `${file}${extension}`))) return `${file}${extension}`;
   }
   return undefined;
+}
+
+/** Whether the code folder has the JavaScript the handler names (what sam build writes). */
+async function builtHandler(codeDir: string, handler: string): Promise<boolean> {
+  const file = handlerFile(handler);
+  if (!file) return true; // a handler without a file part is reported by the handler check
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    if (await isFile(join(codeDir, `${file}${extension}`))) return true;
+  }
+  return false;
 }
 
 async function isFile(path: string): Promise<boolean> {

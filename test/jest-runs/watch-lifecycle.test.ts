@@ -1,6 +1,6 @@
 // The preset's globalSetup/globalTeardown through Jest's watch-mode lifecycle (Jest calls both on
 // every rerun, jestjs/jest#6800): instances stay warm across reruns; a normal run stops them.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releasePoolHost } from '@lambda-testkit/core';
@@ -67,6 +67,20 @@ describe('globalSetup / globalTeardown', () => {
       await c2.close();
       expect(res.payload).toEqual({ version: 'v2' });
       expect(res.coldStart).toBe(true);
+      await globalTeardown(watch);
+
+      // An edit to the config file applies on the next rerun: renamed, the old name is unknown.
+      const config = join(dir, 'lambda-testkit.config.mjs');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('versioned:', 'renamed:'));
+      const later = Date.now() / 1000 + 10; // the config module is re-imported when its mtime changes
+      utimesSync(config, later, later);
+      await globalSetup(watch, { rootDir: dir });
+      const c3 = client();
+      expect((await c3.invoke('renamed')).payload).toEqual({ version: 'v2' });
+      const gone = await c3.invoke('versioned').catch((e: unknown) => e);
+      await c3.close();
+      expect(gone).toBeInstanceOf(ConfigError);
+      expect((gone as ConfigError).code).toBe(ErrorCodes.UNKNOWN_FUNCTION);
       await globalTeardown(watch);
     } finally {
       await releasePoolHost({ keepAlive: false });

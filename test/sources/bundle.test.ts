@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import {
   BUNDLES_KEPT_PER_ENTRY,
+  bundledSources,
   ErrorCodes,
   type FunctionSpec,
   loadFunctionSpecs,
@@ -208,6 +209,17 @@ describe('the bundle cache', () => {
     expect(rebuilt.code).toBe(first.code);
     expect(await readFile(join(rebuilt.code ?? '', 'index.js'))).toEqual(firstBytes);
     expect((await resolveFunction(rebuilt, { root })).deployId).toBe(firstId);
+  });
+
+  it('tells watchers which source files went into a bundle, built or cached', async () => {
+    const root = await fixtureRoot('ts-handler');
+    const expected = [join(root, 'src', 'handler.ts'), join(root, 'src', 'validate.ts')];
+    const built = await loadOne(orders(), root);
+    expect([...(bundledSources(built.code ?? '') ?? [])].sort()).toEqual(expected);
+    const cached = await loadOne(orders(), root);
+    expect(cached.code).toBe(built.code);
+    expect([...(bundledSources(cached.code ?? '') ?? [])].sort()).toEqual(expected);
+    expect(bundledSources(join(root, 'src'))).toBeUndefined();
   });
 
   it('does not cache a build whose inputs changed while esbuild ran', async () => {

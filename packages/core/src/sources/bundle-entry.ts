@@ -36,6 +36,17 @@ export const BUNDLES_KEPT_PER_ENTRY = 3;
 /** A `.tmp-*` build folder this old was left by a process that died mid-build. */
 const STALE_BUILD_MS = 60 * 60 * 1000;
 
+const sourcesByBundle = new Map<string, readonly string[]>();
+
+/**
+ * The files esbuild read for the bundle in `codeDir` (absolute paths: the entry, what it imports,
+ * packages under `node_modules` included), or undefined when `codeDir` is not a bundle this
+ * process made. For watchers: an edit to any of them changes the bundle on the next load.
+ */
+export function bundledSources(codeDir: string): readonly string[] | undefined {
+  return sourcesByBundle.get(codeDir);
+}
+
 /** What the cache remembers about one entry built with one set of options. */
 interface BundleManifest {
   entry: string;
@@ -160,9 +171,11 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
 
   let outdir: string | undefined;
   let exports: string[] | null = null;
+  let sources: string[] = [];
   const inputHash = manifest.inputs && (await hashInputs(key, manifest.inputs));
-  if (inputHash && (await exists(join(bundlesDir, inputHash, outfileName)))) {
+  if (manifest.inputs && inputHash && (await exists(join(bundlesDir, inputHash, outfileName)))) {
     outdir = join(bundlesDir, inputHash);
+    sources = manifest.inputs;
     exports = manifest.bundles.find((b) => b.id === inputHash)?.exports ?? null;
   }
 
@@ -226,7 +239,9 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
       });
     }
     if (stable) manifest.inputs = inputs;
+    sources = inputs;
   }
+  sourcesByBundle.set(outdir, sources);
   await recordUse(manifest, manifestPath, bundlesDir, { id: basename(outdir), exports });
   checkExport(spec, handlerExport, exports, entry);
 

@@ -13,7 +13,7 @@ import { loadSamFunctions } from './sam-template.ts';
 import type { SourceContext } from './source-context.ts';
 import { checkSourceOptions } from './source-options.ts';
 
-export { BUNDLES_KEPT_PER_ENTRY, bundleEntry, cacheDirectory } from './bundle-entry.ts';
+export { BUNDLES_KEPT_PER_ENTRY, bundledSources, bundleEntry, cacheDirectory } from './bundle-entry.ts';
 export { parseTemplate } from './cloudformation-template.ts';
 export type { CdkSourceOptions, FunctionOverride, SamSourceOptions } from './source-options.ts';
 

@@ -114,6 +114,35 @@ describe('a SAM template', () => {
     );
   });
 
+  it('warns about a layer sam build would install (BuildMethod nodejs*) whose folder has no nodejs/', async () => {
+    const root = await fixtureRoot('sam-app');
+    await mkdir(join(root, 'layers', 'deps'), { recursive: true });
+    await writeFile(join(root, 'layers', 'deps', 'package.json'), '{"dependencies":{"ms":"2.1.3"}}');
+    const path = join(root, 'template.yaml');
+    await writeFile(
+      path,
+      (await readFile(path, 'utf8')).replace(
+        '      RetentionPolicy: Delete\n',
+        '      RetentionPolicy: Delete\n    Metadata:\n      BuildMethod: nodejs22.x\n',
+      ),
+    );
+    // The fixture's layer has nodejs/node_modules already: used as it is, no warning about it.
+    const built = await load(root);
+    expect(built.get('CreateOrderFunction').layers).toEqual([join(root, 'layers', 'shared')]);
+    expect(built.warnings.join('\n')).not.toContain('SharedLayer');
+
+    await writeFile(
+      path,
+      (await readFile(path, 'utf8')).replace('ContentUri: layers/shared/', 'ContentUri: layers/deps/'),
+    );
+    const { get, warnings } = await load(root);
+    expect(get('CreateOrderFunction').layers).toEqual([]);
+    expect(warnings[0]).toContain(
+      'Layers[0] (layer SharedLayer is built by sam build (BuildMethod: nodejs22.x)',
+    );
+    expect(warnings[0]).toContain(`${join(root, 'layers', 'deps')} has no nodejs/ folder`);
+  });
+
   it('applies overrides (by logical id or FunctionName): environment merged, the rest replaced; silences their warnings', async () => {
     const root = await fixtureRoot('sam-app');
     const { get, warnings } = await load(root, {
@@ -134,6 +163,21 @@ describe('a SAM template', () => {
     });
     expect(get('ListOrdersFunction').memorySize).toBe(1024);
     expect(warnings).toEqual([]);
+  });
+
+  it('overrides the image (and architecture) a function runs in, through to the resolved function', async () => {
+    const root = await fixtureRoot('sam-app');
+    const { get } = await load(root, {
+      overrides: {
+        ListOrdersFunction: { image: 'my-registry/nodejs-with-tools:22', architecture: 'x86_64' },
+      },
+    });
+    const list = get('ListOrdersFunction');
+    expect(list).toMatchObject({ image: 'my-registry/nodejs-with-tools:22', architecture: 'x86_64' });
+    const resolved = await resolveFunction(list, { root });
+    expect(resolved.image).toBe('my-registry/nodejs-with-tools:22');
+    expect(resolved.architecture).toBe('x86_64'); // the template says arm64
+    expect(get('CreateOrderFunction').image).toBeUndefined();
   });
 
   it('takes parameter values: conditions, mappings and names follow them', async () => {

@@ -184,7 +184,7 @@ export async function loadSamFunctions(
       root: context.root,
       overridden: Boolean(override?.code ?? override?.entry),
     });
-    spec.layers = layerPaths(props, properties.Layers, resources, base);
+    spec.layers = await layerPaths(props, properties.Layers, resources, base);
     spec = applyOverride(spec, override);
     requireComplete(spec, props, overridesOption);
     const warning = props.warning(overridesOption);
@@ -308,15 +308,15 @@ async function setCode(spec: FunctionSpec, inputs: CodeInputs): Promise<void> {
   spec.code = codeDir;
 }
 
-function layerPaths(
+async function layerPaths(
   props: FunctionProperties,
   raw: unknown,
   resources: Record<string, CloudFormationResource>,
   base: string,
-): string[] | undefined {
+): Promise<string[] | undefined> {
   if (!Array.isArray(raw)) return undefined;
   const layers: string[] = [];
-  raw.forEach((item, index) => {
+  for (const [index, item] of raw.entries()) {
     const path = `Layers[${index}]`;
     const ref = isObject(item) && typeof item.Ref === 'string' ? item.Ref : undefined;
     const layer = ref ? resources[ref] : undefined;
@@ -326,14 +326,28 @@ function layerPaths(
           ? layer.Properties?.ContentUri
           : layer.Properties?.Content;
       const local = props.get(path, content);
-      if (typeof local === 'string' && !local.startsWith('s3://')) layers.push(resolve(base, local));
-      else props.unusable(path, `layer ${ref} has no local ContentUri`);
-      return;
+      if (typeof local !== 'string' || local.startsWith('s3://')) {
+        props.unusable(path, `layer ${ref} has no local ContentUri`);
+        continue;
+      }
+      const folder = resolve(base, local);
+      const buildMethod = String(layer.Metadata?.BuildMethod ?? '');
+      // sam build installs a nodejs layer's package.json into nodejs/node_modules; the source
+      // folder as it is would give an /opt without /opt/nodejs/node_modules.
+      if (buildMethod.startsWith('nodejs') && !(await isDirectory(join(folder, 'nodejs')))) {
+        props.unusable(
+          path,
+          `layer ${ref} is built by sam build (BuildMethod: ${buildMethod}) and ${folder} has no nodejs/ folder; run sam build and use .aws-sam/build/template.yaml, or give the layer folder in the override's layers`,
+        );
+        continue;
+      }
+      layers.push(folder);
+      continue;
     }
     const value = props.get(path, item);
     if (value !== undefined)
       props.unusable(path, `layer ${String(value)} is published in AWS and cannot be downloaded here`);
-  });
+  }
   return layers;
 }
 
@@ -363,6 +377,14 @@ async function builtHandler(codeDir: string, handler: string): Promise<boolean> 
     if (await isFile(join(codeDir, `${file}${extension}`))) return true;
   }
   return false;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -148,6 +148,38 @@ describe('bundling a TypeScript entry', () => {
   });
 });
 
+describe('the esbuild target', () => {
+  it('is node<major> of the runtime unless bundle.target says otherwise', async () => {
+    const root = await fixtureRoot('ts-handler');
+    await writeFile(
+      join(root, 'src', 'modern.ts'),
+      'export const handler = async (e: { a?: number }) => e.a ?? 7;\n',
+    );
+    const spec = (runtime: string, target?: string) =>
+      loadOne(
+        {
+          functions: {
+            modern: {
+              runtime,
+              handler: 'modern.handler',
+              entry: 'src/modern.ts',
+              bundle: target ? { target } : {},
+            },
+          },
+        },
+        root,
+      );
+    const code = async (s: FunctionSpec) => readFile(join(s.code ?? '', 'index.js'), 'utf8');
+    // The cache is keyed by the settings esbuild gets: the default is exactly node22 / node24.
+    expect((await spec('nodejs22.x')).code).toBe((await spec('nodejs22.x', 'node22')).code);
+    expect((await spec('nodejs24.x')).code).toBe((await spec('nodejs24.x', 'node24')).code);
+    expect((await spec('nodejs22.x')).code).not.toBe((await spec('nodejs24.x')).code);
+    expect(await code(await spec('nodejs22.x'))).toContain('??');
+    // An older target really reaches esbuild: `??` is lowered.
+    expect(await code(await spec('nodejs22.x', 'es2019'))).not.toContain('??');
+  });
+});
+
 describe('bundle.loader', () => {
   it('imports a file through the loader it names (here .sql as text)', async () => {
     const root = await fixtureRoot('ts-handler');

@@ -233,6 +233,27 @@ describe('acquirePoolHost / releasePoolHost', () => {
     await client.close();
   });
 
+  it('watchedPaths() names the files a bundled entry was built from, not the bundle', async () => {
+    mkdirSync(join(root, 'bundled'), { recursive: true });
+    writeFileSync(join(root, 'bundled/greeting.ts'), "export const greeting: string = 'hi';\n");
+    writeFileSync(
+      join(root, 'bundled/entry.ts'),
+      "import { greeting } from './greeting.ts';\nexport const handler = async () => greeting;\n",
+    );
+    const { host } = await acquirePoolHost(
+      {
+        functions: {
+          bundled: { runtime: 'nodejs22.x', entry: './bundled/entry.ts', handler: 'entry.handler' },
+        },
+      },
+      { root, backend: new FakeBackend(), log: quiet },
+    );
+    expect(host.watchedPaths().sort()).toEqual([
+      join(root, 'bundled/entry.ts'),
+      join(root, 'bundled/greeting.ts'),
+    ]);
+  });
+
   it('prints a template warning once, not again on every watch rerun', async () => {
     writeFn('tables', 'exports.handler = async () => process.env.TABLE;\n');
     writeFileSync(

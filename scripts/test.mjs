@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const outDir = mkdtempSync(join(tmpdir(), 'ltk-test-'));
-const totals = { passed: 0, failed: 0 };
+const totals = { passed: 0, failed: 0, skipped: 0 };
 let stepFailures = 0;
 
 function run(label, cmd, cmdArgs, opts = {}) {
@@ -33,9 +33,19 @@ function countVitest(file, label) {
     totals.failed += 1;
     return;
   }
-  const report = JSON.parse(readFileSync(file, 'utf8'));
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    // A cut-off report must not end the run without its closing line.
+    console.log(`✖ ${label}: unreadable report ${file} (${error.message})`);
+    totals.failed += 1;
+    return;
+  }
   totals.passed += report.numPassedTests;
   totals.failed += report.numFailedTests;
+  // Skipped and todo tests are neither passes nor failures; they are counted so none goes unseen.
+  totals.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite file that failed to load counts as a failure even when it declared no test.
   const brokenFiles = report.testResults.filter(
     (t) => t.status === 'failed' && t.assertionResults.length === 0,
@@ -81,5 +91,6 @@ for (const dir of readdirSync(join(root, 'test'), { withFileTypes: true })) {
 }
 
 if (stepFailures > 0) console.log(`\n${stepFailures} static step(s) failed (typecheck/lint/build).`);
+if (totals.skipped > 0) console.log(`\n${totals.skipped} test(s) skipped or todo (see the runners' output).`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(totals.failed > 0 || stepFailures > 0 ? 1 : 0);

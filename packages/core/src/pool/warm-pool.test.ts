@@ -187,6 +187,32 @@ describe('WarmPool deploy changes and retirement', () => {
     expect(pool.getFunction('orders')?.deployId).toBe('deploy-2');
   });
 
+  it('does not keep an instance of the old deploy whose launch was under way during the change', async () => {
+    const launchGate = deferred();
+    const { backend, pool } = setup({
+      handler: (f) => () => ({ body: { deployId: f.deployId } }),
+    });
+    // Hold the first launch until the deploy has changed (a watch-mode edit during a cold start).
+    const launch = backend.launch.bind(backend);
+    vi.spyOn(backend, 'launch').mockImplementationOnce(async (f, context) => {
+      await launchGate.promise;
+      return launch(f, context);
+    });
+    const oldCall = pool.invoke('orders', bytes('old'));
+    await vi.waitFor(() => expect(backend.launch).toHaveBeenCalledTimes(1));
+    pool.register(fn('orders', 'deploy-2'));
+    launchGate.resolve();
+    const old = await oldCall;
+    // The call admitted before the change is served by what it launched ...
+    expect(old.json).toEqual({ deployId: 'deploy-1' });
+    // ... but that instance never serves again: the next call launches the new deploy.
+    await vi.waitFor(() => expect(backend.terminations).toContain(old.instanceId));
+    const next = await pool.invoke('orders', bytes('new'));
+    expect(next.json).toEqual({ deployId: 'deploy-2' });
+    expect(next.coldStart).toBe(true);
+    expect(pool.list().map((i) => i.deployId)).toEqual(['deploy-2']);
+  });
+
   it('terminates idle instances of the old deploy at once and keeps them on the same deploy', async () => {
     const { backend, pool } = setup();
     await pool.invoke('orders', bytes(1));

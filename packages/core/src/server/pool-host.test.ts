@@ -2,10 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { PrepareProgress } from '../backend.ts';
+import { imageUnavailable } from '../backends/docker/image-pull.ts';
 import { PoolClient } from '../client/pool-client.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
 import { FakeBackend } from '../testing/index.ts';
 import { acquirePoolHost, currentPoolHost, poolHostSummary, releasePoolHost } from './pool-host.ts';
 import { formatSummary } from './summary.ts';
@@ -290,6 +293,61 @@ describe('acquirePoolHost / releasePoolHost', () => {
     const backend = new FakeBackend();
     await acquirePoolHost({ ...config, prewarm: ['users'] }, { root, backend, log: quiet });
     expect(backend.launches.map((l) => l.functionName)).toEqual(['users']);
+  });
+
+  it("makes every function's image present at setup, once per image, before any launch", async () => {
+    const prepared: string[] = [];
+    const backend = new (class extends FakeBackend {
+      async prepare(fn: ResolvedFunction, onProgress?: (p: PrepareProgress) => void): Promise<void> {
+        expect(this.launches).toEqual([]);
+        prepared.push(fn.image ?? fn.runtime);
+        onProgress?.({ message: `pulled ${fn.image ?? fn.runtime}` });
+      }
+    })();
+    const lines: string[] = [];
+    const three: TestkitConfig = {
+      functions: { ...config.functions, other: { ...config.functions?.orders, image: 'custom:1' } },
+    } as TestkitConfig;
+    await acquirePoolHost(three, { root, backend, log: (l) => lines.push(l) });
+    expect(prepared.sort()).toEqual(['custom:1', 'nodejs22.x']);
+    expect(lines).toContain('pulled custom:1');
+    expect(backend.launches).toEqual([]);
+  });
+
+  it('fails the setup once, naming every image that cannot be had, and leaves nothing running', async () => {
+    const backend = new (class extends FakeBackend {
+      async prepare(fn: ResolvedFunction): Promise<void> {
+        const image = fn.image ?? fn.runtime;
+        if (image !== 'nodejs22.x') throw imageUnavailable(image, 'no such host');
+      }
+    })();
+    const one = await acquirePoolHost(
+      {
+        functions: { ...config.functions, a: { ...config.functions?.orders, image: 'missing:a' } },
+      } as TestkitConfig,
+      { root, backend, log: quiet },
+    ).catch((e: unknown) => e);
+    expect(isTestkitError(one, ErrorCodes.IMAGE_UNAVAILABLE)).toBe(true);
+    expect((one as Error).message).toMatch(
+      /Image "missing:a" is not present.*LAMBDA_TESTKIT_BACKEND=process/s,
+    );
+    expect(currentPoolHost()).toBeUndefined();
+
+    const two = await acquirePoolHost(
+      {
+        functions: {
+          a: { ...config.functions?.orders, image: 'missing:a' },
+          b: { ...config.functions?.users, image: 'missing:b' },
+        },
+      } as TestkitConfig,
+      { root, backend, log: quiet },
+    ).catch((e: unknown) => e);
+    expect(isTestkitError(two, ErrorCodes.IMAGE_UNAVAILABLE)).toBe(true);
+    expect((two as Error).message).toMatch(/^2 images could not be made present/);
+    expect((two as Error).message).toContain('"missing:a"');
+    expect((two as Error).message).toContain('"missing:b"');
+    expect(backend.launches).toEqual([]);
+    expect(currentPoolHost()).toBeUndefined();
   });
 
   it('fails clearly, and leaves nothing running, on a bad declaration', async () => {

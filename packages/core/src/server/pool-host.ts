@@ -12,7 +12,7 @@ import type { LambdaBackend } from '../backend.ts';
 import { selectBackend } from '../backends/docker/select-backend.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { BackendChoice, TestkitConfig } from '../config.ts';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
 import { resolveFunction } from '../pool/resolve-function.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
@@ -248,7 +248,33 @@ export class PoolHost {
     this.#declared.set(root, new Set(resolved.map((fn) => fn.name)));
     this.#register(resolved);
     await this.#dropUndeclared();
+    await this.#prepareImages(resolved);
     await this.#prewarm(config, resolved);
+  }
+
+  /**
+   * Makes every declared function's image present before any test runs, one pull per image, with
+   * progress. A pull inside the first invoke would count against that test's timeout and look like
+   * a hang; an image that cannot be had (no registry, a typo in an override) fails the setup once,
+   * naming every such image, instead of failing each test that calls the function.
+   */
+  async #prepareImages(resolved: ResolvedFunction[]): Promise<void> {
+    if (!this.#backend.prepare || resolved.length === 0) return;
+    const byImage = new Map<string, ResolvedFunction>();
+    for (const fn of resolved) byImage.set(fn.image ?? fn.runtime, fn);
+    const settled = await Promise.allSettled(
+      [...byImage.values()].map((fn) => this.#backend.prepare?.(fn, (p) => this.#log(p.message))),
+    );
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      const reasons = failures.map((e) => (e instanceof Error ? e.message : String(e)));
+      throw new BackendError(
+        ErrorCodes.IMAGE_UNAVAILABLE,
+        `${failures.length} images could not be made present:\n- ${reasons.join('\n- ')}`,
+        { cause: failures[0], details: { failures: reasons } },
+      );
+    }
   }
 
   /**
@@ -379,17 +405,6 @@ export class PoolHost {
     }
     if (wanted.length === 0) return;
     const started = Date.now();
-    // Images first, one pull per image, with progress: a pull inside a launch looks like a hang.
-    if (this.#backend.prepare) {
-      const byImage = new Map<string, ResolvedFunction>();
-      for (const name of wanted) {
-        const fn = this.#pool.getFunction(name);
-        if (fn) byImage.set(fn.image ?? fn.runtime, fn);
-      }
-      await Promise.all(
-        [...byImage.values()].map((fn) => this.#backend.prepare?.(fn, (p) => this.#log(p.message))),
-      );
-    }
     // The pool bounds concurrent launches (maxConcurrentLaunches), so all can be asked at once.
     await Promise.all(wanted.map((name) => this.#pool.prewarm(name)));
     this.#log(`prewarmed ${wanted.join(', ')} on ${this.backendName} in ${Date.now() - started} ms`);

@@ -29,6 +29,9 @@ export const INVOKE_PORT = 8080;
 /** Lines of a container's output kept for launch-failure messages. */
 const TAIL_LINES = 20;
 
+/** How long a failed pull of an image is remembered before a launch tries it again. */
+const PULL_RETRY_AFTER_MS = 30_000;
+
 export interface DockerBackendOptions {
   /**
    * Image per runtime identifier for the whole run, e.g. `{ 'nodejs22.x': 'lambda-testkit/nodejs:24-local' }`.
@@ -170,16 +173,29 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     return (await this.#engine()).container.dockerode;
   }
 
-  /** Pulls each image at most once per backend; a failed pull is retried by the next caller. */
+  /**
+   * Pulls each image at most once per backend. A pull that failed (no registry, unknown image) is
+   * remembered for PULL_RETRY_AFTER_MS: every launch of that image in the meantime fails at once
+   * with the same error instead of paying the registry's timeout again, and a watch rerun after that
+   * tries afresh. Other failures (the engine did not answer) are not remembered.
+   */
   #ensureImage(image: string, onProgress: (p: PrepareProgress) => void): Promise<unknown> {
     let pending = this.#images.get(image);
     if (!pending) {
-      pending = this.#docker()
+      const attempt: Promise<unknown> = this.#docker()
         .then((docker) => ensureImage(docker, image, onProgress))
         .catch((error: unknown) => {
-          this.#images.delete(image);
+          const forget = () => {
+            if (this.#images.get(image) === attempt) this.#images.delete(image);
+          };
+          if (isTestkitError(error, ErrorCodes.IMAGE_UNAVAILABLE)) {
+            setTimeout(forget, PULL_RETRY_AFTER_MS).unref();
+          } else {
+            forget();
+          }
           throw error;
         });
+      pending = attempt;
       this.#images.set(image, pending);
     }
     return pending;

@@ -35,9 +35,10 @@ export async function imageExists(docker: Dockerode, image: string): Promise<boo
 export function imageUnavailable(image: string, reason: string, cause?: unknown): BackendError {
   return new BackendError(
     ErrorCodes.IMAGE_UNAVAILABLE,
-    `Image "${image}" is not present and could not be pulled: ${reason}. ` +
+    `Image "${image}" is not present and could not be pulled: ${reason.trim()}. ` +
       'If no registry is reachable from here, build the local image (`lambda-testkit build-image`) and select it ' +
-      'with the image override (the function\'s "image", the backend option "images", or LAMBDA_TESTKIT_IMAGE).',
+      'with the image override (the function\'s "image", the config\'s "images", or LAMBDA_TESTKIT_IMAGE), ' +
+      'or run the functions as local processes (LAMBDA_TESTKIT_BACKEND=process).',
     { cause, details: { image } },
   );
 }

@@ -10,6 +10,7 @@ export { InstanceClient, RIE_INVOKE_PATH } from './invoke-client.ts';
 export type { ResolveFunctionOptions } from './resolve-function.ts';
 export { resolveFunction } from './resolve-function.ts';
 export type {
+  FunctionCounters,
   FunctionStats,
   InstanceInfo,
   InstanceState,

@@ -101,11 +101,8 @@ export interface InstanceInfo {
   lastUsedAt?: number;
 }
 
-export interface FunctionStats {
-  /** The deploy id new calls are served by. */
-  deployId: string;
-  /** Live instances (idle, busy or retiring). */
-  instances: number;
+/** Per-function event counts, kept by the pool and reported by `stats()`. */
+export interface FunctionCounters {
   /** Calls served by an instance launched for them (including a retry's fresh instance). */
   coldStarts: number;
   /** Calls served by an instance that already existed. */
@@ -123,6 +120,13 @@ export interface FunctionStats {
   retries: number;
   /** Calls that failed with INSTANCE_LOST or INVOKE_TIMEOUT. */
   instancesLost: number;
+}
+
+export interface FunctionStats extends FunctionCounters {
+  /** The deploy id new calls are served by. */
+  deployId: string;
+  /** Live instances (idle, busy or retiring). */
+  instances: number;
   durationsMs: DurationSummary;
   launchDurationsMs: DurationSummary;
 }
@@ -145,18 +149,6 @@ interface Instance {
   terminated: boolean;
 }
 
-interface Counters {
-  coldStarts: number;
-  warmHits: number;
-  queueWaits: number;
-  launches: number;
-  launchFailures: number;
-  invocations: number;
-  errors: number;
-  retries: number;
-  instancesLost: number;
-}
-
 interface FunctionSlot {
   fn: ResolvedFunction;
   generation: number;
@@ -165,7 +157,7 @@ interface FunctionSlot {
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
   instances: Set<Instance>;
-  counters: Counters;
+  counters: FunctionCounters;
   durations: DurationSamples;
   launchDurations: DurationSamples;
 }

@@ -10,12 +10,7 @@ import { TarArchive } from 'archiver';
 import yauzl from 'yauzl';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-/** `versionMadeBy` high byte 3 = UNIX: only then do external attributes carry a mode (APPNOTE 4.4.2). */
-const MADE_BY_UNIX = 3;
+import { zipEntryKind } from '../shared/zip-entry-kind.ts';
 
 export interface TarEntry {
   /** Path relative to the extraction root, no leading slash; folders end with `/`. */
@@ -33,21 +28,21 @@ export async function readZipEntries(archive: ResolvedArchive): Promise<TarEntry
     // yauzl rejects absolute and `..` entry names (its filename validation), so nothing escapes the root.
     zip = await yauzl.fromBufferPromise(archive.zip, { lazyEntries: true });
     for await (const entry of zip.eachEntry()) {
-      const unixMode =
-        entry.versionMadeBy >>> 8 === MADE_BY_UNIX ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
-      if (entry.fileName.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR) {
+      const { type, permissions } = zipEntryKind(entry);
+      if (type === 'directory') {
         const name = entry.fileName.endsWith('/') ? entry.fileName : `${entry.fileName}/`;
-        entries.push({ name, type: 'directory', mode: unixMode & 0o7777 || 0o755, data: Buffer.alloc(0) });
+        entries.push({ name, type, mode: permissions || 0o755, data: Buffer.alloc(0) });
         continue;
       }
       const chunks: Buffer[] = [];
       for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
       const data = Buffer.concat(chunks);
-      if ((unixMode & S_IFMT) === S_IFLNK) {
-        entries.push({ name: entry.fileName, type: 'symlink', mode: 0o777, data });
-      } else {
-        entries.push({ name: entry.fileName, type: 'file', mode: unixMode & 0o7777 || 0o644, data });
-      }
+      entries.push({
+        name: entry.fileName,
+        type,
+        mode: type === 'symlink' ? 0o777 : permissions || 0o644,
+        data,
+      });
     }
   } catch (cause) {
     throw new ConfigError(

@@ -10,12 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-/** `versionMadeBy` high byte 3 = UNIX: only then do external attributes carry a mode (APPNOTE 4.4.2). */
-const MADE_BY_UNIX = 3;
+import { zipEntryKind } from './zip-entry-kind.ts';
 
 export interface ExtractResult {
   files: number;
@@ -48,12 +43,10 @@ export async function extractArchive(archive: ResolvedArchive, dest: string): Pr
       const target = resolve(root, entry.fileName);
       if (target !== root && !target.startsWith(root + sep))
         throw unreadable(archive, { outside: entry.fileName });
-      const unixMode =
-        entry.versionMadeBy >>> 8 === MADE_BY_UNIX ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
-      const isDir = entry.fileName.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR;
-      if (isDir) {
+      const { type, permissions } = zipEntryKind(entry);
+      if (type === 'directory') {
         await ensureDirectory(root, target, knownDirs);
-        if (unixMode & 0o7777) dirModes.push([target, unixMode & 0o7777]);
+        if (permissions) dirModes.push([target, permissions]);
         result.directories += 1;
         continue;
       }
@@ -62,14 +55,14 @@ export async function extractArchive(archive: ResolvedArchive, dest: string): Pr
       await rm(target, { recursive: true, force: true });
       knownDirs.delete(target);
       const stream = await zip.openReadStreamPromise(entry);
-      if ((unixMode & S_IFMT) === S_IFLNK) {
+      if (type === 'symlink') {
         const chunks: Buffer[] = [];
         for await (const chunk of stream) chunks.push(chunk as Buffer);
         await symlink(Buffer.concat(chunks).toString('utf8'), target);
         result.symlinks += 1;
         continue;
       }
-      const mode = unixMode & 0o7777 || 0o644;
+      const mode = permissions || 0o644;
       await pipeline(stream, createWriteStream(target, { mode }));
       // createWriteStream's mode is filtered by the umask; the zip's mode is what Lambda keeps.
       await chmod(target, mode);

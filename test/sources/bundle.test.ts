@@ -19,7 +19,7 @@ import {
 } from '@lambda-testkit/core';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureRoot, removeFixtureRoots, thrown } from './helpers.ts';
+import { fixtureRoot, removeFixtureRoots, saveBeforeBuild, thrown } from './helpers.ts';
 
 afterAll(removeFixtureRoots);
 
@@ -219,7 +219,7 @@ describe('the bundle cache', () => {
 
     // An edit to a file the entry imports (not the entry itself): new bundle, new deploy id.
     const validate = join(root, 'src', 'validate.ts');
-    await writeFile(
+    await saveBeforeBuild(
       validate,
       (await readFile(validate, 'utf8')).replace('order has no id', 'order needs an id'),
     );
@@ -229,7 +229,7 @@ describe('the bundle cache', () => {
     expect((await resolveFunction(edited, { root })).deployId).not.toBe(firstId);
 
     // Reverting finds the first bundle again.
-    await writeFile(
+    await saveBeforeBuild(
       validate,
       (await readFile(validate, 'utf8')).replace('order needs an id', 'order has no id'),
     );
@@ -276,7 +276,7 @@ describe('the bundle cache', () => {
     const validate = join(root, 'src', 'validate.ts');
     const original = await readFile(validate, 'utf8');
     const withMessage = async (message: string) => {
-      await writeFile(validate, original.replace('order has no id', message));
+      await saveBeforeBuild(validate, original.replace('order has no id', message));
       return (await loadOne(orders(), root)).code ?? '';
     };
     const first = await withMessage('order has no id');

@@ -1,5 +1,5 @@
 /** Shared setup of the sources suite: fixture copies in temporary roots, collected warnings. */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,9 @@ const roots: string[] = [];
  */
 export async function fixtureRoot(name: string): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), `ltk-sources-${name}-`));
-  await cp(join(fixturesDir, name), root, { recursive: true });
+  // Timestamps kept: a copy made in the same millisecond as the first build would otherwise look
+  // like a save during that build, and the bundle cache rightly declines such a build.
+  await cp(join(fixturesDir, name), root, { recursive: true, preserveTimestamps: true });
   roots.push(root);
   return root;
 }
@@ -37,4 +39,15 @@ export async function thrown(fn: () => Promise<unknown>): Promise<Error & { code
     return error as Error & { code?: string };
   }
   throw new Error('expected a rejection, but the call resolved');
+}
+
+/**
+ * Writes `text` as a save made a while ago. The bundle cache does not keep a build whose inputs
+ * changed after it started (a save during esbuild); a write in the same millisecond as the next
+ * build looks just like that, so tests that expect a cached bundle after an edit write this way.
+ */
+export async function saveBeforeBuild(path: string, text: string): Promise<void> {
+  await writeFile(path, text);
+  const earlier = new Date(Date.now() - 10_000);
+  await utimes(path, earlier, earlier);
 }

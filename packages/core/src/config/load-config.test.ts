@@ -88,6 +88,38 @@ describe('loadConfig', () => {
     expect(msg).toContain('`functions.bad.environment` must be an object of string values');
   });
 
+  it('checks bundle options before esbuild sees them, misspelt keys included', async () => {
+    const bundled = { runtime: 'nodejs22.x', handler: 'index.handler', entry: 'src/index.ts' };
+    const err = await loadConfig({
+      cwd: base,
+      inline: {
+        functions: {
+          api: {
+            ...bundled,
+            bundle: { externals: ['pg'], format: 'umd', minify: 'yes', define: { DEBUG: false } },
+          },
+          job: { ...bundled, bundle: { loader: { '.sql': 'sql' }, external: 'pg', target: '' } },
+          ok: {
+            ...bundled,
+            bundle: { format: 'esm', loader: { '.sql': 'text' }, define: { DEBUG: 'false' } },
+          },
+          odd: { ...bundled, bundle: 'esm' },
+        },
+      } as never,
+    }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
+    const msg = (err as Error).message;
+    expect(msg).toContain('`functions.api.bundle.externals` is not a bundle option; the options are format,');
+    expect(msg).toContain("`functions.api.bundle.format` must be 'cjs' or 'esm', got the string \"umd\"");
+    expect(msg).toContain('`functions.api.bundle.minify` must be true or false');
+    expect(msg).toContain('`functions.api.bundle.define` must be an object of strings');
+    expect(msg).toContain('`functions.job.bundle.loader` must be an object mapping extensions to one of');
+    expect(msg).toContain('`functions.job.bundle.external` must be an array of module names');
+    expect(msg).toContain('`functions.job.bundle.target` must be an esbuild target');
+    expect(msg).toContain('`functions.odd.bundle` must be an object of esbuild options');
+    expect(msg).not.toContain('functions.ok');
+  });
+
   it('reports a config file that fails to load, naming it', async () => {
     const dir = project('broken', { 'lambda-testkit.config.mjs': 'export default {;' });
     const err = await loadConfig({ cwd: dir }).catch((e: unknown) => e);

@@ -21,6 +21,94 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** esbuild's loader names (esbuild `Loader`); `bundle.loader` values must be one of them. */
+const LOADERS = [
+  'base64',
+  'binary',
+  'copy',
+  'dataurl',
+  'empty',
+  'file',
+  'js',
+  'json',
+  'jsx',
+  'text',
+  'ts',
+  'tsx',
+] as const;
+
+const BUNDLE_KEYS = [
+  'format',
+  'minify',
+  'sourcemap',
+  'define',
+  'loader',
+  'external',
+  'bundleAwsSdk',
+  'target',
+];
+
+/**
+ * `bundle` options go to esbuild, whose own message for a wrong shape ("Expected value for
+ * define to be a string") names neither the function nor the option's path; a misspelt key
+ * (`externals`) it would never see at all.
+ */
+function checkBundle(
+  at: string,
+  bundle: unknown,
+  fail: (path: string, expected: string, got: unknown) => void,
+  problems: string[],
+): void {
+  if (!isRecord(bundle)) {
+    fail(
+      at,
+      'an object of esbuild options ({ format, minify, sourcemap, define, loader, external, target })',
+      bundle,
+    );
+    return;
+  }
+  for (const key of Object.keys(bundle)) {
+    if (!BUNDLE_KEYS.includes(key)) {
+      problems.push(`\`${at}.${key}\` is not a bundle option; the options are ${BUNDLE_KEYS.join(', ')}`);
+    }
+  }
+  if (bundle.format !== undefined && bundle.format !== 'cjs' && bundle.format !== 'esm') {
+    fail(`${at}.format`, "'cjs' or 'esm'", bundle.format);
+  }
+  for (const key of ['minify', 'sourcemap', 'bundleAwsSdk'] as const) {
+    if (bundle[key] !== undefined && typeof bundle[key] !== 'boolean')
+      fail(`${at}.${key}`, 'true or false', bundle[key]);
+  }
+  if (bundle.target !== undefined && (typeof bundle.target !== 'string' || bundle.target === '')) {
+    fail(`${at}.target`, "an esbuild target such as 'node22' or 'es2022'", bundle.target);
+  }
+  if (
+    bundle.define !== undefined &&
+    !(isRecord(bundle.define) && Object.values(bundle.define).every((v) => typeof v === 'string'))
+  ) {
+    fail(
+      `${at}.define`,
+      "an object of strings holding JS expressions (e.g. { DEBUG: 'false' })",
+      bundle.define,
+    );
+  }
+  if (
+    bundle.loader !== undefined &&
+    !(
+      isRecord(bundle.loader) &&
+      Object.values(bundle.loader).every((v) => (LOADERS as readonly unknown[]).includes(v))
+    )
+  ) {
+    fail(`${at}.loader`, `an object mapping extensions to one of ${LOADERS.join(', ')}`, bundle.loader);
+  }
+  if (
+    bundle.external !== undefined &&
+    !(Array.isArray(bundle.external) && bundle.external.every((v) => typeof v === 'string'))
+  ) {
+    fail(`${at}.external`, 'an array of module names', bundle.external);
+  }
+}
+
 export function validateConfig(raw: unknown, source: string): TestkitConfig {
   const problems: string[] = [];
   const fail = (path: string, expected: string, got: unknown) =>
@@ -81,6 +169,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
         if (fn.architecture !== undefined && fn.architecture !== 'x86_64' && fn.architecture !== 'arm64') {
           fail(`${at}.architecture`, "'x86_64' or 'arm64'", fn.architecture);
         }
+        if (fn.bundle !== undefined) checkBundle(`${at}.bundle`, fn.bundle, fail, problems);
       }
     }
   }

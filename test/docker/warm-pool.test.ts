@@ -86,8 +86,9 @@ describe('WarmPool on DockerBackend', () => {
       region: 'us-east-1',
       custom: 'custom-value',
       taskRoot: '/var/task',
-      nodePath:
-        '/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+      // The local image runs the Node that built it (this process's), and sets NODE_PATH for it as
+      // the base image of that Node major does.
+      nodePath: `/opt/nodejs/node${process.versions.node.split('.')[0]}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
       runtime: 'nodejs22.x',
       handler: 'index.handler',
       cwd: '/var/task',

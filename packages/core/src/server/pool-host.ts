@@ -379,17 +379,22 @@ export class PoolHost {
     return this.#stopping;
   }
 
+  /** Logs `message` once per host: watch reruns re-read sources, which would repeat their warnings. */
+  #warn(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#log(message);
+  }
+
   async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
-    const warn = (message: string) => {
-      if (this.#warned.has(message)) return;
-      this.#warned.add(message);
-      this.#log(message);
-    };
-    const specs = (await loadFunctionSpecs(config, root, { warn })).map((spec) =>
+    const specs = (await loadFunctionSpecs(config, root, { warn: (m) => this.#warn(m) })).map((spec) =>
       withImageOverride(spec, config),
     );
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
-    return Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
+    const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
+    const foreign = architectureWarning(resolved, hostArchitecture());
+    if (foreign) this.#warn(foreign);
+    return resolved;
   }
 
   async #prewarm(config: TestkitConfig, resolved: ResolvedFunction[]): Promise<void> {
@@ -409,6 +414,33 @@ export class PoolHost {
     await Promise.all(wanted.map((name) => this.#pool.prewarm(name)));
     this.#log(`prewarmed ${wanted.join(', ')} on ${this.backendName} in ${Date.now() - started} ms`);
   }
+}
+
+/** This machine's CPU in Lambda's words (`x86_64`, `arm64`), or Node's name for any other. */
+function hostArchitecture(): string {
+  if (process.arch === 'x64') return 'x86_64';
+  return process.arch;
+}
+
+/**
+ * Functions that declare another architecture than the machine's (SAM templates often say arm64)
+ * run on the machine's CPU all the same: no backend emulates another one. Said once, because
+ * native modules or binaries built for the declared CPU then fail to load, which would otherwise
+ * look like a bug in the handler.
+ */
+export function architectureWarning(
+  functions: readonly ResolvedFunction[],
+  host: string,
+): string | undefined {
+  const foreign = functions.filter((fn) => fn.architecture !== host);
+  if (foreign.length === 0) return undefined;
+  const declared = [...new Set(foreign.map((fn) => fn.architecture))].join(' or ');
+  const s = foreign.length === 1 ? 's' : '';
+  return (
+    `${foreign.map((fn) => fn.name).join(', ')} declare${s} ${declared} but run${s} on this ` +
+    `machine's ${host} (lambda-testkit does not emulate another CPU): JavaScript behaves the same, native ` +
+    `modules or binaries built for ${declared} will not load.`
+  );
 }
 
 function backendChoice(config: TestkitConfig): BackendChoice {

@@ -2,12 +2,12 @@
  * Runs Jest in a child process as a user would, and collects its `--json` report, its output and
  * the lambda-testkit reporter's summary file.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SummaryRow } from '@lambda-testkit/core';
+import { runCollecting } from '../support/run-collecting.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -76,19 +76,10 @@ export async function runJest(options: RunJestOptions): Promise<JestRun> {
     '--outputFile',
     reportFile,
   ];
-  const child = spawn(process.execPath, args, {
+  const { code, output } = await runCollecting(process.execPath, args, {
     cwd: options.cwd,
     env: { ...process.env, LAMBDA_TESTKIT_URL: '', LAMBDA_TESTKIT_TOKEN: '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const code = await new Promise<number | null>((done) => child.on('close', done));
   if (!existsSync(reportFile)) {
     throw new Error(`Jest wrote no report (exit ${code}); its output:\n${output}`);
   }

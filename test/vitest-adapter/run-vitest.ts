@@ -2,11 +2,11 @@
  * Runs Vitest in a child process in a project folder, as a user would (`pnpm exec vitest run`),
  * and collects its JSON report, its output and the lambda-testkit table it printed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCollecting } from '../support/run-collecting.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -93,7 +93,7 @@ export async function runVitest(cwd: string, options: RunVitestOptions = {}): Pr
     ...reporters.map((r) => `--reporter=${r}`),
     `--outputFile.json=${reportFile}`,
   ];
-  const child = spawn(
+  const { code, output } = await runCollecting(
     vitestBin ? process.execPath : 'pnpm',
     vitestBin ? [vitestBin, ...args] : ['exec', 'vitest', ...args],
     {
@@ -107,17 +107,8 @@ export async function runVitest(cwd: string, options: RunVitestOptions = {}): Pr
         LAMBDA_TESTKIT_IMAGE: '',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const code = await new Promise<number | null>((done) => child.on('close', done));
   if (!existsSync(reportFile))
     throw new Error(`Vitest wrote no report (exit ${code}); its output:\n${output}`);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;

@@ -9,7 +9,6 @@
 // lockfile is seeded with the workspace's resolutions, so third-party packages get the versions the
 // workspace uses. Where the store's metadata is missing (a fresh CI machine whose store was filled
 // from the lockfile alone), it retries with --prefer-offline, which fetches only what is missing.
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -24,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CollectedRun, runCollecting } from '../support/run-collecting.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/consumer');
@@ -46,11 +46,6 @@ interface JsonReport {
   numFailedTests: number;
 }
 
-interface Run {
-  code: number | null;
-  output: string;
-}
-
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
@@ -64,26 +59,8 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs a command to its end (killed after 5 minutes) and returns its exit code and output. */
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const timer = setTimeout(() => {
-      output += '\n[killed after 300 s]';
-      child.kill('SIGKILL');
-    }, 300_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output });
-    });
-  });
+function run(cmd: string, args: string[], cwd: string): Promise<CollectedRun> {
+  return runCollecting(cmd, args, { cwd, env: childEnv(), timeout: 300_000, killSignal: 'SIGKILL' });
 }
 
 /** Like `run`, but a non-zero exit throws with the command's whole output. */

@@ -25,7 +25,12 @@ export async function runCollecting(
   child.stderr?.on('data', keep);
   const code = await new Promise<number | null>((done, fail) => {
     child.on('error', fail);
-    child.on('close', done);
+    child.on('close', (exitCode, signal) => {
+      // A `timeout` option ends the child with a signal: say so, or the output just stops.
+      if (signal)
+        output += `\n[ended by ${signal}${options.timeout ? ` (timeout ${options.timeout} ms)` : ''}]`;
+      done(exitCode);
+    });
   });
   return { code, output };
 }

@@ -50,6 +50,24 @@ export interface FunctionDeclaration {
 }
 
 /** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
+/** The esbuild loaders a `bundle.loader` (or SAM's `Loader` build property) may name. */
+export const BUNDLE_LOADERS = [
+  'base64',
+  'binary',
+  'copy',
+  'dataurl',
+  'empty',
+  'file',
+  'js',
+  'json',
+  'jsx',
+  'text',
+  'ts',
+  'tsx',
+] as const;
+
+export type BundleLoader = (typeof BUNDLE_LOADERS)[number];
+
 export interface BundleOptions {
   /**
    * Output module format: `cjs` writes `index.js`; `esm` writes `index.mjs` with a `createRequire`
@@ -67,21 +85,7 @@ export interface BundleOptions {
   /** Global identifier replacements, as esbuild's `define` (values are JS expressions). */
   define?: Record<string, string>;
   /** esbuild loaders by file extension, for example `{ '.png': 'dataurl' }`. */
-  loader?: Record<
-    string,
-    | 'base64'
-    | 'binary'
-    | 'copy'
-    | 'dataurl'
-    | 'empty'
-    | 'file'
-    | 'js'
-    | 'json'
-    | 'jsx'
-    | 'text'
-    | 'ts'
-    | 'tsx'
-  >;
+  loader?: Record<string, BundleLoader>;
   /**
    * Module names left out of the bundle, in addition to `@aws-sdk/*` (see `bundleAwsSdk`).
    * @default []

@@ -7,6 +7,7 @@
  */
 import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
+import { BUNDLE_LOADERS } from '../function-spec.ts';
 
 const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'auto'];
 
@@ -20,22 +21,6 @@ function describe(value: unknown): string {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** esbuild's loader names (esbuild `Loader`); `bundle.loader` values must be one of them. */
-const LOADERS = [
-  'base64',
-  'binary',
-  'copy',
-  'dataurl',
-  'empty',
-  'file',
-  'js',
-  'json',
-  'jsx',
-  'text',
-  'ts',
-  'tsx',
-] as const;
 
 const BUNDLE_KEYS = [
   'format',
@@ -96,10 +81,14 @@ function checkBundle(
     bundle.loader !== undefined &&
     !(
       isRecord(bundle.loader) &&
-      Object.values(bundle.loader).every((v) => (LOADERS as readonly unknown[]).includes(v))
+      Object.values(bundle.loader).every((v) => (BUNDLE_LOADERS as readonly unknown[]).includes(v))
     )
   ) {
-    fail(`${at}.loader`, `an object mapping extensions to one of ${LOADERS.join(', ')}`, bundle.loader);
+    fail(
+      `${at}.loader`,
+      `an object mapping extensions to one of ${BUNDLE_LOADERS.join(', ')}`,
+      bundle.loader,
+    );
   }
   if (
     bundle.external !== undefined &&

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
-import type { BundleOptions, FunctionSpec } from '../function-spec.ts';
+import { BUNDLE_LOADERS, type BundleOptions, type FunctionSpec } from '../function-spec.ts';
 import type { CloudFormationResource, CloudFormationTemplate } from './cloudformation-template.ts';
 import { readTemplate } from './cloudformation-template.ts';
 import {
@@ -20,21 +20,6 @@ import {
 import { IntrinsicResolver, UnresolvedReference } from './intrinsics.ts';
 import type { SourceContext } from './source-context.ts';
 import type { SamSourceOptions } from './source-options.ts';
-
-const LOADERS = [
-  'base64',
-  'binary',
-  'copy',
-  'dataurl',
-  'empty',
-  'file',
-  'js',
-  'json',
-  'jsx',
-  'text',
-  'ts',
-  'tsx',
-] as const;
 
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
 
@@ -104,12 +89,12 @@ function bundleOptions(properties: Record<string, unknown>, label: string): Bund
     const loader: NonNullable<BundleOptions['loader']> = {};
     for (const item of properties.Loader.map(String)) {
       const [ext, kind] = item.split('=');
-      const known = LOADERS.find((l) => l === kind);
+      const known = BUNDLE_LOADERS.find((l) => l === kind);
       if (!ext?.startsWith('.') || !known) {
         // sam build would fail on it too; dropping it would fail later, on the import it serves.
         throw new ConfigError(
           ErrorCodes.TEMPLATE_INVALID,
-          `${label}: Metadata.BuildProperties.Loader item "${item}" is not "<.extension>=<loader>" with a loader esbuild knows (${LOADERS.join(', ')}). Example: ".sql=text".`,
+          `${label}: Metadata.BuildProperties.Loader item "${item}" is not "<.extension>=<loader>" with a loader esbuild knows (${BUNDLE_LOADERS.join(', ')}). Example: ".sql=text".`,
           { details: { item } },
         );
       }

@@ -22,6 +22,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An object whose every value passes `test` (string maps: environment, define, images, loader). */
+function isRecordOf(value: unknown, test: (v: unknown) => boolean): boolean {
+  return isRecord(value) && Object.values(value).every(test);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(isString);
+}
+
 const BUNDLE_KEYS = [
   'format',
   'minify',
@@ -67,10 +78,7 @@ function checkBundle(
   if (bundle.target !== undefined && (typeof bundle.target !== 'string' || bundle.target === '')) {
     fail(`${at}.target`, "an esbuild target such as 'node22' or 'es2022'", bundle.target);
   }
-  if (
-    bundle.define !== undefined &&
-    !(isRecord(bundle.define) && Object.values(bundle.define).every((v) => typeof v === 'string'))
-  ) {
+  if (bundle.define !== undefined && !isRecordOf(bundle.define, isString)) {
     fail(
       `${at}.define`,
       "an object of strings holding JS expressions (e.g. { DEBUG: 'false' })",
@@ -79,10 +87,7 @@ function checkBundle(
   }
   if (
     bundle.loader !== undefined &&
-    !(
-      isRecord(bundle.loader) &&
-      Object.values(bundle.loader).every((v) => (BUNDLE_LOADERS as readonly unknown[]).includes(v))
-    )
+    !isRecordOf(bundle.loader, (v) => (BUNDLE_LOADERS as readonly unknown[]).includes(v))
   ) {
     fail(
       `${at}.loader`,
@@ -90,10 +95,7 @@ function checkBundle(
       bundle.loader,
     );
   }
-  if (
-    bundle.external !== undefined &&
-    !(Array.isArray(bundle.external) && bundle.external.every((v) => typeof v === 'string'))
-  ) {
+  if (bundle.external !== undefined && !isStringArray(bundle.external)) {
     fail(`${at}.external`, 'an array of module names', bundle.external);
   }
 }
@@ -134,16 +136,10 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
             `\`${at}\` needs \`code\` (a directory or .zip) or \`entry\` (a .ts/.js file to bundle)`,
           );
         }
-        if (
-          fn.layers !== undefined &&
-          !(Array.isArray(fn.layers) && fn.layers.every((l) => typeof l === 'string'))
-        ) {
+        if (fn.layers !== undefined && !isStringArray(fn.layers)) {
           fail(`${at}.layers`, 'an array of paths (directories or .zip files)', fn.layers);
         }
-        if (
-          fn.environment !== undefined &&
-          !(isRecord(fn.environment) && Object.values(fn.environment).every((v) => typeof v === 'string'))
-        ) {
+        if (fn.environment !== undefined && !isRecordOf(fn.environment, isString)) {
           fail(
             `${at}.environment`,
             'an object of string values (Lambda environment values are strings)',
@@ -172,7 +168,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
     }
   }
   if (prewarm !== undefined && typeof prewarm !== 'boolean') {
-    if (!(Array.isArray(prewarm) && prewarm.every((p) => typeof p === 'string'))) {
+    if (!isStringArray(prewarm)) {
       fail('prewarm', 'true, false or an array of function names', prewarm);
     }
   }
@@ -184,10 +180,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
   if (typeof raw.accountId === 'string' && !/^\d{12}$/.test(raw.accountId)) {
     fail('accountId', 'twelve digits (it appears in ARNs)', raw.accountId);
   }
-  if (
-    images !== undefined &&
-    !(isRecord(images) && Object.values(images).every((v) => typeof v === 'string'))
-  ) {
+  if (images !== undefined && !isRecordOf(images, isString)) {
     fail(
       'images',
       "an object mapping runtime ids to image names (e.g. { 'nodejs22.x': 'my/image:tag' })",

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { type CollectedRun, runCollecting } from '../support/run-collecting.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,40 +88,44 @@ function exportTargets(value: unknown): string[] {
   return [];
 }
 
-/**
- * The workspace lockfile's last YAML document (pnpm writes its own package manager's entries in a
- * first one) split into what a seed lockfile needs: its settings and its packages/snapshots.
- */
-function workspaceLockfile(): { text: string; settings: string; packagesAndSnapshots: string } {
-  const all = readFileSync(join(repoRoot, 'pnpm-lock.yaml'), 'utf8');
-  const text = all.split(/^---$/m).at(-1) ?? '';
-  const settings = /^settings:\n(?: {2}.*\n)+/m.exec(text)?.[0];
-  const packagesAt = text.search(/^packages:$/m);
-  if (!settings || packagesAt < 0) {
-    throw new Error('pnpm-lock.yaml: no settings or packages section found (has its format changed?)');
+interface LockedDependency {
+  specifier: string;
+  version: string;
+}
+
+interface Lockfile {
+  lockfileVersion: string;
+  settings: Record<string, unknown>;
+  importers: Record<string, Record<string, Record<string, LockedDependency>>>;
+  packages: Record<string, unknown>;
+  snapshots?: Record<string, unknown>;
+}
+
+/** The workspace lockfile's last YAML document (pnpm writes its own package manager's entries in a first one). */
+function workspaceLockfile(): Lockfile {
+  const docs = parseAllDocuments(readFileSync(join(repoRoot, 'pnpm-lock.yaml'), 'utf8'));
+  const lock = docs.at(-1)?.toJS() as Partial<Lockfile> | undefined;
+  if (!lock?.settings || !lock.importers || !lock.packages) {
+    throw new Error('pnpm-lock.yaml: no settings, importers or packages found (has its format changed?)');
   }
-  return { text, settings, packagesAndSnapshots: text.slice(packagesAt) };
+  return lock as Lockfile;
 }
 
 /** `{ version, key }` of `dep` as the workspace lockfile resolves it for the importer `importer`. */
-function lockedVersion(lockText: string, importer: string, dep: string): { version: string; key: string } {
-  const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const block = new RegExp(`^ {2}${escaped(importer)}:\\n((?: {4,}.*\\n|\\n)+?)(?=^ {2}\\S|^\\S)`, 'm').exec(
-    lockText,
-  )?.[1];
-  const key = block
-    ? new RegExp(`^ {6}'?${escaped(dep)}'?:\\n {8}specifier: .*\\n {8}version: (.*)$`, 'm').exec(block)?.[1]
-    : undefined;
+function lockedVersion(lock: Lockfile, importer: string, dep: string): { version: string; key: string } {
+  const { dependencies, devDependencies } = lock.importers[importer] ?? {};
+  const key = (devDependencies?.[dep] ?? dependencies?.[dep])?.version;
   if (!key) throw new Error(`pnpm-lock.yaml: no ${dep} in the importer ${importer}`);
   return { version: key.replace(/\(.*$/, ''), key };
 }
 
-/** The repository root's `allowBuilds:` block (pnpm 12 refuses undecided build scripts). */
-function allowBuilds(): string {
-  const text = readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8');
-  const block = /^allowBuilds:\n(?:(?: {2}.*)?\n)+/m.exec(text)?.[0];
-  if (!block) throw new Error('pnpm-workspace.yaml: no allowBuilds block found');
-  return block;
+/** The repository root's `allowBuilds` decisions (pnpm 12 refuses undecided build scripts). */
+function allowBuilds(): Record<string, boolean> {
+  const workspace = parse(readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8')) as {
+    allowBuilds?: Record<string, boolean>;
+  };
+  if (!workspace.allowBuilds) throw new Error('pnpm-workspace.yaml: no allowBuilds found');
+  return workspace.allowBuilds;
 }
 
 describe('the packed packages, installed from their tarballs into a project outside the workspace', () => {
@@ -158,10 +163,10 @@ describe('the packed packages, installed from their tarballs into a project outs
     const lock = workspaceLockfile();
     // Third-party versions as the workspace resolves them (the runners from the suites' package).
     const tools = {
-      vitest: lockedVersion(lock.text, 'test', 'vitest'),
-      jest: lockedVersion(lock.text, 'test', 'jest'),
-      typescript: lockedVersion(lock.text, '.', 'typescript'),
-      '@types/node': lockedVersion(lock.text, '.', '@types/node'),
+      vitest: lockedVersion(lock, 'test', 'vitest'),
+      jest: lockedVersion(lock, 'test', 'jest'),
+      typescript: lockedVersion(lock, '.', 'typescript'),
+      '@types/node': lockedVersion(lock, '.', '@types/node'),
     };
 
     cpSync(fixture, project, { recursive: true });
@@ -186,29 +191,35 @@ describe('the packed packages, installed from their tarballs into a project outs
     // A workspace root of its own, so pnpm does not attach it to any workspace above it.
     writeFileSync(
       join(project, 'pnpm-workspace.yaml'),
-      [
-        allowBuilds(),
+      stringify({
+        allowBuilds: allowBuilds(),
         // The published vitest and jest packages depend on core by version (0.1.0 is not on npm
         // yet, or is another build): point that dependency at this build's tarball.
-        'overrides:',
-        `  "@lambda-testkit/core": "${tarball('core')}"`,
+        overrides: { '@lambda-testkit/core': tarball('core') },
         // The seeded lockfile holds only versions the workspace's own install already accepted; its
         // release-age check would need registry metadata that an offline install lacks.
-        'minimumReleaseAge: 0',
+        minimumReleaseAge: 0,
         // No hidden hoisting (node_modules/.pnpm/node_modules): an import of a dependency a package
         // does not declare fails here as it would for npm users whose tree lacks it.
-        'hoist: false',
-        '',
-      ].join('\n'),
+        hoist: false,
+      }),
     );
-    const importer = Object.entries(tools)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, t]) => `      '${name}':\n        specifier: ${t.version}\n        version: ${t.key}\n`)
-      .join('');
-    writeFileSync(
-      join(project, 'pnpm-lock.yaml'),
-      `lockfileVersion: '9.0'\n\n${lock.settings}\nimporters:\n\n  .:\n    devDependencies:\n${importer}\n${lock.packagesAndSnapshots}`,
-    );
+    const seed: Lockfile = {
+      lockfileVersion: lock.lockfileVersion,
+      settings: lock.settings,
+      importers: {
+        '.': {
+          devDependencies: Object.fromEntries(
+            Object.entries(tools)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([name, t]) => [name, { specifier: t.version, version: t.key }]),
+          ),
+        },
+      },
+      packages: lock.packages,
+      ...(lock.snapshots ? { snapshots: lock.snapshots } : {}),
+    };
+    writeFileSync(join(project, 'pnpm-lock.yaml'), stringify(seed));
 
     // CI=true would make pnpm default to --frozen-lockfile: this lockfile is only a seed.
     const offline = await run('pnpm', ['install', '--offline', '--no-frozen-lockfile'], project);

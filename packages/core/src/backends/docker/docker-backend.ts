@@ -4,7 +4,6 @@
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
@@ -14,12 +13,12 @@ import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
-import { currentProcessIdentity } from '../shared/process-liveness.ts';
+import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
 import { ensureImage } from './image-pull.ts';
-import { ContainerLabels, hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
+import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
@@ -268,7 +267,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     await this.#ensureReaper(client);
     context.signal?.throwIfAborted();
 
-    const owner = currentProcessIdentity();
+    const owner = currentRunOwner();
     const labels: Record<string, string> = {
       [ContainerLabels.library]: LIBRARY_NAME,
       [ContainerLabels.version]: LIBRARY_VERSION,
@@ -278,8 +277,8 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       [ContainerLabels.deployId]: fn.deployId,
       [ContainerLabels.ownerPid]: String(owner.pid),
       [ContainerLabels.ownerStartTime]: owner.startTime ?? '',
-      [ContainerLabels.ownerHost]: hostname(),
-      [ContainerLabels.ownerBootId]: hostBootId(),
+      [ContainerLabels.ownerHost]: owner.hostname,
+      [ContainerLabels.ownerBootId]: owner.bootId ?? '',
     };
     const environment = {
       ...sandboxEnvironment(fn, context),

@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isOwnerGone, OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
+import { OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
 import { currentProcessIdentity, isProcessAlive, processIdentity } from './process-liveness.ts';
+import { hostBootId, isOwnerGone } from './run-owner.ts';
 
 /** The pid of a process that has exited (and been reaped). */
 function deadPid(): number {
@@ -54,6 +55,18 @@ describe('owner file', () => {
     const base = { pid, runId: 'r', startedAt: '' };
     expect(isOwnerGone({ ...base, hostname: hostname() })).toBe(true);
     expect(isOwnerGone({ ...base, hostname: `${hostname()}-elsewhere` })).toBe(false);
+  });
+
+  // The rule owner files once had ignored the boot: a record whose pid (and, by chance, start time)
+  // matches a process running after a reboot was taken for a live owner and its run never swept.
+  it.skipIf(!hostBootId())('reports an owner of an earlier boot as gone even if its pid now runs', async () => {
+    const written = await writeOwnerFile(dir, 'run-1');
+    expect(written.bootId).toBe(hostBootId());
+    await writeFile(join(dir, OWNER_FILE), JSON.stringify({ ...written, bootId: 'an-earlier-boot' }));
+    const read = await readOwnerFile(dir);
+    expect(read).toMatchObject({ pid: process.pid, bootId: 'an-earlier-boot' });
+    expect(read && isProcessAlive(read)).toBe(true);
+    expect(read && isOwnerGone(read)).toBe(true);
   });
 
   it('reads a missing or malformed file as no owner', async () => {

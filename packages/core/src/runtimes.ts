@@ -70,3 +70,14 @@ export function deprecationWarning(info: RuntimeInfo): string | undefined {
     ? `lambda-testkit: runtime ${info.id} was deprecated by AWS on ${info.deprecated}; new functions cannot use it. Consider a newer runtime.`
     : undefined;
 }
+
+/**
+ * The image that replaces a function's base image, if any: its own `image`, else the run's
+ * `images[runtime]` (config `images`, DockerBackend `images`). Undefined means the base image.
+ */
+export function imageOverride(
+  fn: { readonly image?: string; readonly runtime: string },
+  images: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  return fn.image || images?.[fn.runtime] || undefined;
+}

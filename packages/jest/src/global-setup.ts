@@ -36,7 +36,6 @@ export default async function globalSetup(
     // Watch reruns (refresh above) read the config file again, so its edits apply.
     configFile: file,
     watch,
-    log: (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`),
   });
   setRunState({ url, token, host, watch });
   exportToWorkers(url, token);

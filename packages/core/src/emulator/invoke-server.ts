@@ -10,8 +10,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
+import { readBody } from './http-io.ts';
 import { invokeError, LAMBDA_INVOKE_PATH, MAX_PAYLOAD_BYTES, RIE_INVOKE_PATH } from './protocol.ts';
-import { readBody } from './read-body.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
 
 export type Profile = 'rie' | 'lambda';

@@ -14,8 +14,10 @@ import { loadConfig } from '../config/load-config.ts';
 import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
+import { stderrLog } from '../log.ts';
 import { resolveFunction } from '../pool/resolve-function.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
+import { imageOverride } from '../runtimes.ts';
 import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';
 import { createRunToken } from './auth.ts';
 import { PoolServer } from './pool-server.ts';
@@ -187,7 +189,7 @@ export class PoolHost {
   }
 
   static async start(config: TestkitConfig, options: AcquirePoolHostOptions): Promise<PoolHost> {
-    const log = options.log ?? ((line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`));
+    const log = options.log ?? stderrLog;
     const backend = options.backend ?? (await selectBackend(backendChoice(config), { log }));
     const region = config.region ?? 'us-east-1';
     const pool = new WarmPool({
@@ -456,9 +458,6 @@ function backendChoice(config: TestkitConfig): BackendChoice {
 
 /** `LAMBDA_TESTKIT_IMAGE` beats everything; then the function's own `image`; then `config.images`. */
 function withImageOverride(spec: FunctionSpec, config: TestkitConfig): FunctionSpec {
-  const global = process.env[ENV_IMAGE];
-  if (global) return { ...spec, image: global };
-  if (spec.image) return spec;
-  const perRuntime = config.images?.[spec.runtime];
-  return perRuntime ? { ...spec, image: perRuntime } : spec;
+  const image = process.env[ENV_IMAGE] || imageOverride(spec, config.images);
+  return image ? { ...spec, image } : spec;
 }

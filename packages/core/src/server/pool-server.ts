@@ -16,8 +16,10 @@ import {
   payloadTooLargeMessage,
   TestkitHeaders,
 } from '../client/protocol.ts';
+import { sendJson } from '../emulator/http-io.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';
@@ -310,9 +312,9 @@ export class PoolServer {
 
   async #control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
     const pool = this.#options.pool;
-    if (req.method === 'GET' && route === 'instances') return sendJson(res, pool.list());
-    if (req.method === 'GET' && route === 'stats') return sendJson(res, pool.stats());
-    if (req.method === 'GET' && route === 'functions') return sendJson(res, pool.functionNames());
+    if (req.method === 'GET' && route === 'instances') return sendValue(res, pool.list());
+    if (req.method === 'GET' && route === 'stats') return sendValue(res, pool.stats());
+    if (req.method === 'GET' && route === 'functions') return sendValue(res, pool.functionNames());
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
       const asked = decodeURIComponent(evict[1]);
@@ -327,7 +329,7 @@ export class PoolServer {
         return sendAwsError(res, 404, 'ResourceNotFoundException', error);
       }
       try {
-        return sendJson(res, { evicted: await pool.evict(name) });
+        return sendValue(res, { evicted: await pool.evict(name) });
       } catch (error) {
         const err = asTestkitError(error);
         const shape = awsShapeOf(err);
@@ -379,7 +381,7 @@ export class PoolServer {
   }
 
   #log(line: string): void {
-    (this.#options.log ?? ((l: string) => process.stderr.write(`[lambda-testkit] ${l}\n`)))(line);
+    (this.#options.log ?? stderrLog)(line);
   }
 }
 
@@ -388,10 +390,8 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function sendJson(res: ServerResponse, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function sendValue(res: ServerResponse, value: unknown): void {
+  sendJson(res, 200, JSON.stringify(value));
 }
 
 /** Base64 of the last 4 KB of the invocation's log, as `X-Amz-Log-Result` carries it. */

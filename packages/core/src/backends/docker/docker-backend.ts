@@ -11,7 +11,8 @@ import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } 
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
-import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
+import { stderrLog } from '../../log.ts';
+import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
@@ -83,8 +84,6 @@ interface InstanceState {
   stopping?: Promise<void>;
 }
 
-const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
-
 /**
  * A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. A random
  * suffix keeps it unique on an engine shared by several runs (instance ids are unique per run only).
@@ -136,7 +135,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       images: options.images ?? {},
       startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
       publishHost: options.publishHost ?? '127.0.0.1',
-      log: options.log ?? defaultLog,
+      log: options.log ?? stderrLog,
       reapOnStart: options.reapOnStart ?? true,
       ryuk: options.ryuk ?? 'auto',
     };
@@ -154,10 +153,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#warned.add(fn.runtime);
       this.#options.log(warning);
     }
-    if (fn.image) return fn.image;
-    const override = this.#options.images[fn.runtime];
-    if (override) return override;
-    return runtimeInfo(fn.runtime).image;
+    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
   }
 
   #engine(): Promise<ContainerRuntimeClient> {

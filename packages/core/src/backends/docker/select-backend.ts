@@ -5,6 +5,7 @@
 import type { LambdaBackend } from '../../backend.ts';
 import type { BackendChoice } from '../../config.ts';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
+import { stderrLog } from '../../log.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../process/index.ts';
 import { DockerBackend, type DockerBackendOptions } from './docker-backend.ts';
 import { connectEngine, engineLocationTried } from './engine.ts';
@@ -32,7 +33,7 @@ export async function selectBackend(
   choice: BackendChoice,
   options: SelectBackendOptions = {},
 ): Promise<LambdaBackend> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`));
+  const log = options.log ?? stderrLog;
   const docker = () => new DockerBackend({ log, ...options.docker });
   switch (choice) {
     case 'process':

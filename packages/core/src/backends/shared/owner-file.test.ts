@@ -59,15 +59,18 @@ describe('owner file', () => {
 
   // The rule owner files once had ignored the boot: a record whose pid (and, by chance, start time)
   // matches a process running after a reboot was taken for a live owner and its run never swept.
-  it.skipIf(!hostBootId())('reports an owner of an earlier boot as gone even if its pid now runs', async () => {
-    const written = await writeOwnerFile(dir, 'run-1');
-    expect(written.bootId).toBe(hostBootId());
-    await writeFile(join(dir, OWNER_FILE), JSON.stringify({ ...written, bootId: 'an-earlier-boot' }));
-    const read = await readOwnerFile(dir);
-    expect(read).toMatchObject({ pid: process.pid, bootId: 'an-earlier-boot' });
-    expect(read && isProcessAlive(read)).toBe(true);
-    expect(read && isOwnerGone(read)).toBe(true);
-  });
+  it.skipIf(!hostBootId())(
+    'reports an owner of an earlier boot as gone even if its pid now runs',
+    async () => {
+      const written = await writeOwnerFile(dir, 'run-1');
+      expect(written.bootId).toBe(hostBootId());
+      await writeFile(join(dir, OWNER_FILE), JSON.stringify({ ...written, bootId: 'an-earlier-boot' }));
+      const read = await readOwnerFile(dir);
+      expect(read).toMatchObject({ pid: process.pid, bootId: 'an-earlier-boot' });
+      expect(read && isProcessAlive(read)).toBe(true);
+      expect(read && isOwnerGone(read)).toBe(true);
+    },
+  );
 
   it('reads a missing or malformed file as no owner', async () => {
     expect(await readOwnerFile(dir)).toBeUndefined();

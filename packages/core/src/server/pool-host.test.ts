@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import { FakeBackend } from '../testing/index.ts';
+import { FakeBackend, resolvedFunction } from '../testing/index.ts';
 import {
   acquirePoolHost,
   architectureWarning,
@@ -388,7 +388,7 @@ describe('acquirePoolHost / releasePoolHost', () => {
 });
 
 describe('architectureWarning', () => {
-  const fn = (name: string, architecture: 'x86_64' | 'arm64') => ({ name, architecture }) as ResolvedFunction;
+  const fn = (name: string, architecture: 'x86_64' | 'arm64') => resolvedFunction({ name, architecture });
 
   it("names the functions whose declared CPU is not the machine's, once", () => {
     expect(architectureWarning([fn('a', 'x86_64'), fn('b', 'x86_64')], 'x86_64')).toBeUndefined();

@@ -1,24 +1,7 @@
 // DockerBackend decisions that need no engine: which image a function runs in, deprecation warnings.
 import { describe, expect, it } from 'vitest';
-import type { ResolvedFunction } from '../../function-spec.ts';
+import { resolvedFunction as fn } from '../../testing/resolved-function.ts';
 import { DockerBackend, demuxLogLines } from './docker-backend.ts';
-
-function fn(overrides: Partial<ResolvedFunction> = {}): ResolvedFunction {
-  const archive = { source: '/code', zip: Buffer.alloc(0), sha256: '' };
-  return {
-    name: 'f',
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code: archive,
-    layers: [],
-    deployId: 'd',
-    ...overrides,
-  };
-}
 
 describe('DockerBackend.imageFor', () => {
   it("defaults to the runtime's official base image", () => {

@@ -13,6 +13,7 @@ export { BUNDLE_LOADERS, DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from 
 export type { InstanceLogs, InvocationLogs, LogCapture } from './instance-logs.ts';
 export { LineLog } from './instance-logs.ts';
 export type * from './invocation.ts';
+export * from './packaging/index.ts';
 export * from './pool/index.ts';
 export * from './runtimes.ts';
 export * from './sandbox-env.ts';

@@ -15,7 +15,7 @@ import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
 import { stderrLog } from '../log.ts';
-import { resolveFunction } from '../pool/resolve-function.ts';
+import { resolveFunction } from '../packaging/resolve-function.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
 import { imageOverride } from '../runtimes.ts';
 import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ZipArchive } from 'archiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedArchive } from '../../function-spec.ts';
-import { zipDirectory } from '../../pool/zip.ts';
+import { zipDirectory } from '../../packaging/zip.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 
 interface TarHeader {

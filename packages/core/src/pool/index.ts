@@ -14,5 +14,5 @@ export type {
   LaunchEvent,
   PoolLogger,
   WarmPoolOptions,
-} from './warm-pool.ts';
+} from './pool-types.ts';
 export { WarmPool } from './warm-pool.ts';

@@ -8,7 +8,8 @@ import {
   resolvedFunction,
 } from '../testing/index.ts';
 import { InstanceClient } from './invoke-client.ts';
-import { WarmPool, type WarmPoolOptions } from './warm-pool.ts';
+import type { WarmPoolOptions } from './pool-types.ts';
+import { WarmPool } from './warm-pool.ts';
 
 const pools: WarmPool[] = [];
 afterEach(async () => {

@@ -6,13 +6,5 @@ export { classifyAnswer } from './classify.ts';
 export type { DurationSummary } from './duration-summary.ts';
 export type { InstanceClientOptions, InvokeAttempt, InvokeRequest } from './invoke-client.ts';
 export { InstanceClient } from './invoke-client.ts';
-export type {
-  FunctionCounters,
-  FunctionStats,
-  InstanceInfo,
-  InstanceState,
-  LaunchEvent,
-  PoolLogger,
-  WarmPoolOptions,
-} from './pool-types.ts';
+export type * from './pool-types.ts';
 export { WarmPool } from './warm-pool.ts';

@@ -1,6 +1,7 @@
 /**
  * The locally built image: built without any registry, cached by content hash, and laid out with
- * the base image's contract (lambda-protocol.md §1.2, §3.2).
+ * the base image's contract (docs/lambda-protocol.md#base-image-contract,
+ * docs/lambda-protocol.md#filesystem-layout).
  */
 import { buildLocalImage, ImageLabels } from '@lambda-testkit/core';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * The preset's `globalSetup`: starts the pool and its server in Jest's main process, once per run,
  * and hands `{ url, token }` to the workers through `process.env` (Jest forks its workers after
- * globalSetup with `{ ...process.env }`; runner-integration.md §2.2).
+ * globalSetup with `{ ...process.env }`; docs/runner-integration.md#jest-global-setup).
  *
  * In watch mode Jest calls this again on every rerun; the pool is then kept and only refreshed, so
  * changed code gets fresh instances and unchanged functions stay warm.

@@ -1,7 +1,7 @@
 /**
  * The preset's `globalTeardown`: stops the pool at the end of the run. In watch mode it keeps the
- * instances warm for the next rerun (as @shelf/jest-dynamodb does, runner-integration.md §2.5) and
- * stops them when the watcher is killed.
+ * instances warm for the next rerun (as @shelf/jest-dynamodb does,
+ * docs/runner-integration.md#jest-watch-mode) and stops them when the watcher is killed.
  */
 import { releasePoolHost } from '@lambda-testkit/core';
 import type { JestGlobalConfig } from './jest-types.ts';

@@ -1,7 +1,8 @@
 // Worker entry of @lambda-testkit/jest: what test files import. Built to CommonJS (dist/index.cjs)
 // plus an ESM wrapper, so it loads in CJS, babel-jest, ts-jest and native-ESM test files alike;
 // nothing here may pull in testcontainers, archiver, p-queue or any other ESM-only package
-// (runner-integration.md §2.8; testcontainers/testcontainers-node#1365 shows the breakage).
+// (docs/runner-integration.md#jest-and-es-modules; testcontainers/testcontainers-node#1365 shows the
+// breakage).
 
 export type { TestkitConfig } from '@lambda-testkit/core';
 export type {

@@ -3,7 +3,7 @@
  *
  * It imports only undici and core's errors module (Jest bundles it to CommonJS; architecture.md,
  * "Dependency rules"). It never sets undici's global dispatcher: the code under test may use
- * `fetch` itself (runner-integration.md §4, "Global dispatcher").
+ * `fetch` itself (docs/runner-integration.md#undici).
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import {

@@ -1,5 +1,5 @@
 /**
- * The HTTP side of the Lambda Runtime API (docs/lambda-protocol.md, "Runtime API"): routes, request
+ * The HTTP side of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api): routes, request
  * bodies, status codes and the headers of the `/next` answer. What a request means for the
  * invocation in flight is the sandbox's decision (sandbox.ts, the state machine); this module only
  * speaks HTTP for it.
@@ -70,7 +70,7 @@ export class RuntimeApiServer {
   constructor(handler: RuntimeApiHandler) {
     this.#handler = handler;
     this.#server = createServer((req, res) => this.#route(req, res));
-    // `/next` is a long poll with no server timeout (docs/lambda-protocol.md, "Runtime API").
+    // `/next` is a long poll with no server timeout (docs/lambda-protocol.md#runtime-api).
     this.#server.requestTimeout = 0;
     this.#server.keepAliveTimeout = 0;
   }
@@ -178,7 +178,7 @@ export function writeNextEvent(res: ServerResponse, next: NextEvent): void {
   res.end(next.event);
 }
 
-/** The 403 of a post the state machine does not allow yet (docs/lambda-protocol.md, "Runtime API"). */
+/** The 403 of a post the state machine does not allow yet (docs/lambda-protocol.md#runtime-api). */
 export function invalidTransition(what: string): RuntimeApiAnswer {
   return {
     status: 403,

@@ -19,7 +19,7 @@ function quiet() {
   return { stdout: sink(), stderr: sink() };
 }
 
-describe('Runtime API state machine (docs/lambda-protocol.md, "Runtime API")', () => {
+describe('Runtime API state machine (docs/lambda-protocol.md#runtime-api)', () => {
   let emulator: RunningEmulator | undefined;
   afterEach(async () => {
     await emulator?.close();

@@ -1,8 +1,8 @@
 /**
- * One function sandbox: the state machine of the Lambda Runtime API (docs/lambda-protocol.md,
- * "Runtime API") and the runtime process behind it, driven one invocation at a time. The HTTP side
- * of the Runtime API is runtime-api-server.ts; the invoke side (invoke-server.ts) decides how an
- * outcome is rendered; this module decides what the outcome is.
+ * One function sandbox: the state machine of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api) and
+ * the runtime process behind it, driven one invocation at a time. The HTTP side of the Runtime API is
+ * runtime-api-server.ts; the invoke side (invoke-server.ts) decides how an outcome is rendered; this module
+ * decides what the outcome is.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -140,7 +140,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#stdout.write(startLine(requestId, config.functionVersion));
 
     if (!this.#proc) inv.spawned = this.#spawn();
-    // One timer for init + invoke, as RIE (docs/lambda-protocol.md, "Lifecycle").
+    // One timer for init + invoke, as RIE (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
     const timer = setTimeout(() => {
       inv.settle({ kind: 'timeout', timeoutSeconds: config.timeoutSeconds });
       this.#discardProcess();

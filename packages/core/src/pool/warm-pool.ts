@@ -13,7 +13,7 @@
  * - an instance is retired (terminated) on a deploy-id change (after its in-flight call), on
  *   `evict`, on idle TTL, on a transport failure, and after a timeout, runtime exit or init error:
  *   RIE would respawn the runtime in the same sandbox, but real Lambda resets the execution
- *   environment after these (lambda-protocol.md §6.5: "restart the container or runtime"), and a
+ *   environment after these (docs/lambda-protocol.md#rie-versus-lambda), and a
  *   fresh instance is the one reset every backend implements the same way. The next call is then a
  *   cold start, as it is on Lambda.
  */

@@ -4,8 +4,9 @@
  *
  * Why a `globalThis` singleton and not a module variable: Vitest loads global setups, reporters
  * and plugins through its module runner, and a plain import of the same file gets another module
- * instance (runner-integration.md §1.1); global setups may run once per project (Vitest ≤ 4 with
- * `extends: true`, §1.4) and again after a config restart (§1.3). All of them must share one pool.
+ * instance (docs/runner-integration.md#vitest-global-setup); global setups may run once per project (Vitest ≤
+ * 4 with `extends: true`, docs/runner-integration.md#vitest-global-setup) and again after a config restart
+ * (docs/runner-integration.md#config-restarts). All of them must share one pool.
  */
 import { dirname, resolve } from 'node:path';
 import type { LambdaBackend } from '../backend.ts';

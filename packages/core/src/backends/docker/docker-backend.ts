@@ -23,7 +23,7 @@ import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
-/** RIE's invoke port inside the base images (lambda-protocol.md §1.2). */
+/** RIE's invoke port inside the base images (docs/lambda-protocol.md#base-image-contract). */
 export const INVOKE_PORT = 8080;
 
 /** Lines of a container's output kept for launch-failure messages. */
@@ -282,7 +282,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
-    // directly, which then has no Runtime API to talk to (lambda-protocol.md §1.2).
+    // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
     delete (environment as Record<string, string>).AWS_LAMBDA_RUNTIME_API;
 
     const logs = new LineLog();

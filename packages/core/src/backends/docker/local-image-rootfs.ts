@@ -1,7 +1,7 @@
 /**
  * The root filesystem of the local Lambda-compatible image: which host files and generated files
  * go where, and the content hash that tells whether an image built earlier is still current.
- * The layout follows the base image's contract (docs/lambda-protocol.md, "Base images"):
+ * The layout follows the base image's contract (docs/lambda-protocol.md#base-image-contract):
  * `/var/task`, `/var/runtime`, `/opt`, `/var/lang/bin/node`, and the same environment.
  */
 import { execFile } from 'node:child_process';
@@ -17,7 +17,10 @@ const execFileAsync = promisify(execFile);
 /** Bumped when the layout below changes, so images built by an older layout are rebuilt. */
 export const BUILDER_VERSION = '1';
 
-/** Where the emulator and bootstrap live inside the image (docs/lambda-protocol.md, "Filesystem": `/var/runtime`). */
+/**
+ * Where the emulator and bootstrap live inside the image (docs/lambda-protocol.md#filesystem-layout:
+ * `/var/runtime`).
+ */
 export const IMAGE_EMULATOR_DIR = '/var/runtime/lambda-testkit-emulator';
 
 export interface RootfsEntry {
@@ -43,7 +46,10 @@ const IMAGE_ENV: Record<string, string> = {
   LAMBDA_RUNTIME_DIR: '/var/runtime',
 };
 
-/** NODE_PATH as the Node base images' bootstrap sets it (docs/lambda-protocol.md, "Environment"), for a Node major. */
+/**
+ * NODE_PATH as the Node base images' bootstrap sets it (docs/lambda-protocol.md#sandbox-environment), for a
+ * Node major.
+ */
 function nodePath(major: number): string {
   return `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`;
 }

@@ -10,6 +10,7 @@ export { defineConfig } from './config.ts';
 export * from './errors.ts';
 export type * from './function-spec.ts';
 export { BUNDLE_LOADERS, DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';
+export * from './host/index.ts';
 export type { InstanceLogs, InvocationLogs, LogCapture } from './instance-logs.ts';
 export { LineLog } from './instance-logs.ts';
 export type * from './invocation.ts';

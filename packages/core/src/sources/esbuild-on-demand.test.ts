@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const coreEntry = fileURLToPath(new URL('../index.ts', import.meta.url));
+const internalEntry = fileURLToPath(new URL('../internal.ts', import.meta.url));
 
 function specifiersLoadedBy(script: string): string[] {
   const program = [
@@ -19,8 +20,10 @@ function specifiersLoadedBy(script: string): string[] {
 }
 
 describe('esbuild on demand', () => {
-  it('is not loaded by importing @lambda-testkit/core', () => {
-    const loaded = specifiersLoadedBy(`await import(${JSON.stringify(coreEntry)});`);
+  it('is not loaded by importing @lambda-testkit/core (or its internal entry)', () => {
+    const loaded = specifiersLoadedBy(
+      `await import(${JSON.stringify(coreEntry)}); await import(${JSON.stringify(internalEntry)});`,
+    );
     expect(loaded.length).toBeGreaterThan(10);
     expect(loaded).not.toContain('esbuild');
   });
@@ -28,7 +31,7 @@ describe('esbuild on demand', () => {
   it('is loaded once bundleEntry has an entry to bundle', () => {
     const loaded = specifiersLoadedBy(
       [
-        `const { bundleEntry } = await import(${JSON.stringify(coreEntry)});`,
+        `const { bundleEntry } = await import(${JSON.stringify(internalEntry)});`,
         "const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');",
         "const { join } = await import('node:path');",
         "const { tmpdir } = await import('node:os');",

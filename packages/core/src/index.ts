@@ -1,5 +1,5 @@
 // Public entry of @lambda-testkit/core: the names users and the runner adapters build on, chosen
-// one by one and listed in docs/architecture.md ("Public surface"). Everything else stays inside
+// one by one (the errors module as a whole) and listed in docs/architecture.md ("Public surface"). Everything else stays inside
 // the package; this repository's own suites reach it through `@lambda-testkit/core/internal`.
 // The worker-side client is `@lambda-testkit/core/client`, the errors alone `/errors`.
 
@@ -24,26 +24,9 @@ export { loadConfig } from './config/index.ts';
 // Configuration: what a user writes, and how the adapters read it.
 export type { BackendChoice, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
-// Errors: one base class, a stable code per failure.
-export type { ErrorCode, LambdaTestkitErrorOptions, SerializedTestkitError } from './errors.ts';
-export {
-  BackendError,
-  ConfigError,
-  ErrorCodes,
-  InvokeError,
-  isTestkitError,
-  LambdaTestkitError,
-} from './errors.ts';
-export type {
-  Architecture,
-  BundleLoader,
-  BundleOptions,
-  FunctionDeclaration,
-  FunctionSpec,
-  ResolvedArchive,
-  ResolvedFunction,
-} from './function-spec.ts';
-export { DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';
+// Errors: the errors module is public as a whole (also `@lambda-testkit/core/errors`).
+export * from './errors.ts';
+
 // The run's host (composition root): what the adapters' global setups and reporters call.
 export type {
   AcquirePoolHostOptions,

@@ -1,9 +1,8 @@
 // Public entry of @lambda-testkit/core: the names users and the runner adapters build on, chosen
-// one by one (the errors module as a whole) and listed in docs/architecture.md ("Public surface"). Everything else stays inside
-// the package; this repository's own suites reach it through `@lambda-testkit/core/internal`.
-// The worker-side client is `@lambda-testkit/core/client`, the errors alone `/errors`.
+// one by one (the errors module as a whole) and listed, by purpose, in docs/architecture.md
+// ("Public surface"). Everything else stays inside the package; this repository's own suites reach
+// it through `@lambda-testkit/core/internal`. The worker side is `@lambda-testkit/core/client`.
 
-// The parts, for setups of one's own: pool, server, backends and the interface between them.
 export type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from './backend.ts';
 export type { DockerBackendOptions, DockerInstance } from './backends/docker/index.ts';
 export {
@@ -21,13 +20,19 @@ export type { ProcessBackendOptions, ProcessInstance } from './backends/process/
 export { ProcessBackend } from './backends/process/index.ts';
 export type { LoadConfigOptions, LoadedConfig } from './config/index.ts';
 export { loadConfig } from './config/index.ts';
-// Configuration: what a user writes, and how the adapters read it.
 export type { BackendChoice, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
-// Errors: the errors module is public as a whole (also `@lambda-testkit/core/errors`).
 export * from './errors.ts';
-
-// The run's host (composition root): what the adapters' global setups and reporters call.
+export type {
+  Architecture,
+  BundleLoader,
+  BundleOptions,
+  FunctionDeclaration,
+  FunctionSpec,
+  ResolvedArchive,
+  ResolvedFunction,
+} from './function-spec.ts';
+export { DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';
 export type {
   AcquirePoolHostOptions,
   PoolHostHandle,

@@ -55,6 +55,16 @@ describe('@lambda-testkit/core public surface', () => {
     expect(undocumented).toEqual([]);
   });
 
+  it('exports every name docs/architecture.md lists as public', () => {
+    const section = architecture.slice(architecture.indexOf('## Public surface'));
+    const listed = [...section.slice(0, section.indexOf('\n## ', 1)).matchAll(/`([A-Za-z_]\w*)`/g)].map(
+      (m) => m[1],
+    );
+    const exported = new Set(exportedNames().map(([name]) => name));
+    expect(listed.length).toBeGreaterThan(50);
+    expect(listed.filter((name) => name && !exported.has(name))).toEqual([]);
+  });
+
   it('keeps internals out of the root entry; the internal entry has them and every public name', () => {
     for (const name of ['zipDirectory', 'classifyAnswer', 'InstanceClient', 'functionNameIndex', 'logTail']) {
       expect(Object.keys(core), name).not.toContain(name);

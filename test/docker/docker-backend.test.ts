@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BackendError,
-  ContainerLabels,
   DockerBackend,
   ErrorCodes,
   type PrepareProgress,
   type ResolvedFunction,
 } from '@lambda-testkit/core';
+import { ContainerLabels } from '@lambda-testkit/core/internal';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,

@@ -3,7 +3,8 @@
  * the base image's contract (docs/lambda-protocol.md#base-image-contract,
  * docs/lambda-protocol.md#filesystem-layout).
  */
-import { buildLocalImage, ImageLabels } from '@lambda-testkit/core';
+import { buildLocalImage } from '@lambda-testkit/core';
+import { ImageLabels } from '@lambda-testkit/core/internal';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { compileEmulator, ensureLocalImage } from '../image/local-image.ts';
 import { docker, localImage, requireDocker } from './helpers.ts';

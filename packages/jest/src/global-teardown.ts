@@ -4,6 +4,7 @@
  * docs/runner-integration.md#jest-watch-mode) and stops them when the watcher is killed.
  */
 import { releasePoolHost } from '@lambda-testkit/core';
+import { ENV_REGION, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
 import type { JestGlobalConfig } from './jest-types.ts';
 import { getRunState, setRunState } from './run-state.ts';
 
@@ -17,8 +18,9 @@ export default async function globalTeardown(globalConfig: JestGlobalConfig): Pr
     return;
   }
   setRunState(undefined);
-  delete process.env.LAMBDA_TESTKIT_URL;
-  delete process.env.LAMBDA_TESTKIT_TOKEN;
+  delete process.env[ENV_URL];
+  delete process.env[ENV_TOKEN];
+  delete process.env[ENV_REGION];
   await releasePoolHost();
 }
 

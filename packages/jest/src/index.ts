@@ -15,14 +15,7 @@ export type {
   InvokeResult,
   SdkClientConfig,
 } from '@lambda-testkit/core/client';
-export type { ErrorCode, SerializedTestkitError } from '@lambda-testkit/core/errors';
-export {
-  BackendError,
-  ConfigError,
-  ErrorCodes,
-  InvokeError,
-  isTestkitError,
-  LambdaTestkitError,
-} from '@lambda-testkit/core/errors';
+// Core's errors module as a whole: the classes and codes a test matches failures on.
+export * from '@lambda-testkit/core/errors';
 export type { LambdaHelper } from './lambda.ts';
 export { lambda } from './lambda.ts';

@@ -1,6 +1,6 @@
 /**
  * The warm pool: instances per function, each tagged with the deploy id it was launched with,
- * behind the small `LambdaBackend` interface (architecture.md, "WarmPool").
+ * behind the small `LambdaBackend` interface (docs/architecture.md#one-run-end-to-end).
  *
  * Invariants:
  * - one in-flight invocation per instance, always: an instance is handed to exactly one call at a

@@ -403,3 +403,32 @@ describe('logTail', () => {
     expect(decoded.endsWith('line 499 xxxxxxxxxxxxxxxxxxxx\n')).toBe(true);
   });
 });
+
+describe('lifecycles', () => {
+  it('a closed PoolClient throws LTK_CLIENT_CLOSED instead of opening new connections', async () => {
+    const closed = new PoolClient({ url, token });
+    expect((await closed.invoke('echo', { n: 1 })).statusCode).toBe(200);
+    await closed.close();
+    await closed.close();
+    const err = await closed.invoke('echo', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CLIENT_CLOSED)).toBe(true);
+    expect((err as Error).message).toMatch(/was closed.*Create a new PoolClient/);
+    await expect(closed.stats()).rejects.toMatchObject({ code: ErrorCodes.CLIENT_CLOSED });
+  });
+
+  it('`await using` closes a PoolClient and a PoolServer at the end of the scope', async () => {
+    let scoped: PoolClient;
+    let serverUrl: string;
+    {
+      await using scopedServer = new PoolServer({ pool, token, log: () => {} });
+      serverUrl = await scopedServer.listen();
+      await using scopedClient = new PoolClient({ url: serverUrl, token });
+      scoped = scopedClient;
+      expect((await scopedClient.invoke('echo', { n: 2 })).statusCode).toBe(200);
+    }
+    await expect(scoped.invoke('echo', {})).rejects.toMatchObject({ code: ErrorCodes.CLIENT_CLOSED });
+    const probe = new PoolClient({ url: serverUrl, token });
+    await expect(probe.invoke('echo', {})).rejects.toMatchObject({ code: ErrorCodes.SERVER_UNREACHABLE });
+    await probe.close();
+  });
+});

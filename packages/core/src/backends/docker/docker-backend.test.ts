@@ -71,3 +71,15 @@ describe('demuxLogLines', () => {
     expect(demuxLogLines(Buffer.from('plain line\nsecond\n'))).toEqual(['plain line', 'second']);
   });
 });
+
+describe('DockerBackend lifecycle', () => {
+  it('`await using` closes it at the end of the scope: a later launch is refused', async () => {
+    let scoped: DockerBackend;
+    {
+      await using backend = new DockerBackend({ log: () => {} });
+      scoped = backend;
+    }
+    const context = { instanceId: 'i-1', runId: 'r', region: 'us-east-1', accountId: '123456789012' };
+    await expect(scoped.launch(fn(), context)).rejects.toThrow(/this Docker backend was closed/);
+  });
+});

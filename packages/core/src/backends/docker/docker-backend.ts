@@ -422,6 +422,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
   }
 
+  /** `await using backend = new DockerBackend()` closes it (every container it started) at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** The containers this backend currently runs (for tests and diagnostics). */
   instances(): DockerInstance[] {
     return [...this.#instances.keys()];

@@ -1,5 +1,5 @@
 // Public entry of @lambda-testkit/core: the names users and the runner adapters build on, chosen
-// one by one (the errors module as a whole) and listed, by purpose, in docs/architecture.md
+// one by one (the errors module and the pool's option and report types as a whole) and listed, by purpose, in docs/architecture.md
 // ("Public surface"). Everything else stays inside the package; this repository's own suites reach
 // it through `@lambda-testkit/core/internal`. The worker side is `@lambda-testkit/core/client`.
 
@@ -56,17 +56,9 @@ export { LineLog } from './instance-logs.ts';
 export type { FunctionErrorBody, InvocationKind, InvocationOutcome, InvokeOptions } from './invocation.ts';
 export type { ResolveFunctionOptions } from './packaging/index.ts';
 export { resolveFunction } from './packaging/index.ts';
-export type {
-  DurationSummary,
-  FunctionCounters,
-  FunctionStats,
-  InstanceInfo,
-  InstanceState,
-  LaunchEvent,
-  PoolLogger,
-  WarmPoolOptions,
-} from './pool/index.ts';
+export type { DurationSummary } from './pool/index.ts';
 export { WarmPool } from './pool/index.ts';
+export type * from './pool/pool-types.ts';
 export type { PoolServerOptions, ServedPool } from './server/index.ts';
 export { createRunToken, PoolServer } from './server/index.ts';
 export type {

@@ -1,5 +1,5 @@
-// The public surface of @lambda-testkit/core is chosen name by name (index.ts; the errors module is
-// public as a whole) and documented (docs/architecture.md, "Public surface"): no other `export *`,
+// The public surface of @lambda-testkit/core is chosen name by name (index.ts; the errors module and
+// the pool's option and report types are public as a whole) and documented (docs/architecture.md, "Public surface"): no other `export *`,
 // and no name exported without a line there.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import * as core from './index.ts';
 import * as internal from './internal.ts';
 
 const indexText = readFileSync(new URL('./index.ts', import.meta.url), 'utf8');
-const errorsText = readFileSync(new URL('./errors.ts', import.meta.url), 'utf8');
+/** Modules exported whole: every name they declare is public. */
+const WHOLESALE = ['./errors.ts', './pool/pool-types.ts'];
 const architecture = readFileSync(new URL('../../../docs/architecture.md', import.meta.url), 'utf8');
 
 /** `{ name, type Other }` lists of index.ts's export statements: [name, is a type]. */
@@ -22,18 +23,21 @@ function exportedNames(): Array<[string, boolean]> {
       names.push([item.replace(/^type\s+/, ''), isType]);
     }
   }
-  // The errors module, exported whole: its own `export` declarations.
-  for (const m of errorsText.matchAll(/^export (?:const|class|function|interface|type) (\w+)/gm)) {
-    const isType = /^export (?:interface|type) /.test(m[0]);
-    names.push([m[1] ?? '', isType]);
+  // The modules exported whole: their own `export` declarations.
+  for (const module of WHOLESALE) {
+    const text = readFileSync(new URL(module, import.meta.url), 'utf8');
+    for (const m of text.matchAll(/^export (?:const|class|function|interface|type) (\w+)/gm)) {
+      const isType = /^export (?:interface|type) /.test(m[0]);
+      names.push([m[1] ?? '', isType]);
+    }
   }
   return names;
 }
 
 describe('@lambda-testkit/core public surface', () => {
-  it('exports names one by one, never a whole module but the errors module', () => {
+  it('exports names one by one, never a whole module but the errors and pool-types modules', () => {
     const wholesale = [...indexText.matchAll(/^export (?:type )?\* from '([^']+)'/gm)].map((m) => m[1]);
-    expect(wholesale).toEqual(['./errors.ts']);
+    expect(wholesale.sort()).toEqual([...WHOLESALE].sort());
     expect(Object.keys(errors).length).toBeGreaterThan(5);
   });
 

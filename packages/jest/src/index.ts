@@ -5,16 +5,8 @@
 // breakage).
 
 export type { TestkitConfig } from '@lambda-testkit/core';
-export type {
-  ClientInvokeOptions,
-  FunctionError,
-  FunctionStatsView,
-  InstanceInfoView,
-  InvocationType,
-  InvokeRawResult,
-  InvokeResult,
-  SdkClientConfig,
-} from '@lambda-testkit/core/client';
+// The client's option and result types (invoke options, results, stats, the SDK configuration).
+export type * from '@lambda-testkit/core/client/types';
 // Core's errors module as a whole: the classes and codes a test matches failures on.
 export * from '@lambda-testkit/core/errors';
 export type { LambdaHelper } from './lambda.ts';

@@ -3,16 +3,9 @@
 import { test as baseTest } from 'vitest';
 import { type LambdaFixture, lambdaOver, ProvidedClient } from './lambda-client.ts';
 
-export type {
-  ClientInvokeOptions,
-  FunctionError,
-  FunctionStatsView,
-  InstanceInfoView,
-  InvokeRawResult,
-  InvokeResult,
-  SdkClientConfig,
-} from '@lambda-testkit/core/client';
 export { ErrorCodes, InvokeError, isTestkitError, LambdaTestkitError } from '@lambda-testkit/core/client';
+// The client's option and result types (invoke options, results, stats, the SDK configuration).
+export type * from '@lambda-testkit/core/client/types';
 export type { LambdaFixture } from './lambda-client.ts';
 export { lambda } from './lambda-client.ts';
 export type { LambdaTestkitProvided } from './provided-context.ts';

@@ -5,11 +5,9 @@
  * handler strings, runtime ids, limits) is checked by `resolveFunction`, which names the function.
  * Unknown top-level keys are let through: function sources (SAM, CDK) add their own options.
  */
-import type { BackendChoice, TestkitConfig } from '../config.ts';
+import { BACKEND_CHOICES, isBackendChoice, type TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { BUNDLE_LOADERS } from '../function-spec.ts';
-
-const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'auto'];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -154,8 +152,8 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
       }
     }
   }
-  if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
-    fail('backend', `one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`, backend);
+  if (backend !== undefined && !isBackendChoice(backend)) {
+    fail('backend', `one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}`, backend);
   }
   for (const key of ['maxConcurrency', 'maxConcurrentLaunches', 'idleTtlMs'] as const) {
     const v = raw[key];

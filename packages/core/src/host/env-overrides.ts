@@ -2,12 +2,12 @@
  * Environment variables the host honours over the configuration: CI uses them to switch backends or
  * images without editing configs.
  */
-import type { BackendChoice, TestkitConfig } from '../config.ts';
+import { BACKEND_CHOICES, type BackendChoice, isBackendChoice, type TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec } from '../function-spec.ts';
 import { imageOverride } from '../runtimes.ts';
 
-/** `docker`, `process` or `auto`: beats `config.backend`. */
+/** A backend name (`BACKEND_CHOICES`): beats `config.backend`. */
 export const ENV_BACKEND = 'LAMBDA_TESTKIT_BACKEND';
 /** One image for every function: beats each function's `image` and `config.images`. */
 export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
@@ -16,10 +16,10 @@ export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
 export function backendChoice(config: TestkitConfig, env: NodeJS.ProcessEnv = process.env): BackendChoice {
   const fromEnv = env[ENV_BACKEND];
   if (fromEnv === undefined || fromEnv === '') return config.backend ?? 'auto';
-  if (fromEnv === 'docker' || fromEnv === 'process' || fromEnv === 'auto') return fromEnv;
+  if (isBackendChoice(fromEnv)) return fromEnv;
   throw new ConfigError(
     ErrorCodes.CONFIG_INVALID,
-    `${ENV_BACKEND} must be docker, process or auto, got ${JSON.stringify(fromEnv)}.`,
+    `${ENV_BACKEND} must be ${BACKEND_CHOICES.slice(0, -1).join(', ')} or ${BACKEND_CHOICES.at(-1)}, got ${JSON.stringify(fromEnv)}.`,
     { details: { [ENV_BACKEND]: fromEnv } },
   );
 }

@@ -6,7 +6,7 @@ import type { LambdaBackend } from '../backend.ts';
 import { DockerBackend, type DockerBackendOptions } from '../backends/docker/docker-backend.ts';
 import { connectEngine, engineLocationTried } from '../backends/docker/engine.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../backends/process/index.ts';
-import type { BackendChoice } from '../config.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { stderrLog } from '../log.ts';
 
@@ -25,7 +25,7 @@ export interface SelectBackendOptions {
 
 /**
  * How each named backend is made, after checking what it needs (an engine for Docker). A new
- * backend is one entry here, one name in `BackendChoice`, and its options above.
+ * backend is one name in `BACKEND_CHOICES` (config.ts), one entry here, and its options above.
  */
 const FACTORIES: Record<
   Exclude<BackendChoice, 'auto'>,
@@ -37,8 +37,6 @@ const FACTORIES: Record<
   },
   process: async (options) => new ProcessBackend(options.process),
 };
-
-const BACKEND_CHOICES: readonly BackendChoice[] = [...(Object.keys(FACTORIES) as BackendChoice[]), 'auto'];
 
 /**
  * The backend for `choice`. `docker` without an engine fails with BackendError DOCKER_UNAVAILABLE

@@ -5,3 +5,4 @@ export { FakeBackend } from './fake-backend.ts';
 export type { FakeRieHandler, FakeRieOptions, FakeRieReply, FakeRieRequest } from './fake-rie.ts';
 export { FakeRie } from './fake-rie.ts';
 export { resolvedFunction } from './resolved-function.ts';
+export { TemporaryFolder } from './temporary-folder.ts';

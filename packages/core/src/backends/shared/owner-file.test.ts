@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TemporaryFolder } from '../../testing/temporary-folder.ts';
 import { OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
 import { currentProcessIdentity, isProcessAlive, processIdentity } from './process-liveness.ts';
 import { hostBootId, isOwnerGone } from './run-owner.ts';
@@ -13,13 +14,9 @@ function deadPid(): number {
   return Number(r.stdout.toString());
 }
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ltk-owner-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = new TemporaryFolder('ltk-owner-');
+beforeEach(() => scratch.renew());
+afterEach(() => scratch.remove());
 
 describe('process liveness', () => {
   it('sees the current process as alive and an exited one as gone', () => {
@@ -43,8 +40,8 @@ describe('process liveness', () => {
 
 describe('owner file', () => {
   it('round-trips the owner record of the current process', async () => {
-    const written = await writeOwnerFile(dir, 'run-1');
-    const read = await readOwnerFile(dir);
+    const written = await writeOwnerFile(scratch.path, 'run-1');
+    const read = await readOwnerFile(scratch.path);
     expect(read).toEqual(written);
     expect(read?.pid).toBe(process.pid);
     expect(read && isOwnerGone(read)).toBe(false);
@@ -62,10 +59,13 @@ describe('owner file', () => {
   it.skipIf(!hostBootId())(
     'reports an owner of an earlier boot as gone even if its pid now runs',
     async () => {
-      const written = await writeOwnerFile(dir, 'run-1');
+      const written = await writeOwnerFile(scratch.path, 'run-1');
       expect(written.bootId).toBe(hostBootId());
-      await writeFile(join(dir, OWNER_FILE), JSON.stringify({ ...written, bootId: 'an-earlier-boot' }));
-      const read = await readOwnerFile(dir);
+      await writeFile(
+        join(scratch.path, OWNER_FILE),
+        JSON.stringify({ ...written, bootId: 'an-earlier-boot' }),
+      );
+      const read = await readOwnerFile(scratch.path);
       expect(read).toMatchObject({ pid: process.pid, bootId: 'an-earlier-boot' });
       expect(read && isProcessAlive(read)).toBe(true);
       expect(read && isOwnerGone(read)).toBe(true);
@@ -73,10 +73,10 @@ describe('owner file', () => {
   );
 
   it('reads a missing or malformed file as no owner', async () => {
-    expect(await readOwnerFile(dir)).toBeUndefined();
-    await writeFile(join(dir, OWNER_FILE), '{"pid":"nope"}');
-    expect(await readOwnerFile(dir)).toBeUndefined();
-    await writeFile(join(dir, OWNER_FILE), 'not json');
-    expect(await readOwnerFile(dir)).toBeUndefined();
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
+    await writeFile(join(scratch.path, OWNER_FILE), '{"pid":"nope"}');
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
+    await writeFile(join(scratch.path, OWNER_FILE), 'not json');
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
   });
 });

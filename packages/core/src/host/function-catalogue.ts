@@ -13,7 +13,7 @@ import { resolveFunction } from '../packaging/resolve-function.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
 import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';
 import { architectureWarning, hostArchitecture } from './architecture.ts';
-import { withImageOverride } from './env-overrides.ts';
+import { withDebugOverride, withImageOverride } from './env-overrides.ts';
 
 interface ConfigSource {
   config: TestkitConfig;
@@ -156,8 +156,10 @@ export class FunctionCatalogue {
   }
 
   async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
-    const specs = (await loadFunctionSpecs(config, root, { warn: (m) => this.#warn(m) })).map((spec) =>
-      withImageOverride(spec, config),
+    const specs = withDebugOverride(
+      (await loadFunctionSpecs(config, root, { warn: (m) => this.#warn(m) })).map((spec) =>
+        withImageOverride(spec, config),
+      ),
     );
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));

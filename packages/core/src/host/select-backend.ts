@@ -12,8 +12,8 @@ import { stderrLog } from '../log.ts';
 
 export interface SelectBackendOptions {
   /**
-   * Where the one line about an `auto` fallback goes (and the Docker backend's progress lines,
-   * unless `docker.log` is given).
+   * Where the one line about an `auto` fallback goes (and the backends' own lines: Docker's
+   * progress, the debugger line of a debugged function; unless `docker.log` / `process.log` is given).
    * @default a line on stderr
    */
   log?: (line: string) => void;
@@ -35,7 +35,7 @@ const FACTORIES: Record<
     await connectEngine();
     return new DockerBackend({ log, ...options.docker });
   },
-  process: async (options) => new ProcessBackend(options.process),
+  process: async (options, log) => new ProcessBackend({ log, ...options.process }),
 };
 
 /**

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
+import { invokeTimeoutSeconds } from '../debug.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
@@ -450,7 +451,10 @@ export class WarmPool implements AsyncDisposable {
       generation,
       endpoint: launched.endpoint,
       handle: launched.handle,
-      client: new InstanceClient(launched.endpoint, { timeoutMs: fn.timeout * 1000 + this.#marginMs }),
+      // A debugged function's timeout is lifted (DEBUG_TIMEOUT_SECONDS), and this deadline with it.
+      client: new InstanceClient(launched.endpoint, {
+        timeoutMs: invokeTimeoutSeconds(fn) * 1000 + this.#marginMs,
+      }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',
       invocations: 0,

@@ -49,6 +49,7 @@ describe('debug on the ProcessBackend', () => {
       /^debugger for "dbg" \(instance \S+\) on ws:\/\/127\.0\.0\.1:\d+\/[\w-]+, waiting/,
     );
     expect(run.line).toContain(`lifted to ${DEBUG_TIMEOUT_SECONDS / 3600} h`);
+    expect(run.script.url).toMatch(/^file:\/\/\/.*\/task\/index\.js$/);
     expect(run.script.sourceMapURL).toBe('index.js.map');
     expect(run.pausedLine).toBe(run.expected.bundleLine);
     expect(run.original).toEqual({

@@ -69,9 +69,9 @@ export function breakpointLines(bundleDir: string): { tsLine: number; bundleLine
 export interface BreakpointRun {
   /** The debugger line printed for the instance. */
   line: string;
-  /** `Debugger.scriptParsed` of the bundle: its URL and source map URL. */
+  /** `Debugger.scriptParsed` of the script paused in: its URL and source map URL. */
   script: { url: string; sourceMapURL: string };
-  /** Where the runtime paused: 0-based line in the bundle, and that line mapped through the source map. */
+  /** Where the runtime paused: 0-based line, and that line mapped through the bundle's source map. */
   pausedLine: number;
   original: { source: string; line: number };
   /** `event.id` evaluated in the paused frame. */
@@ -103,22 +103,25 @@ export async function runToBreakpoint(options: {
   try {
     await session.send('Debugger.enable');
     await session.send('Runtime.enable');
+    // Anchored at the task folder: the local image's runtime client is an index.js too.
     await session.send('Debugger.setBreakpointByUrl', {
-      urlRegex: '/index\\.js$',
+      urlRegex: '/task/index\\.js$',
       lineNumber: expected.bundleLine,
     });
     await session.send('Runtime.runIfWaitingForDebugger');
-    const scriptParsed = await session.waitFor('Debugger.scriptParsed', (p) =>
-      String(p.url).endsWith('/index.js'),
-    );
     const paused = await session.waitFor('Debugger.paused');
     const frame = (
       paused.callFrames as Array<{
         callFrameId: string;
-        location: { lineNumber: number; columnNumber: number };
+        location: { scriptId: string; lineNumber: number; columnNumber: number };
       }>
     )[0];
     if (!frame) throw new Error('Debugger.paused without a call frame');
+    // The script the runtime paused in (the runtime may compile the bundle more than once).
+    const scriptParsed = await session.waitFor(
+      'Debugger.scriptParsed',
+      (p) => p.scriptId === frame.location.scriptId,
+    );
     const entry = expected.map.findEntry(frame.location.lineNumber, frame.location.columnNumber) as {
       originalSource?: string;
       originalLine?: number;
@@ -130,7 +133,12 @@ export async function runToBreakpoint(options: {
     })) as { result?: { value?: unknown } };
     await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     await session.send('Debugger.resume');
-    const outcome = await invocation;
+    const outcome = await Promise.race([
+      invocation,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the invocation did not end within 30 s of the resume')), 30_000),
+      ),
+    ]);
     return {
       line,
       script: { url: String(scriptParsed.url), sourceMapURL: String(scriptParsed.sourceMapURL) },

@@ -9,9 +9,10 @@
 import { DockerBackend, type DockerInstance, WarmPool } from '@lambda-testkit/core';
 import { CONTAINER_INSPECTOR_PORT } from '@lambda-testkit/core/internal';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureLocalImage } from '../image/local-image.ts';
 import { debugFunction, runToBreakpoint } from '../support/debug-scenario.ts';
 import { DebuggerLines } from '../support/inspector-session.ts';
-import { docker, localImage, requireDocker } from './helpers.ts';
+import { docker, dockerMissing, requireDocker } from './helpers.ts';
 
 const event = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -21,7 +22,17 @@ let pool: WarmPool | undefined;
 
 beforeEach(() => requireDocker());
 
-beforeAll(() => {
+/**
+ * This suite's own tag of the local image, built from this checkout: the entrypoint's NODE_OPTIONS
+ * hand-over is what is under test, and the suite's shared tag may be rebuilt from another checkout
+ * by a concurrent run on the same engine between the global setup and these tests.
+ */
+const DEBUG_IMAGE = 'lambda-testkit/nodejs:suite-debugger';
+let image: string;
+
+beforeAll(async () => {
+  if (dockerMissing()) return;
+  image = (await ensureLocalImage({ tag: DEBUG_IMAGE })).tag;
   backend = new DockerBackend({ log: (line) => lines.log(line) });
 });
 
@@ -36,12 +47,13 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await backend.close();
+  await backend?.close();
+  if (image) await (await docker()).getImage(image).remove({ force: true });
 });
 
 describe('debug on the DockerBackend', () => {
   it('pauses at a breakpoint on the .ts line, past the function timeout, and returns the result', async () => {
-    const { fn, bundleDir } = await debugFunction({ debug: { wait: true }, timeout: 1, image: localImage() });
+    const { fn, bundleDir } = await debugFunction({ debug: { wait: true }, timeout: 1, image });
     pool = new WarmPool({ backend, runId: `debug-${Date.now()}`, invokeTimeoutMarginMs: 500 });
     pool.register(fn);
 
@@ -78,7 +90,7 @@ describe('debug on the DockerBackend', () => {
   });
 
   it('gives each debugged container its own host port', async () => {
-    const { fn } = await debugFunction({ debug: true, timeout: 10, image: localImage() });
+    const { fn } = await debugFunction({ debug: true, timeout: 10, image });
     pool = new WarmPool({ backend, runId: `debug-ports-${Date.now()}`, maxConcurrency: 2 });
     pool.register(fn);
     const outcomes = await Promise.all(

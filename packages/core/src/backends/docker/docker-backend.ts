@@ -339,9 +339,18 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       instanceId: context.instanceId,
       log: this.#options.log,
       toHost: (inside) => {
+        if (inspectorHostPort === undefined) {
+          // The runtime starts on the first invoke, after the start: an inspector this early is the
+          // image's own Node emulator, which took NODE_OPTIONS meant for the runtime.
+          this.#options.log(
+            `debug: a Node process of "${fn.name}"'s image took the inspector before the runtime started ` +
+              "(its entrypoint passes NODE_OPTIONS to its emulator). Use an AWS base image or lambda-testkit's local image.",
+          );
+          return undefined;
+        }
         const url = new URL(inside.href);
         url.hostname = host;
-        url.port = String(inspectorHostPort ?? inside.port);
+        url.port = String(inspectorHostPort);
         return url;
       },
     });

@@ -11,8 +11,11 @@ import type { LogLine } from '../../log.ts';
 export interface DebuggerAnnounceOptions {
   fn: ResolvedFunction;
   instanceId: string;
-  /** From the runtime's inspector URL to the host's (Docker: the published port on 127.0.0.1). */
-  toHost?: (url: URL) => URL;
+  /**
+   * From the runtime's inspector URL to the host's (Docker: the published port on 127.0.0.1);
+   * undefined for a line that is not the runtime's (nothing is printed then).
+   */
+  toHost?: (url: URL) => URL | undefined;
   log: LogLine;
   /** Called with each address, after the line is printed. */
   onAddress?: (address: DebuggerAddress) => void;
@@ -27,6 +30,7 @@ export function announceDebugger(logs: LineLog, options: DebuggerAnnounceOptions
     const inside = inspectorUrlIn(line);
     if (!inside) return;
     const url = options.toHost ? options.toHost(inside) : inside;
+    if (!url) return;
     const address: DebuggerAddress = {
       functionName: fn.name,
       instanceId: options.instanceId,

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { preferForOomKill } from './memory-watch.ts';
 
 export interface RuntimeCommand {
   /** Executable to run: `node` for a `.js`/`.ts` bootstrap, or the bootstrap itself. */
@@ -50,6 +51,7 @@ export class RuntimeProcess {
       // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
       stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
     });
+    if (this.#child.pid !== undefined) preferForOomKill(this.#child.pid);
     if (output) {
       this.#child.stdout?.pipe(output.stdout, { end: false });
       this.#child.stderr?.pipe(output.stderr, { end: false });
@@ -79,16 +81,32 @@ export class RuntimeProcess {
     return !this.#gone;
   }
 
+  /**
+   * Freezes the whole group (SIGSTOP), as Lambda freezes an execution environment between
+   * invocations: timers and promises left running wait for the next `thaw`.
+   */
+  freeze(): void {
+    this.#signalGroup('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#signalGroup('SIGCONT');
+  }
+
   /** SIGKILL to the whole process group; safe to call any number of times, also synchronously at exit. */
   kill(): void {
     this.#killGroup();
   }
 
   #killGroup(): void {
+    this.#signalGroup('SIGKILL');
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
     const pid = this.#child.pid;
     if (pid === undefined) return;
     try {
-      process.kill(-pid, 'SIGKILL');
+      process.kill(-pid, signal);
     } catch {
       // ESRCH: the group is already gone.
     }

@@ -28,6 +28,7 @@ function functions(): TestkitConfig['functions'] {
     leak: fn('lifecycle.leak'),
     'leak-unfrozen': fn('lifecycle.leak', { environment: { LAMBDA_TESTKIT_FREEZE: 'false' } }),
     hog: fn('lifecycle.hogBuffers', { memorySize: 128 }),
+    'write-probe': fn('lifecycle.writeProbe'),
   };
 }
 
@@ -106,5 +107,17 @@ describe.each<BackendChoice>(['process', 'docker'])('sandbox lifecycle on the %s
     const used = Number(/Max Memory Used: (\d+) MB/.exec(next.logs.join('\n'))?.[1]);
     expect(used).toBeGreaterThan(10);
     expect(used).toBeLessThan(128);
+  });
+
+  // The process backend does not confine the file system yet (README "Fidelity").
+  if (backend !== 'docker') return;
+  it('only /tmp is writable, a 512 MB tmpfs; the function runs as an unprivileged user', async () => {
+    const out = await client.invoke('write-probe', {});
+    expect(out.outcome).toBe('success');
+    expect(out.payload).toEqual({
+      results: { '/var/task': 'EACCES', '/opt': 'EACCES', '/tmp': 'written' },
+      tmpMb: 512,
+      uid: 993,
+    });
   });
 });

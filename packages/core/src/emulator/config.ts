@@ -30,6 +30,11 @@ export interface FunctionConfig {
    * (docs/emulator.md#freeze). `LAMBDA_TESTKIT_FREEZE=false` turns it off.
    */
   freeze: boolean;
+  /**
+   * Run the runtime as this unprivileged user (`LAMBDA_TESTKIT_RUNTIME_USER=uid:gid`), as Lambda runs
+   * function code: it can then write only where that user may (docs/emulator.md#file-system).
+   */
+  runtimeUser?: { uid: number; gid: number };
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
 }
@@ -67,6 +72,21 @@ function readFreeze(env: NodeJS.ProcessEnv): boolean {
   );
 }
 
+/** `uid:gid` of the unprivileged user the runtime runs as (set by the Docker backend). */
+export const RUNTIME_USER_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME_USER';
+
+function readRuntimeUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } | undefined {
+  const raw = env[RUNTIME_USER_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d+):(\d+)$/.exec(raw);
+  if (!match) {
+    throw new EmulatorConfigError(
+      `Expected ${RUNTIME_USER_VARIABLE} to be "uid:gid" (numbers, e.g. 993:990), got "${raw}". Fix or unset it.`,
+    );
+  }
+  return { uid: Number(match[1]), gid: Number(match[2]) };
+}
+
 export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME || 'test_function';
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
@@ -77,6 +97,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     );
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
+  const runtimeUser = readRuntimeUser(env);
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
@@ -88,6 +109,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
     freeze: readFreeze(env),
+    ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeId ? { runtimeId } : {}),
   };
 }

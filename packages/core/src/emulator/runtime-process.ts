@@ -16,6 +16,12 @@ export interface RuntimeCommand {
 /** Why the runtime ended, in RIE's words ("exit status 3", "signal: killed"), or undefined for exit 0. */
 export type ExitReason = string | undefined;
 
+/** An unprivileged user to run the runtime as (the emulator must be root to switch). */
+export interface RuntimeUser {
+  uid: number;
+  gid: number;
+}
+
 export interface RuntimeOutput {
   stdout: Writable;
   stderr: Writable;
@@ -42,11 +48,18 @@ export class RuntimeProcess {
   readonly #child: ChildProcess;
   #gone = false;
 
-  constructor(command: RuntimeCommand, env: Record<string, string>, cwd: string, output?: RuntimeOutput) {
+  constructor(
+    command: RuntimeCommand,
+    env: Record<string, string>,
+    cwd: string,
+    output?: RuntimeOutput,
+    user?: RuntimeUser,
+  ) {
     this.#child = spawn(command.file, command.args, {
       cwd,
       env,
       detached: true,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
       // Inherit: the runtime writes to the emulator's own stdout/stderr, so its lines land before the
       // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
       stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],

@@ -227,6 +227,7 @@ export class Sandbox implements RuntimeApiHandler {
       runtimeEnvironment(env, config, handler, this.#runtimeApi),
       config.taskRoot,
       output,
+      config.runtimeUser,
     );
     this.#proc = proc;
     this.#frozen = false;

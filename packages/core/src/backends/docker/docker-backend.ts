@@ -37,6 +37,9 @@ const TAIL_LINES = 20;
  */
 const EMULATOR_HEADROOM_MB = 96;
 
+/** uid:gid of the function's user in the container: not root, and owning nothing but what it writes to /tmp. */
+const RUNTIME_USER = '993:990';
+
 /** `/tmp` is a tmpfs of Lambda's default ephemeral storage (512 MB). */
 const EPHEMERAL_STORAGE_MB = 512;
 
@@ -291,6 +294,9 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       ...sandboxEnvironment(fn, context),
       // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
+      // Our emulator (local image) runs the runtime as this unprivileged user, as Lambda runs function
+      // code: only /tmp is writable to it (docs/emulator.md#file-system). RIE ignores it.
+      LAMBDA_TESTKIT_RUNTIME_USER: RUNTIME_USER,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
     // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).

@@ -335,10 +335,18 @@ export class WarmPool implements AsyncDisposable {
     for (;;) {
       const { instance } = lease;
       const capture = instance.logs?.capture();
+      // The runtime starts on an instance's first call, whose init phase may take up to its own limit
+      // before the function timeout starts (docs/emulator.md#init-phase). A runtime restarted later
+      // behind the pool's back (freeze off) has only the margin for its init.
+      const extraTimeoutMs = instance.invocations === 0 ? INIT_TIMEOUT_MS : 0;
       instance.invocations++;
       instance.lastUsedAt = Date.now();
       const started = performance.now();
-      const attempt = await instance.client.invoke({ payload, clientContext: options.clientContext });
+      const attempt = await instance.client.invoke({
+        payload,
+        clientContext: options.clientContext,
+        extraTimeoutMs,
+      });
       const durationMs = performance.now() - started;
       const logs = capture
         ? await capture.finish(attempt.ok && !this.#stopped ? this.#logWaitMs : 0)
@@ -464,10 +472,7 @@ export class WarmPool implements AsyncDisposable {
       generation,
       endpoint: launched.endpoint,
       handle: launched.handle,
-      // A cold call may spend up to the init limit before its function timeout starts.
-      client: new InstanceClient(launched.endpoint, {
-        timeoutMs: INIT_TIMEOUT_MS + fn.timeout * 1000 + this.#marginMs,
-      }),
+      client: new InstanceClient(launched.endpoint, { timeoutMs: fn.timeout * 1000 + this.#marginMs }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',
       invocations: 0,

@@ -44,9 +44,12 @@ describe.each(CLIENTS)('sandbox lifecycle with the $name runtime client', (clien
     expect(cold.status).toBe(200);
     const remaining = Number(json(cold.text).remaining);
     // The deadline is set when the event is delivered, after init.
-    expect(remaining).toBeGreaterThan(800);
+    // One timer for init + invoke would have timed out during init: anything left proves the split
+    // (a loaded machine may take a while between delivery and the handler's first line).
+    expect(remaining).toBeGreaterThan(500);
     expect(remaining).toBeLessThanOrEqual(1000);
-    expect(await report(emulator, 1)).toMatch(/Init Duration: 1[5-9]\d\d\.\d\d ms/);
+    const initMs = Number(/Init Duration: (\d+\.\d\d) ms/.exec(await report(emulator, 1))?.[1]);
+    expect(initMs).toBeGreaterThanOrEqual(1500);
   });
 
   test('after a 1.5 s init, 600 ms of handler work fits in a 1 s timeout; 1.5 s does not', async () => {

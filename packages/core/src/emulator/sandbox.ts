@@ -215,6 +215,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#closed = true;
     const proc = this.#proc;
     this.#discardProcess();
+    this.#watch?.stop();
     this.#current?.settle({ kind: 'exit', reason: 'signal: killed' });
     await this.#server.close();
     if (proc) await proc.exited;
@@ -231,6 +232,8 @@ export class Sandbox implements RuntimeApiHandler {
     );
     this.#proc = proc;
     this.#frozen = false;
+    // The previous runtime's watch (a restart within one invocation) must not sample on.
+    this.#watch?.stop();
     const pid = proc.pid;
     this.#watch =
       pid === undefined ? undefined : new MemoryWatch(pid, config.memorySizeMb, () => proc.kill());

@@ -23,6 +23,12 @@ export interface IntrinsicContext {
   template: CloudFormationTemplate;
   /** Parameter values given by the user; others use their `Default`. */
   parameters?: Record<string, string>;
+  /**
+   * Parameters a parent stack passes with values only a deployment knows (a nested stack's
+   * `Parameters: { TableName: !Ref Table }`), each with the reason: a `Ref` to one is unresolved,
+   * not its `Default`.
+   */
+  unresolvedParameters?: Record<string, string>;
   region: string;
   accountId: string;
   stackName: string;
@@ -189,6 +195,10 @@ export class IntrinsicResolver {
         return NO_VALUE;
     }
     const parameter = ctx.template.Parameters?.[name];
+    const unknown = ctx.unresolvedParameters?.[name];
+    if (parameter && unknown !== undefined) {
+      throw new UnresolvedReference(`!Ref ${name}: the parent stack passes ${unknown}`);
+    }
     if (parameter) {
       // An SSM-typed parameter's Default is the SSM parameter's name; its value lives in AWS.
       const fromSsm = parameter.Type?.startsWith('AWS::SSM::Parameter::Value');

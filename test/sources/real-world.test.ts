@@ -149,6 +149,9 @@ describe('a template in which some functions cannot run here', () => {
       GoFunction: 'no bootstrap executable: the code is not built',
       BuiltOnlyFunction: expect.stringContaining(join(root, '.aws-sam', 'build', 'BuiltOnlyFunction')),
     });
+    // YAML merge keys (`<<: *shared`) merge, as CloudFormation reads them.
+    expect(specs[0]?.environment).toEqual({ SERVICE: 'shop', LOG_LEVEL: 'info' });
+    expect(specs[1]?.environment).toEqual({ SERVICE: 'shop', LOG_LEVEL: 'debug' });
     // A layer list given by a parameter is resolved: its ARNs are named, not silently dropped.
     expect(warnings.join('\n')).toContain(
       'Layers[0] (layer arn:aws:lambda:us-east-1:123456789012:layer:tools:3 is published in AWS',

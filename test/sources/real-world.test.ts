@@ -131,7 +131,17 @@ describe('a template in which some functions cannot run here', () => {
   it('loads every function that can run and lists the others with their code and reason', async () => {
     const root = await fixtureRoot('sam-mixed');
     const { specs, unrunnable, warnings } = await load(root, { sam: { template: 'template.yaml' } });
-    expect(specs.map((s) => s.name)).toEqual(['HelloFunction', 'WorkerFunction', 'InlinePythonFunction']);
+    expect(specs.map((s) => s.name)).toEqual([
+      'HelloFunction',
+      'WorkerFunction',
+      'InlinePythonFunction',
+      'ordersHandler', // Fn::ForEach over a CommaDelimitedList parameter
+      'paymentsHandler',
+    ]);
+    expect(specs[4]).toMatchObject({
+      code: join(root, 'handlers', 'payments'),
+      environment: { HANDLER_NAME: 'payments' },
+    });
     expect(unrunnable.map((u) => [u.name, u.error.code])).toEqual([
       ['LegacyGoFunction', ErrorCodes.UNSUPPORTED_RUNTIME],
       ['ArchivedFunction', ErrorCodes.TEMPLATE_INVALID],
@@ -205,6 +215,28 @@ describe('a template in which some functions cannot run here', () => {
     );
     expect(strict.code).toBe(ErrorCodes.UNSUPPORTED_RUNTIME);
     expect(strict.message).toContain('SAM function "LegacyGoFunction"');
+  });
+
+  it('expands Fn::ForEach with the given parameters; a loop over a deployed value is named in a warning', async () => {
+    const root = await fixtureRoot('sam-mixed');
+    const given = await load(root, {
+      sam: { template: 'template.yaml', parameters: { HandlerNames: 'orders' } },
+    });
+    expect(given.specs.map((s) => s.name)).toContain('ordersHandler');
+    expect(given.specs.map((s) => s.name)).not.toContain('paymentsHandler');
+
+    const path = join(root, 'template.yaml');
+    await writeFile(
+      path,
+      (await readFile(path, 'utf8')).replace('- !Ref HandlerNames', '- !GetAtt Names.List'),
+    );
+    const { specs, warnings } = await load(root, { sam: { template: 'template.yaml' } });
+    expect(specs.map((s) => s.name)).not.toContain('ordersHandler');
+    expect(warnings.join('\n')).toContain(
+      'Fn::ForEach::Handlers in ' +
+        path +
+        ': its collection !GetAtt Names.List is known only after deployment',
+    );
   });
 
   it('the functions map stays strict: its own missing code fails the load', async () => {

@@ -7,6 +7,8 @@
  * Remote children (the Serverless Application Repository, S3 URLs) cannot be read here: one
  * warning each, instead of their functions silently missing.
  *
+ * `Fn::ForEach` loops (the `AWS::LanguageExtensions` transform) are expanded in each template.
+ *
  * CDK asset metadata (`aws:asset:path` + `aws:asset:property`) replaces the property it names by
  * the local asset path, as SAM CLI does for templates `cdk synth` wrote: a CDK function's `Code`,
  * a layer's `Content`, a nested stack's `TemplateURL`.
@@ -16,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { LambdaTestkitError } from '../errors.ts';
 import type { CloudFormationResource, CloudFormationTemplate } from './cloudformation-template.ts';
 import { readTemplate } from './cloudformation-template.ts';
+import { expandForEach } from './for-each.ts';
 import { IntrinsicResolver, NO_VALUE, shortForm, UnresolvedReference } from './intrinsics.ts';
 
 /** One template of the tree. */
@@ -91,6 +94,7 @@ export async function loadStackTree(options: StackTreeOptions): Promise<StackNod
       stackName: options.stackName ?? 'local',
     }),
   };
+  expandLoops(root, options.warn);
   const nodes: StackNode[] = [];
   await visit(root, [options.templatePath], nodes, options);
   return nodes;
@@ -146,8 +150,17 @@ async function visit(
         stackName: options.stackName ?? 'local',
       }),
     };
+    expandLoops(child, options.warn);
     await visit(child, [...ancestry, childPath], nodes, options);
   }
+}
+
+/** `Fn::ForEach` loops of `Resources`, expanded with the template's own parameters. */
+function expandLoops(node: StackNode, warn: (message: string) => void): void {
+  const resources = node.template.Resources;
+  if (!resources || !Object.keys(resources).some((key) => key.startsWith('Fn::ForEach::'))) return;
+  // The resolver reads the same template object: resources made here are known to its `Ref`s.
+  node.template.Resources = expandForEach(resources, node.resolver, warn, node.templatePath);
 }
 
 /** Where a nested resource's template is: a local path, or why it is not local. */

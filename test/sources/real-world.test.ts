@@ -159,6 +159,11 @@ describe('a template in which some functions cannot run here', () => {
       GoFunction: 'no bootstrap executable: the code is not built',
       BuiltOnlyFunction: expect.stringContaining(join(root, '.aws-sam', 'build', 'BuiltOnlyFunction')),
     });
+    // Environment: !If [IsProd, {…}, {…}] picks its branch; each variable resolves on its own.
+    expect(specs[2]?.environment).toEqual({ MODE: 'local' });
+    const prod = await load(root, { sam: { template: 'template.yaml', parameters: { Stage: 'prod' } } });
+    expect(prod.get('InlinePythonFunction').environment).toEqual({ MODE: 'production' });
+    expect(prod.warnings.join('\n')).toContain('Environment.Variables.TOKEN (!GetAtt Secrets.Token');
     // YAML merge keys (`<<: *shared`) merge, as CloudFormation reads them.
     expect(specs[0]?.environment).toEqual({ SERVICE: 'shop', LOG_LEVEL: 'info' });
     expect(specs[1]?.environment).toEqual({ SERVICE: 'shop', LOG_LEVEL: 'debug' });

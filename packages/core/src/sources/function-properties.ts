@@ -59,6 +59,18 @@ export class FunctionProperties {
     }
   }
 
+  /** The chosen branch of an `Fn::If` around a whole block (undefined, recorded, when undecidable). */
+  #branch(path: string, read: () => unknown): unknown {
+    try {
+      const value = this.#resolver.branch(read());
+      return value === NO_VALUE ? undefined : value;
+    } catch (error) {
+      if (!(error instanceof UnresolvedReference)) throw error;
+      if (!this.#overridden(path)) this.#unresolved.push(`${path} (${error.reason})`);
+      return undefined;
+    }
+  }
+
   /** Records a value that was read but cannot be used here (a layer ARN, S3 code). */
   unusable(path: string, reason: string): void {
     if (!this.#overridden(path)) this.#unresolved.push(`${path} (${reason})`);
@@ -96,7 +108,10 @@ export class FunctionProperties {
     if (typeof handler === 'string') declaration.handler = handler;
     const runtime = this.get('Runtime', properties.Runtime);
     if (typeof runtime === 'string') declaration.runtime = runtime;
-    const variables = (properties.Environment as { Variables?: unknown } | undefined)?.Variables;
+    const variables = this.#branch('Environment.Variables', () => {
+      const environment = this.#branch('Environment', () => properties.Environment);
+      return (environment as { Variables?: unknown } | undefined)?.Variables;
+    });
     if (variables && typeof variables === 'object') {
       const environment: Record<string, string> = {};
       for (const [name, raw] of Object.entries(variables)) {

@@ -85,6 +85,22 @@ export class IntrinsicResolver {
     return out;
   }
 
+  /**
+   * Chooses the branch of an `Fn::If` (and drops `Ref: AWS::NoValue`) without resolving inside the
+   * branch, so one unresolvable value in it does not hide the others: `Environment: !If [IsProd,
+   * { Variables: … }, !Ref AWS::NoValue]`. Other values are returned as they are.
+   */
+  branch(value: Json): Json {
+    if (!isObject(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length !== 1) return value;
+    if (keys[0] === 'Ref' && value.Ref === 'AWS::NoValue') return NO_VALUE;
+    const arg = value['Fn::If'];
+    if (keys[0] !== 'Fn::If' || !Array.isArray(arg)) return value;
+    const [condition, whenTrue, whenFalse] = arg;
+    return this.branch(this.condition(String(condition)) ? whenTrue : whenFalse);
+  }
+
   /** Evaluates a named condition of the template's `Conditions`. */
   condition(name: string): boolean {
     const conditions = this.#ctx.template.Conditions ?? {};

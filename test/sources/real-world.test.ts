@@ -33,8 +33,13 @@ async function load(root: string, config: TestkitConfig) {
 describe('nested applications and stacks', () => {
   it('loads the functions of every level, named Parent/Child/Function, by logical id where unique', async () => {
     const root = await fixtureRoot('sam-nested');
-    const { specs, unrunnable } = await load(root, { sam: { template: 'template.yaml' } });
+    const { specs, unrunnable, templates } = await load(root, { sam: { template: 'template.yaml' } });
     expect(unrunnable).toEqual([]);
+    expect(templates).toEqual([
+      join(root, 'template.yaml'),
+      join(root, 'apps', 'orders', 'template.yaml'),
+      join(root, 'apps', 'payments', 'template.yaml'),
+    ]);
     expect(specs.map((s) => [s.name, s.aliases ?? []])).toEqual([
       ['RootFunction', []],
       ['OrdersApp/CreateOrder', ['CreateOrder']],

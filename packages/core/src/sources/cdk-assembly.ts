@@ -112,6 +112,8 @@ function assetPath(
 export interface CdkFunctions {
   specs: FunctionSpec[];
   unrunnable: UnrunnableFunction[];
+  /** Every stack template read, nested stacks included. */
+  templates: string[];
 }
 
 export async function loadCdkFunctions(
@@ -136,6 +138,7 @@ export async function loadCdkFunctions(
 
   const specs: FunctionSpec[] = [];
   const unrunnableFunctions: UnrunnableFunction[] = [];
+  const templates: string[] = [];
   const logicalIds = new Map<string, number>();
   /** Every resource seen, by logical id and construct path, for naming an unmatched `functions` entry. */
   const seen = new Map<string, string>();
@@ -150,6 +153,7 @@ export async function loadCdkFunctions(
       stackName: stack.stackName,
       warn: context.warn,
     });
+    templates.push(...nodes.map((node) => node.templatePath));
     for (const { templatePath, template, resolver } of nodes) {
       const resources = template.Resources ?? {};
       for (const [logicalId, resource] of Object.entries(resources)) {
@@ -245,7 +249,7 @@ export async function loadCdkFunctions(
   for (const spec of [...specs, ...unrunnableFunctions]) {
     spec.aliases = (spec.aliases ?? []).filter((a) => a.includes('/') || logicalIds.get(a) === 1);
   }
-  return { specs, unrunnable: unrunnableFunctions };
+  return { specs, unrunnable: unrunnableFunctions, templates };
 }
 
 function layerPaths(

@@ -37,6 +37,11 @@ export interface LoadedFunctions {
    * fails with. Functions of the `functions` map are never here: their errors fail the load.
    */
   unrunnable: UnrunnableFunction[];
+  /**
+   * Template files read besides the config (SAM and CDK stack templates, nested ones included): an
+   * edit to one changes what loads, so watch modes rerun on it.
+   */
+  templates: string[];
 }
 
 /**
@@ -63,6 +68,7 @@ export async function loadFunctions(
     ...declaration,
   }));
   const fromTemplates = new Set<FunctionSpec>();
+  const templates: string[] = [];
   const unrunnableFunctions: UnrunnableFunction[] = [];
   for (const load of [
     config.sam === undefined
@@ -83,6 +89,7 @@ export async function loadFunctions(
     for (const spec of loaded.specs) fromTemplates.add(spec);
     declared.push(...loaded.specs);
     unrunnableFunctions.push(...loaded.unrunnable);
+    templates.push(...loaded.templates);
   }
   functionNameIndex([
     ...declared,
@@ -101,7 +108,7 @@ export async function loadFunctions(
       unrunnableFunctions.push(unrunnable(spec.name, spec.aliases ?? [], error));
     }
   }
-  return { specs, unrunnable: unrunnableFunctions };
+  return { specs, unrunnable: unrunnableFunctions, templates };
 }
 
 /**

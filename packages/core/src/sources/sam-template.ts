@@ -95,6 +95,8 @@ function bundleOptions(properties: Record<string, unknown>, label: string): Bund
 export interface SamFunctions {
   specs: FunctionSpec[];
   unrunnable: UnrunnableFunction[];
+  /** Every template file read: the root and its nested templates. */
+  templates: string[];
 }
 
 /** One function resource of the template tree, with the names it answers to. */
@@ -139,7 +141,7 @@ export async function loadSamFunctions(
       unrunnableFunctions.push(unrunnable(site.name, site.aliases, error));
     }
   }
-  return { specs, unrunnable: unrunnableFunctions };
+  return { specs, unrunnable: unrunnableFunctions, templates: stacks.map((s) => s.templatePath) };
 }
 
 /**

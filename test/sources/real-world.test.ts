@@ -113,6 +113,11 @@ describe('nested applications and stacks', () => {
     );
     expect(ambiguous.code).toBe(ErrorCodes.CONFIG_INVALID);
     expect(ambiguous.message).toContain('OrdersApp/PaymentsStack/Health');
+    const override = await thrown(() =>
+      load(root, { sam: { template: 'template.yaml', overrides: { Health: { timeout: 1 } } } }),
+    );
+    expect(override.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(override.message).toContain('sam.overrides names "Health"');
   });
 
   it('reads a template that nests itself once, with a warning', async () => {

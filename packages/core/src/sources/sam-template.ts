@@ -253,7 +253,8 @@ function checkWanted(
 
 /** An override for a name no function has is a typo that would silently do nothing. */
 function checkOverrideKeys(options: SamSourceOptions, sites: readonly FunctionSite[], path: string): void {
-  const names = new Set(sites.flatMap((s) => [s.name, s.logicalId, ...s.aliases]));
+  // A logical id two nested functions share is no alias: an override keyed by it would apply to neither.
+  const names = new Set(sites.flatMap((s) => [s.name, ...s.aliases]));
   const unknown = Object.keys(options.overrides ?? {}).filter((key) => !names.has(key));
   if (unknown.length > 0) {
     throw new ConfigError(

@@ -6,18 +6,18 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PoolClient } from '@lambda-testkit/core/client';
 import {
   acquirePoolHost,
   ContainerLabels,
-  ErrorCodes,
   ENV_BACKEND,
   ENV_IMAGE,
+  ErrorCodes,
   type FunctionDeclaration,
   type PoolHostHandle,
   releasePoolHost,
   type TestkitConfig,
-} from '@lambda-testkit/core';
-import { PoolClient } from '@lambda-testkit/core/client';
+} from '@lambda-testkit/core/internal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { docker, fixturesDir, localImage, requireDocker } from './helpers.ts';
 
@@ -40,7 +40,12 @@ afterEach(async () => {
 });
 
 function functions(): Record<string, FunctionDeclaration> {
-  const app = { runtime: 'nodejs22.x', handler: 'index.handler', code: join(fixturesDir, 'app'), timeout: 10 };
+  const app = {
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    code: join(fixturesDir, 'app'),
+    timeout: 10,
+  };
   return {
     boxed: { ...app, image: localImage() },
     local: { ...app, image: ABSENT_IMAGE },

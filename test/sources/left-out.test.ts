@@ -6,6 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PoolClient } from '@lambda-testkit/core/client';
 import {
   acquirePoolHost,
   ErrorCodes,
@@ -13,8 +14,7 @@ import {
   type PoolHostHandle,
   ProcessBackend,
   releasePoolHost,
-} from '@lambda-testkit/core';
-import { PoolClient } from '@lambda-testkit/core/client';
+} from '@lambda-testkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRoot, removeFixtureRoots } from './helpers.ts';
 

@@ -13,7 +13,7 @@ import {
   loadFunctions,
   type TestkitConfig,
   unrunnableSummary,
-} from '@lambda-testkit/core';
+} from '@lambda-testkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectWarnings, fixtureRoot, removeFixtureRoots, thrown } from './helpers.ts';
 

@@ -17,6 +17,7 @@ import type {
 } from '../../backend.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
+import { stderrLog } from '../../log.ts';
 
 /** The handle the pool holds: the launching backend's own handle, and that backend. */
 export interface FallbackHandle {
@@ -54,7 +55,7 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
     this.#primary = options.primary;
     this.#makeFallback = options.fallback;
     this.#fallsBackOn = options.fallsBackOn;
-    this.#log = options.log ?? ((line) => process.stderr.write(`[lambda-testkit] ${line}\n`));
+    this.#log = options.log ?? stderrLog;
   }
 
   /** `docker`, or `docker+process` once a function runs on the fallback. */

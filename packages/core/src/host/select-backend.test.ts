@@ -82,7 +82,7 @@ describe('processFallbackReason (auto with an engine)', () => {
   it('sends a Node.js function whose image cannot be had to the process backend, naming image and reason', () => {
     expect(processFallbackReason(fn('nodejs22.x'), unavailable)).toBe(
       'image "public.ecr.aws/lambda/nodejs:22" cannot be had here (dial tcp: lookup public.ecr.aws: no such host). ' +
-        "backend 'docker' would stop here; to keep it in a container, build an image (lambda-testkit build-image) and select it",
+        "backend 'docker' would stop here; to keep such a function in a container, build an image (lambda-testkit build-image) and select it",
     );
   });
 

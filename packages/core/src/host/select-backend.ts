@@ -59,7 +59,7 @@ export function processFallbackReason(fn: ResolvedFunction, error: unknown): str
   const short = why.length > 160 ? `${why.slice(0, 157)}...` : why;
   return (
     `image "${image}" cannot be had here${short ? ` (${short})` : ''}. backend 'docker' would stop here; ` +
-    'to keep it in a container, build an image (lambda-testkit build-image) and select it'
+    'to keep such a function in a container, build an image (lambda-testkit build-image) and select it'
   );
 }
 

@@ -51,5 +51,8 @@ export function sandboxEnvironment(
     ...DUMMY_CREDENTIALS,
     // The user's variables last: they may replace credentials and region, as in a real function.
     ...fn.environment,
+    // A frozen runtime (SIGSTOP between invocations, docs/emulator.md#freeze) stops its inspector
+    // too, so a debugger could not talk to it between calls: no freeze while debugged.
+    ...(fn.debug ? { LAMBDA_TESTKIT_FREEZE: 'false' } : {}),
   };
 }

@@ -91,6 +91,9 @@ describe('processEnvironment', () => {
     expect(debugged.LAMBDA_TESTKIT_NODE_OPTIONS).toBe('--enable-source-maps --inspect-wait=127.0.0.1:0');
     // The emulator's own timeout is lifted with the debugger on.
     expect(Number(debugged.AWS_LAMBDA_FUNCTION_TIMEOUT)).toBeGreaterThan(3600);
+    // A frozen runtime's inspector would not answer between calls.
+    expect(debugged.LAMBDA_TESTKIT_FREEZE).toBe('false');
+    expect(plain.LAMBDA_TESTKIT_FREEZE).toBeUndefined();
     expect(env.LAMBDA_TESTKIT_NODE_OPTIONS).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 
 export type * from './backend.ts';
 export * from './backends/docker/index.ts';
+export * from './backends/kubernetes/index.ts';
 export * from './backends/process/index.ts';
 export * from './config/index.ts';
 export type { BackendChoice, TestkitConfig } from './config.ts';

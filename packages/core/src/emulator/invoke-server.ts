@@ -182,6 +182,11 @@ function timeoutText(seconds: number): string {
   return `Task timed out after ${seconds}.00 seconds`;
 }
 
+/** Lambda names a runtime the memory limit killed `Runtime.OutOfMemory`; any other end `Runtime.ExitError`. */
+function exitErrorType(outcome: Extract<Outcome, { kind: 'exit' }>): string {
+  return outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+}
+
 function exitMessage(requestId: string, outcome: Extract<Outcome, { kind: 'exit' }>): string {
   return outcome.reason === undefined
     ? `RequestId: ${requestId} Error: Runtime exited without providing a reason`
@@ -213,7 +218,7 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
     case 'timeout':
       return text(200, timeoutText(outcome.timeoutSeconds));
     case 'exit':
-      return text(502, invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+      return text(502, invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
     case 'initError':
       return text(502, outcome.body);
   }
@@ -241,6 +246,6 @@ function lambdaReply({ requestId, outcome }: InvokeResult, config: FunctionConfi
         ),
       );
     case 'exit':
-      return failed(invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+      return failed(invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
   }
 }

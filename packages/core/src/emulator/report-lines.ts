@@ -17,6 +17,8 @@ export interface ReportFigures {
   /** Present on a cold start: from spawning the runtime to its first `/next` (or its failure). */
   initDurationMs?: number;
   memorySizeMb: number;
+  /** Set when the runtime ended in an error Lambda names on the REPORT line (`Runtime.OutOfMemory`). */
+  errorType?: string;
 }
 
 export function reportLine(f: ReportFigures): string {
@@ -25,6 +27,8 @@ export function reportLine(f: ReportFigures): string {
   return (
     `REPORT RequestId: ${f.requestId}\t${init}Duration: ${f.durationMs.toFixed(2)} ms\t` +
     `Billed Duration: ${Math.ceil(f.durationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\t` +
-    `Max Memory Used: ${f.memorySizeMb} MB\t\n`
+    `Max Memory Used: ${f.memorySizeMb} MB\t` +
+    (f.errorType ? `Status: error\tError Type: ${f.errorType}\t` : '') +
+    '\n'
   );
 }

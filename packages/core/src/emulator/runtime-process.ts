@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { oomKillCount } from './oom-kills.ts';
 
 export interface RuntimeCommand {
   /** Executable to run: `node` for a `.js`/`.ts` bootstrap, or the bootstrap itself. */
@@ -36,6 +37,8 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): ExitR
 
 export class RuntimeProcess {
   readonly startedAt = performance.now();
+  /** The container's OOM-kill count when this runtime started (oom-kills.ts), where the kernel says. */
+  readonly oomKillsAtStart = oomKillCount();
   /** Resolves once the process is gone (exit or spawn failure), with RIE's description. */
   readonly exited: Promise<ExitReason>;
   readonly #child: ChildProcess;

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
+import { oomKillCount } from './oom-kills.ts';
 import { Headers, MAX_PAYLOAD_BYTES, RUNTIME_API_PREFIX, runtimeApiError } from './protocol.ts';
 import { readBody } from './read-body.ts';
 import { endLine, reportLine, startLine } from './report-lines.ts';
@@ -27,7 +28,11 @@ export type Outcome =
   | { kind: 'responseTooLarge'; size: number }
   | { kind: 'timeout'; timeoutSeconds: number }
   /** The runtime ended before answering. */
-  | { kind: 'exit'; reason: ExitReason }
+  | {
+      kind: 'exit';
+      reason: ExitReason /** The kernel's OOM killer ended the runtime (memory limit). */;
+      outOfMemory?: boolean;
+    }
   /** The runtime posted `/init/error` (and then ended). */
   | { kind: 'initError'; body: Buffer; errorType: string };
 
@@ -164,6 +169,7 @@ export class Sandbox {
         durationMs,
         memorySizeMb: config.memorySizeMb,
         ...(initDurationMs === undefined ? {} : { initDurationMs }),
+        ...(outcome.kind === 'exit' && outcome.outOfMemory ? { errorType: 'Runtime.OutOfMemory' } : {}),
       }),
     );
     this.#current = undefined;
@@ -228,7 +234,15 @@ export class Sandbox {
       return;
     }
     const initError = this.#initError;
-    inv.settle(initError ? { kind: 'initError', ...initError } : { kind: 'exit', reason });
+    const outOfMemory =
+      reason === 'signal: killed' &&
+      proc.oomKillsAtStart !== undefined &&
+      (oomKillCount() ?? 0) > proc.oomKillsAtStart;
+    inv.settle(
+      initError
+        ? { kind: 'initError', ...initError }
+        : { kind: 'exit', reason, ...(outOfMemory ? { outOfMemory } : {}) },
+    );
   }
 
   #takeWaiter(): ServerResponse {

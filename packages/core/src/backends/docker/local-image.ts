@@ -30,7 +30,10 @@ import { ImageLabels, LIBRARY_VERSION } from './labels.ts';
 const execFileAsync = promisify(execFile);
 
 /** Bumped when the layout below changes, so images built by an older layout are rebuilt. */
-const BUILDER_VERSION = '1';
+const BUILDER_VERSION = '2';
+
+/** Host tools copied into the image: what the Kubernetes backend's code installer uses. */
+const COREUTILS = ['cat', 'chmod', 'cp', 'ln', 'mkdir'] as const;
 
 /** Where the emulator and bootstrap live inside the image (lambda-protocol.md §3.2: `/var/runtime`). */
 export const IMAGE_EMULATOR_DIR = '/var/runtime/lambda-testkit-emulator';
@@ -192,6 +195,13 @@ async function collectRootfs(
   const sh = await realpath('/bin/sh');
   add({ path: '/bin/sh', type: 'file', mode: 0o755, source: sh });
   const libs = new Set([...(await sharedLibraries(options.nodeBinary)), ...(await sharedLibraries(sh))]);
+  // The few coreutils the Kubernetes backend's code installer runs (the official base images carry
+  // coreutils, though no tar): see backends/kubernetes/code-payload.ts.
+  for (const tool of COREUTILS) {
+    const source = await realpath(`/bin/${tool}`).catch(() => realpath(`/usr/bin/${tool}`));
+    add({ path: `/bin/${tool}`, type: 'file', mode: 0o755, source });
+    for (const lib of await sharedLibraries(source)) libs.add(lib);
+  }
   for (const lib of libs) {
     for (const parent of posixParents(lib)) if (!entries.has(parent)) dir(parent);
     add({ path: lib, type: 'file', mode: 0o755, source: await realpath(lib) });

@@ -80,11 +80,28 @@ async function mergedEntries(fn: Pick<ResolvedFunction, 'code' | 'layers'>): Pro
  * Packs a function's code and layers into ConfigMaps. `namePrefix` gets `-<n>` appended per map.
  * Pure: nothing is sent to the cluster here.
  */
+export interface PayloadLayout {
+  /** Bytes per ConfigMap. @default PAYLOAD_BYTES */
+  chunkBytes?: number;
+  /** Where the init container sees the folders (tests run the script elsewhere). @default the Pod's paths */
+  paths?: { payload: string; task: string; opt: string; imageTask: string; imageOpt: string };
+}
+
+const POD_PATHS = {
+  payload: PAYLOAD_MOUNT,
+  task: TASK_STAGING,
+  opt: OPT_STAGING,
+  imageTask: '/var/task',
+  imageOpt: '/opt',
+};
+
 export async function buildCodePayload(
   fn: Pick<ResolvedFunction, 'code' | 'layers'>,
   namePrefix: string,
-  chunkBytes = PAYLOAD_BYTES,
+  layout: PayloadLayout = {},
 ): Promise<CodePayload> {
+  const chunkBytes = layout.chunkBytes ?? PAYLOAD_BYTES;
+  const paths = layout.paths ?? POD_PATHS;
   const entries = [...(await mergedEntries(fn)).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const maps: PayloadMap[] = [];
   let current: PayloadMap | undefined;
@@ -110,13 +127,13 @@ export async function buildCodePayload(
     'set -e',
     'umask 022',
     // The image's own content of /opt and /var/task first (the emptyDirs hide it in the runtime container).
-    `[ -d /opt ] && cp -R /opt/. ${OPT_STAGING}/`,
-    `[ -d /var/task ] && cp -R /var/task/. ${TASK_STAGING}/`,
-    `[ -d ${PAYLOAD_MOUNT}/task ] && cp -RL ${PAYLOAD_MOUNT}/task/. ${TASK_STAGING}/`,
-    `[ -d ${PAYLOAD_MOUNT}/opt ] && cp -RL ${PAYLOAD_MOUNT}/opt/. ${OPT_STAGING}/`,
+    `[ -d ${paths.imageOpt} ] && cp -R ${paths.imageOpt}/. ${paths.opt}/`,
+    `[ -d ${paths.imageTask} ] && cp -R ${paths.imageTask}/. ${paths.task}/`,
+    `[ -d ${paths.payload}/task ] && cp -RL ${paths.payload}/task/. ${paths.task}/`,
+    `[ -d ${paths.payload}/opt ] && cp -RL ${paths.payload}/opt/. ${paths.opt}/`,
   ];
   const staged = (path: string) =>
-    path.startsWith('task/') ? `${TASK_STAGING}/${path.slice(5)}` : `${OPT_STAGING}/${path.slice(4)}`;
+    path.startsWith('task/') ? `${paths.task}/${path.slice(5)}` : `${paths.opt}/${path.slice(4)}`;
   let partFiles = 0;
   for (const entry of entries) {
     const target = staged(entry.name);
@@ -134,7 +151,7 @@ export async function buildCodePayload(
       for (let offset = 0, i = 0; offset < entry.data.length; offset += chunkBytes, i++) {
         const part = `${dir}/${String(i).padStart(5, '0')}`;
         put(entry.data.subarray(offset, offset + chunkBytes), part, 0o644);
-        parts.push(`${PAYLOAD_MOUNT}/${part}`);
+        parts.push(`${paths.payload}/${part}`);
       }
       script.push(`mkdir -p ${shQuote(posix.dirname(target))}`);
       script.push(`cat ${parts.join(' ')} > ${shQuote(target)}`);

@@ -42,6 +42,8 @@ SCHED_PORT=11259
 PAUSE_IMAGE=lambda-testkit/pause:3.2
 BINS=(kube-apiserver kubelet kube-controller-manager kube-scheduler)
 SYSCTLS=(kernel/panic kernel/panic_on_oops vm/overcommit_memory)
+# Written next to the binaries by a build that has every fix below; binaries without it are rebuilt.
+BUILD_STAMP="kubernetes $K8S_VERSION, go 1.19, vendored modern-go/reflect2 replaced by Debian's 1.0.2"
 
 log() { printf '[kubernetes-cluster] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -51,6 +53,7 @@ build() {
   local missing=0 b
   for b in "${BINS[@]}"; do [ -x "$BIN_DIR/bin/$b" ] || missing=1; done
   [ -f "$BIN_DIR/pause.c" ] || missing=1
+  grep -qx "$BUILD_STAMP" "$BIN_DIR/BUILD-INFO" 2>/dev/null || missing=1
   if [ "$missing" = 0 ]; then log "Kubernetes $K8S_VERSION binaries found in $BIN_DIR/bin"; return 0; fi
   log "building Kubernetes $K8S_VERSION from Debian's source package (once per machine, ~15 minutes on 2 cores)"
   if [ ! -f /etc/apt/sources.list.d/lambda-testkit-bookworm-src.sources ]; then
@@ -63,16 +66,25 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-1.19-go rsync dpkg-dev >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-1.19-go rsync dpkg-dev golang-github-modern-go-reflect2-dev >/dev/null
   local work src
   work="$(mktemp -d /tmp/ltk-k8s-build.XXXXXX)"
   (cd "$work" && apt-get source -qq kubernetes >/dev/null)
   src="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -1)"
   [ -n "$src" ] || die "apt-get source kubernetes unpacked nothing in $work"
+  # The vendored modern-go/reflect2 1.0.1 links to a Go runtime function whose signature changed in
+  # Go 1.18: built with Go 1.19, the API server dies with "fatal error: fault" in mapiterinit when it
+  # encodes a map (json-iterator). reflect2 1.0.2 fixes it; Debian ships it as source, so it replaces
+  # the vendored copy (no module proxy needed; -mod=vendor does not hash vendored files).
+  local reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+  [ -f "$reflect2/unsafe_map.go" ] || die "Debian's golang-github-modern-go-reflect2-dev is not installed"
+  rm -rf "$src/vendor/github.com/modern-go/reflect2"
+  cp -r "$reflect2" "$src/vendor/github.com/modern-go/reflect2"
   (cd "$src" && PATH=/usr/lib/go-1.19/bin:$PATH nice -n 19 make WHAT="cmd/kube-apiserver cmd/kubelet cmd/kube-controller-manager cmd/kube-scheduler")
   mkdir -p "$BIN_DIR/bin"
   for b in "${BINS[@]}"; do cp "$src/_output/bin/$b" "$BIN_DIR/bin/$b.tmp" && mv "$BIN_DIR/bin/$b.tmp" "$BIN_DIR/bin/$b"; done
   cp "$src/build/pause/linux/pause.c" "$BIN_DIR/pause.c"
+  echo "$BUILD_STAMP" > "$BIN_DIR/BUILD-INFO"
   rm -rf "$work"
   log "built: $BIN_DIR/bin"
 }

@@ -9,7 +9,7 @@ import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { BUNDLE_LOADERS } from '../function-spec.ts';
 
-const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'auto'];
+const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'kubernetes', 'auto'];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -160,6 +160,20 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
   }
   if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
     fail('backend', `one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`, backend);
+  }
+  const kubernetes = raw.kubernetes;
+  if (kubernetes !== undefined) {
+    if (!isRecord(kubernetes)) {
+      fail('kubernetes', 'an object { namespace?, context?, kubeconfig? }', kubernetes);
+    } else {
+      for (const [key, value] of Object.entries(kubernetes)) {
+        if (!['namespace', 'context', 'kubeconfig'].includes(key)) {
+          fail(`kubernetes.${key}`, 'one of namespace, context, kubeconfig (an unknown option)', value);
+        } else if (typeof value !== 'string' || value === '') {
+          fail(`kubernetes.${key}`, 'a non-empty string', value);
+        }
+      }
+    }
   }
   for (const key of ['maxConcurrency', 'maxConcurrentLaunches', 'idleTtlMs'] as const) {
     const v = raw[key];

@@ -10,6 +10,7 @@
 import { dirname, resolve } from 'node:path';
 import type { LambdaBackend } from '../backend.ts';
 import { selectBackend } from '../backends/docker/select-backend.ts';
+import type { KubernetesBackendOptions } from '../backends/kubernetes/kubernetes-backend.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { BackendChoice, TestkitConfig } from '../config.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
@@ -23,6 +24,8 @@ import { type SummaryRow, summaryRows } from './summary.ts';
 
 /** Environment variables the host honours (CI uses them to switch backends without editing configs). */
 export const ENV_BACKEND = 'LAMBDA_TESTKIT_BACKEND';
+/** Overrides `kubernetes.namespace` of the config. */
+export const ENV_KUBERNETES_NAMESPACE = 'LAMBDA_TESTKIT_KUBERNETES_NAMESPACE';
 export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
 
 const HOST_KEY = Symbol.for('lambda-testkit.pool-host.v1');
@@ -188,7 +191,9 @@ export class PoolHost {
 
   static async start(config: TestkitConfig, options: AcquirePoolHostOptions): Promise<PoolHost> {
     const log = options.log ?? ((line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`));
-    const backend = options.backend ?? (await selectBackend(backendChoice(config), { log }));
+    const backend =
+      options.backend ??
+      (await selectBackend(backendChoice(config), { log, kubernetes: kubernetesOptions(config) }));
     const region = config.region ?? 'us-east-1';
     const pool = new WarmPool({
       backend,
@@ -446,12 +451,27 @@ export function architectureWarning(
 function backendChoice(config: TestkitConfig): BackendChoice {
   const fromEnv = process.env[ENV_BACKEND];
   if (fromEnv === undefined || fromEnv === '') return config.backend ?? 'auto';
-  if (fromEnv === 'docker' || fromEnv === 'process' || fromEnv === 'auto') return fromEnv;
+  if (fromEnv === 'docker' || fromEnv === 'process' || fromEnv === 'kubernetes' || fromEnv === 'auto')
+    return fromEnv;
   throw new ConfigError(
     ErrorCodes.CONFIG_INVALID,
-    `${ENV_BACKEND} must be docker, process or auto, got ${JSON.stringify(fromEnv)}.`,
+    `${ENV_BACKEND} must be docker, process, kubernetes or auto, got ${JSON.stringify(fromEnv)}.`,
     { details: { [ENV_BACKEND]: fromEnv } },
   );
+}
+
+/**
+ * The Kubernetes backend's cluster options from the config; `LAMBDA_TESTKIT_KUBERNETES_NAMESPACE`
+ * beats `kubernetes.namespace`, and a relative kubeconfig path is taken from the config's root.
+ */
+function kubernetesOptions(config: TestkitConfig): KubernetesBackendOptions {
+  const k = config.kubernetes ?? {};
+  const namespace = process.env[ENV_KUBERNETES_NAMESPACE] || k.namespace;
+  return {
+    ...(namespace ? { namespace } : {}),
+    ...(k.context ? { context: k.context } : {}),
+    ...(k.kubeconfig ? { kubeconfig: resolve(config.root ?? process.cwd(), k.kubeconfig) } : {}),
+  };
 }
 
 /** `LAMBDA_TESTKIT_IMAGE` beats everything; then the function's own `image`; then `config.images`. */

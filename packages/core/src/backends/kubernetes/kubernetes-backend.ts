@@ -175,6 +175,11 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
       'default';
   }
 
+  /** Resolves once the API server answers and the namespace exists; fails with KUBERNETES_UNAVAILABLE. */
+  async connect(): Promise<void> {
+    await checkCluster(this.#cluster(), this.namespace, this.#options);
+  }
+
   /** How the invoke port is reached (after `auto` was decided). */
   get access(): 'port-forward' | 'pod-ip' {
     return this.#access;

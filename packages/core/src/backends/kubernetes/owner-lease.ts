@@ -8,7 +8,7 @@
  * the owner died (SIGKILL), without waiting for the Lease to expire.
  */
 import { hostname } from 'node:os';
-import type { V1Lease, V1OwnerReference } from '@kubernetes/client-node';
+import { type V1Lease, V1MicroTime, type V1OwnerReference } from '@kubernetes/client-node';
 import { hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from '../docker/labels.ts';
 import { currentProcessIdentity } from '../shared/process-liveness.ts';
 import type { ClusterClient } from './cluster-client.ts';
@@ -60,8 +60,8 @@ export class OwnerLease {
       spec: {
         holderIdentity: `${hostname()}/${owner.pid}`,
         leaseDurationSeconds: durationSeconds,
-        acquireTime: new Date(),
-        renewTime: new Date(),
+        acquireTime: new V1MicroTime(),
+        renewTime: new V1MicroTime(),
       },
     };
     this.#lease = await client.coordination.createNamespacedLease({ namespace, body });
@@ -85,7 +85,15 @@ export class OwnerLease {
         this.#lease = await this.#options.client.coordination.replaceNamespacedLease({
           name: this.name,
           namespace: this.#options.namespace,
-          body: { ...lease, spec: { ...lease.spec, renewTime: new Date() } },
+          body: {
+            ...lease,
+            spec: {
+              ...lease.spec,
+              // MicroTime fields must be sent with six fraction digits; a read-back value is a plain Date.
+              ...(lease.spec.acquireTime ? { acquireTime: new V1MicroTime(lease.spec.acquireTime) } : {}),
+              renewTime: new V1MicroTime(),
+            },
+          },
         });
       } catch (error) {
         // 409: our copy is stale (someone touched it); the next tick starts from the current one.

@@ -10,9 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Log, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
+import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
@@ -37,6 +36,7 @@ import {
   payloadHash,
   payloadVolume,
 } from './code-payload.ts';
+import { followLogs, type LogFollow } from './follow-logs.ts';
 import { KubernetesLabels, labelValue, objectName, selector } from './labels.ts';
 import { OwnerLease } from './owner-lease.ts';
 import { INSTALL_CONTAINER, INVOKE_PORT, instancePod, RUNTIME_CONTAINER } from './pod-spec.ts';
@@ -121,7 +121,7 @@ export interface KubernetesInstance {
 
 interface InstanceState {
   logs: LineLog;
-  logStream?: AbortController;
+  logStream?: LogFollow;
   forward?: PodForward;
   stopping?: Promise<void>;
 }
@@ -515,23 +515,12 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
 
   /** Streams the runtime container's output into the instance's LineLog (START … REPORT per invoke). */
   async #followLogs(instance: KubernetesInstance, state: InstanceState): Promise<void> {
-    const sink = new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        state.logs.write(chunk);
-        done();
-      },
-      final(done) {
-        state.logs.end();
-        done();
-      },
-    });
     try {
-      state.logStream = await new Log(this.#cluster().config).log(
-        this.namespace,
-        instance.podName,
-        RUNTIME_CONTAINER,
-        sink,
-        { follow: true },
+      state.logStream = await followLogs(
+        this.#cluster().config,
+        { namespace: this.namespace, pod: instance.podName, container: RUNTIME_CONTAINER },
+        (chunk) => state.logs.write(chunk),
+        () => state.logs.end(),
       );
     } catch (error) {
       this.#options.log(`could not follow the log of Pod ${instance.podName}: ${message(error)}`);
@@ -551,7 +540,7 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
         await state.forward?.close();
         await this.#deletePod(handle.podName);
       } finally {
-        state.logStream?.abort();
+        state.logStream?.stop();
         state.logs.end();
         this.#instances.delete(handle);
       }

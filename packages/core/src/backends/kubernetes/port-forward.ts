@@ -30,10 +30,11 @@ export async function forwardPodPort(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    // The kubelet reports a failed connection to the Pod's port on the error channel, as text.
+    // The kubelet reports a failed connection to the Pod's port on the error channel, as text. The
+    // channel's first frame only carries the port number, which the client strips: an empty write.
     const errors = new Writable({
-      write(_chunk, _encoding, done) {
-        socket.destroy();
+      write(chunk: Buffer, _encoding, done) {
+        if (chunk.length > 0) socket.destroy();
         done();
       },
     });

@@ -11,7 +11,7 @@
  * test then fails with it.
  */
 import { spawnSync } from 'node:child_process';
-import { clusterClient } from '@lambda-testkit/core';
+import { clusterClient } from '@lambda-testkit/core/internal';
 import type { TestProject } from 'vitest/node';
 import { ensureLocalImage } from '../image/local-image.ts';
 

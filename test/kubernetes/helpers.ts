@@ -12,7 +12,7 @@ import {
   type KubernetesBackendOptions,
   type ResolvedFunction,
   resolveFunction,
-} from '@lambda-testkit/core';
+} from '@lambda-testkit/core/internal';
 import { inject } from 'vitest';
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));

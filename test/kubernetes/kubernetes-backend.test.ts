@@ -16,7 +16,7 @@ import {
   KubernetesLabels,
   type ResolvedFunction,
   resolveFunction,
-} from '@lambda-testkit/core';
+} from '@lambda-testkit/core/internal';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,

@@ -11,7 +11,7 @@ import {
   type KubernetesInstance,
   KubernetesLabels,
   WarmPool,
-} from '@lambda-testkit/core';
+} from '@lambda-testkit/core/internal';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,

@@ -4,7 +4,6 @@
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
@@ -12,18 +11,19 @@ import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } 
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
-import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
+import { stderrLog } from '../../log.ts';
+import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
-import { currentProcessIdentity } from '../shared/process-liveness.ts';
+import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
 import { ensureImage } from './image-pull.ts';
-import { ContainerLabels, hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
+import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
-/** RIE's invoke port inside the base images (lambda-protocol.md §1.2). */
+/** RIE's invoke port inside the base images (docs/lambda-protocol.md#base-image-contract). */
 export const INVOKE_PORT = 8080;
 
 /** Lines of a container's output kept for launch-failure messages. */
@@ -84,8 +84,6 @@ interface InstanceState {
   stopping?: Promise<void>;
 }
 
-const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
-
 /**
  * A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. A random
  * suffix keeps it unique on an engine shared by several runs (instance ids are unique per run only).
@@ -137,7 +135,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       images: options.images ?? {},
       startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
       publishHost: options.publishHost ?? '127.0.0.1',
-      log: options.log ?? defaultLog,
+      log: options.log ?? stderrLog,
       reapOnStart: options.reapOnStart ?? true,
       ryuk: options.ryuk ?? 'auto',
     };
@@ -155,10 +153,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#warned.add(fn.runtime);
       this.#options.log(warning);
     }
-    if (fn.image) return fn.image;
-    const override = this.#options.images[fn.runtime];
-    if (override) return override;
-    return runtimeInfo(fn.runtime).image;
+    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
   }
 
   #engine(): Promise<ContainerRuntimeClient> {
@@ -268,7 +263,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     await this.#ensureReaper(client);
     context.signal?.throwIfAborted();
 
-    const owner = currentProcessIdentity();
+    const owner = currentRunOwner();
     const labels: Record<string, string> = {
       [ContainerLabels.library]: LIBRARY_NAME,
       [ContainerLabels.version]: LIBRARY_VERSION,
@@ -278,8 +273,8 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       [ContainerLabels.deployId]: fn.deployId,
       [ContainerLabels.ownerPid]: String(owner.pid),
       [ContainerLabels.ownerStartTime]: owner.startTime ?? '',
-      [ContainerLabels.ownerHost]: hostname(),
-      [ContainerLabels.ownerBootId]: hostBootId(),
+      [ContainerLabels.ownerHost]: owner.hostname,
+      [ContainerLabels.ownerBootId]: owner.bootId ?? '',
     };
     const environment = {
       ...sandboxEnvironment(fn, context),
@@ -287,7 +282,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
-    // directly, which then has no Runtime API to talk to (lambda-protocol.md §1.2).
+    // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
     delete (environment as Record<string, string>).AWS_LAMBDA_RUNTIME_API;
 
     const logs = new LineLog();
@@ -425,6 +420,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
+  }
+
+  /** `await using backend = new DockerBackend()` closes it (every container it started) at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** The containers this backend currently runs (for tests and diagnostics). */

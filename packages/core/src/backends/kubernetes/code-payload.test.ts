@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { ZipArchive } from 'archiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedArchive } from '../../function-spec.ts';
-import { zipDirectory } from '../../pool/zip.ts';
+import { zipDirectory } from '../../packaging/zip.ts';
 import {
   buildCodePayload,
   INSTALL_SCRIPT,

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { V1ConfigMap, V1Volume, V1VolumeProjection } from '@kubernetes/client-node';
 import type { ResolvedFunction } from '../../function-spec.ts';
-import { readZipEntries, type TarEntry } from '../docker/archive-tar.ts';
+import { readZipEntries, type TarEntry } from '../shared/zip-entries.ts';
 
 /** Bytes of file content per ConfigMap; the API server refuses objects over 1 MiB (keys included). */
 export const PAYLOAD_BYTES = 900 * 1024;

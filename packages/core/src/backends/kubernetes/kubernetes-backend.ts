@@ -16,10 +16,11 @@ import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backe
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
-import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
+import { stderrLog } from '../../log.ts';
+import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
-import { probeHttp } from '../docker/endpoint-wait-strategy.ts';
-import { LIBRARY_NAME, LIBRARY_VERSION } from '../docker/labels.ts';
+import { LIBRARY_NAME, LIBRARY_VERSION } from '../shared/object-labels.ts';
+import { probeHttp } from '../shared/probe-http.ts';
 import {
   type ClusterClient,
   type ClusterOptions,
@@ -131,8 +132,6 @@ interface PayloadRef {
   names: string[];
 }
 
-const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
-
 export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
   readonly name = 'kubernetes';
   /** This backend's session: the owner Lease and the label on everything it creates. */
@@ -165,7 +164,7 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
       imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
       leaseDurationSeconds: options.leaseDurationSeconds ?? 30,
       reapOnStart: options.reapOnStart ?? true,
-      log: options.log ?? defaultLog,
+      log: options.log ?? stderrLog,
     };
     const access = options.access ?? 'auto';
     this.#access = access === 'auto' ? (runsInPod() ? 'pod-ip' : 'port-forward') : access;
@@ -198,8 +197,7 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
       this.#warned.add(fn.runtime);
       this.#options.log(warning);
     }
-    if (fn.image) return fn.image;
-    return this.#options.images[fn.runtime] ?? runtimeInfo(fn.runtime).image;
+    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
   }
 
   /** Once per backend: the cluster answers, dead runs are swept, the owner Lease is taken. */
@@ -595,6 +593,11 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
     if (ready) await ready.catch(() => undefined);
     await this.#lease?.release();
     this.#lease = undefined;
+  }
+
+  /** `await using backend = new KubernetesBackend(…)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** The Pods this backend currently runs (for tests and diagnostics). */

@@ -8,7 +8,7 @@
  * deploy ids, host names) are labelled in a cleaned form and kept whole in annotations of the same key.
  */
 import { createHash } from 'node:crypto';
-import { ContainerLabels } from '../docker/labels.ts';
+import { ContainerLabels } from '../shared/object-labels.ts';
 
 export const KubernetesLabels = {
   ...ContainerLabels,

@@ -7,10 +7,9 @@
  * The holder's host, boot and pid go into annotations: on the same host a sweep sees at once that
  * the owner died (SIGKILL), without waiting for the Lease to expire.
  */
-import { hostname } from 'node:os';
 import { type V1Lease, V1MicroTime, type V1OwnerReference } from '@kubernetes/client-node';
-import { hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from '../docker/labels.ts';
-import { currentProcessIdentity } from '../shared/process-liveness.ts';
+import { LIBRARY_NAME, LIBRARY_VERSION } from '../shared/object-labels.ts';
+import { currentRunOwner } from '../shared/run-owner.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { statusOf } from './cluster-client.ts';
 import { KubernetesLabels, objectName } from './labels.ts';
@@ -38,7 +37,7 @@ export class OwnerLease {
   /** Creates the Lease and starts renewing it every third of its duration. */
   async acquire(): Promise<V1OwnerReference> {
     const { client, namespace, session, durationSeconds } = this.#options;
-    const owner = currentProcessIdentity();
+    const owner = currentRunOwner();
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -51,14 +50,14 @@ export class OwnerLease {
         },
         annotations: {
           [KubernetesLabels.version]: LIBRARY_VERSION,
-          [KubernetesLabels.ownerHost]: hostname(),
-          [KubernetesLabels.ownerBootId]: hostBootId(),
+          [KubernetesLabels.ownerHost]: owner.hostname,
+          [KubernetesLabels.ownerBootId]: owner.bootId ?? '',
           [KubernetesLabels.ownerPid]: String(owner.pid),
           [KubernetesLabels.ownerStartTime]: owner.startTime ?? '',
         },
       },
       spec: {
-        holderIdentity: `${hostname()}/${owner.pid}`,
+        holderIdentity: `${owner.hostname}/${owner.pid}`,
         leaseDurationSeconds: durationSeconds,
         acquireTime: new V1MicroTime(),
         renewTime: new V1MicroTime(),

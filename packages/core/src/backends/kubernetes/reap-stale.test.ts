@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { hostBootId } from '../docker/labels.ts';
+import { hostBootId } from '../shared/run-owner.ts';
 import { KubernetesLabels } from './labels.ts';
 import { isLeaseStale } from './reap-stale.ts';
 

@@ -12,8 +12,8 @@
  */
 import { hostname } from 'node:os';
 import type { V1Lease, V1ObjectMeta } from '@kubernetes/client-node';
-import { hostBootId, LIBRARY_NAME } from '../docker/labels.ts';
-import { isProcessAlive } from '../shared/process-liveness.ts';
+import { LIBRARY_NAME } from '../shared/object-labels.ts';
+import { isOwnerGone } from '../shared/run-owner.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { statusOf } from './cluster-client.ts';
 import { KubernetesLabels, selector } from './labels.ts';
@@ -42,15 +42,17 @@ export interface ReapedKubernetes {
 /** True when the Lease proves its session's owner is gone. */
 export function isLeaseStale(lease: V1Lease, now = Date.now()): boolean {
   const annotations = lease.metadata?.annotations ?? {};
-  if (annotations[KubernetesLabels.ownerHost] === hostname()) {
-    const boot = annotations[KubernetesLabels.ownerBootId];
-    const current = hostBootId();
-    if (boot && current && boot !== current) return true;
-    const pid = Number(annotations[KubernetesLabels.ownerPid]);
-    const startTime = annotations[KubernetesLabels.ownerStartTime] || undefined;
-    if (Number.isInteger(pid) && pid > 0) {
-      return !isProcessAlive(startTime === undefined ? { pid } : { pid, startTime });
-    }
+  const pid = Number(annotations[KubernetesLabels.ownerPid]);
+  // On this host the owner's process answers for itself (isOwnerGone is false for other hosts).
+  if (annotations[KubernetesLabels.ownerHost] === hostname() && Number.isInteger(pid) && pid > 0) {
+    const startTime = annotations[KubernetesLabels.ownerStartTime];
+    const bootId = annotations[KubernetesLabels.ownerBootId];
+    return isOwnerGone({
+      hostname: hostname(),
+      pid,
+      ...(startTime ? { startTime } : {}),
+      ...(bootId ? { bootId } : {}),
+    });
   }
   const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime ?? lease.metadata?.creationTimestamp;
   const duration = lease.spec?.leaseDurationSeconds ?? 0;

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BackendError, ConfigError, ErrorCodes } from '../../errors.ts';
-import { ProcessBackend } from '../process/index.ts';
-import { DockerBackend } from './docker-backend.ts';
+import { DockerBackend } from '../backends/docker/docker-backend.ts';
+import { ProcessBackend } from '../backends/process/index.ts';
+import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import { selectBackend } from './select-backend.ts';
 
 const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';

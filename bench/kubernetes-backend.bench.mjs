@@ -8,7 +8,9 @@
 //
 //   LAMBDA_TESTKIT_KUBECONFIG=… pnpm bench -- kubernetes-backend
 //   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=500 node bench/kubernetes-backend.bench.mjs
-// The local image must be in the cluster (scripts/kubernetes-cluster.sh load-image <tag>).
+// The local image must be in the cluster: LAMBDA_TESTKIT_KUBERNETES_LOAD_IMAGE (as for the suite, e.g.
+// 'scripts/kubernetes-cluster.sh load-image') is run with its tag after it is built.
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +23,7 @@ import {
 } from '../packages/core/src/backends/kubernetes/code-payload.ts';
 import { instancePod } from '../packages/core/src/backends/kubernetes/pod-spec.ts';
 import { forwardPodPort } from '../packages/core/src/backends/kubernetes/port-forward.ts';
-import * as core from '../packages/core/src/index.ts';
+import * as core from '../packages/core/src/internal.ts';
 import { sandboxEnvironment } from '../packages/core/src/sandbox-env.ts';
 import { ensureLocalImage } from '../test/image/local-image.ts';
 
@@ -49,6 +51,11 @@ function summary(samples) {
 const ms = (v) => `${v.toFixed(2)} ms`;
 
 const { tag: image } = await ensureLocalImage({ onProgress: (m) => console.error(`  ${m}`) });
+const load = process.env.LAMBDA_TESTKIT_KUBERNETES_LOAD_IMAGE;
+if (load) {
+  const loaded = spawnSync('sh', ['-c', `${load} "$0"`, image], { stdio: 'inherit', cwd: join(here, '..') });
+  if (loaded.status !== 0) throw new Error(`loading ${image} into the cluster failed (${load})`);
+}
 const fn = await core.resolveFunction(
   { name: 'bench-echo', runtime: 'nodejs22.x', handler: 'index.handler', code: codeDir, image },
   { root: here },

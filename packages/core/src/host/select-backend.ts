@@ -1,11 +1,13 @@
 /**
  * Choosing the backend for a run: `docker`, `process`, `kubernetes`, or `auto`: Docker when an engine
- * answers; otherwise Kubernetes when this process runs in a Pod with a service account; otherwise the
- * process backend (either fallback said in one line).
+ * answers, otherwise Kubernetes when this process runs in a Pod with a service account, otherwise the
+ * process backend, said in one line; with Docker, a Node.js function whose image cannot be had runs on
+ * the process backend in the same run (`FallbackBackend`), said in one line.
  */
 import type { LambdaBackend } from '../backend.ts';
 import { DockerBackend, type DockerBackendOptions } from '../backends/docker/docker-backend.ts';
 import { connectEngine, engineLocationTried } from '../backends/docker/engine.ts';
+import { FallbackBackend } from '../backends/fallback/index.ts';
 import { runsInPod } from '../backends/kubernetes/cluster-client.ts';
 import {
   KubernetesBackend,
@@ -13,8 +15,10 @@ import {
 } from '../backends/kubernetes/kubernetes-backend.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../backends/process/index.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../config.ts';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { ConfigError, ErrorCodes, isTestkitError } from '../errors.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
 import { stderrLog } from '../log.ts';
+import { findRuntime } from '../runtimes.ts';
 
 export interface SelectBackendOptions {
   /**
@@ -58,6 +62,27 @@ async function connectKubernetes(
 }
 
 /**
+ * Why `auto` runs `fn` as a local process after Docker failed with `error`: only a missing image
+ * (no registry, an image nobody serves), and only for a runtime the process backend runs (Node.js).
+ * Anything else stands: an explicit `docker` never gets here.
+ */
+export function processFallbackReason(fn: ResolvedFunction, error: unknown): string | undefined {
+  if (!isTestkitError(error, ErrorCodes.IMAGE_UNAVAILABLE)) return undefined;
+  if (findRuntime(fn.runtime)?.family !== 'nodejs') return undefined;
+  const image = typeof error.details.image === 'string' ? error.details.image : 'its image';
+  // The engine's words, without its HTTP wrapper: `(HTTP code 500) server error - Get "…": …`.
+  const why = (typeof error.details.reason === 'string' ? error.details.reason : '').replace(
+    /^\(HTTP code \d+\)[^-]*- /,
+    '',
+  );
+  const short = why.length > 160 ? `${why.slice(0, 157)}...` : why;
+  return (
+    `image "${image}" cannot be had here${short ? ` (${short})` : ''}. backend 'docker' would stop here; ` +
+    'to keep such a function in a container, build an image (lambda-testkit build-image) and select it'
+  );
+}
+
+/**
  * The backend for `choice`. `docker` without an engine fails with BackendError DOCKER_UNAVAILABLE
  * (what was tried, how to fix it); `auto` then falls back to the process backend instead.
  */
@@ -67,8 +92,9 @@ export async function selectBackend(
 ): Promise<LambdaBackend> {
   const log = options.log ?? stderrLog;
   if (choice === 'auto') {
+    let docker: LambdaBackend;
     try {
-      return await FACTORIES.docker(options, log);
+      docker = await FACTORIES.docker(options, log);
     } catch {
       if (runsInPod()) {
         const backend = await connectKubernetes(options, log);
@@ -83,6 +109,13 @@ export async function selectBackend(
       );
       return FACTORIES.process(options, log);
     }
+    // Docker answers; a Node.js function whose image no registry gives runs as a process instead.
+    return new FallbackBackend({
+      primary: docker,
+      fallback: () => new ProcessBackend(options.process),
+      fallsBackOn: processFallbackReason,
+      log,
+    });
   }
   const factory = Object.hasOwn(FACTORIES, choice) ? FACTORIES[choice] : undefined;
   if (!factory) {

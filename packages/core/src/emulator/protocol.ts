@@ -22,6 +22,9 @@ export const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocation
  */
 export const STREAM_INVOKE_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
 
+/** The streaming route as the pool calls it on an instance. */
+export const STREAM_INVOKE_ROUTE = '/2021-11-15/functions/function/response-streaming-invocations';
+
 /**
  * How many bytes a streamed response may carry before the invocation fails with
  * `Function.ResponseSizeTooLarge`: 20 MiB, Lambda's streaming limit when streaming was introduced

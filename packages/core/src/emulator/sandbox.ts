@@ -57,7 +57,7 @@ export interface InvokeInput {
 
 /** The caller's side of a streamed response (see StreamRelay in runtime-api-server.ts). */
 export interface ResponseSink {
-  begin(contentType: string): void;
+  begin(contentType: string, requestId: string): void;
   /** Resolves once the caller takes more, or false once it is gone. */
   write(chunk: Buffer): Promise<boolean>;
 }
@@ -305,7 +305,7 @@ export class Sandbox implements RuntimeApiHandler {
     if (what === 'response' && mode === 'streaming' && sink) {
       return {
         relay: {
-          begin: (contentType) => sink.begin(contentType),
+          begin: (contentType) => sink.begin(contentType, inv.requestId),
           // Once the invocation is settled (timeout, over the limit) nothing more reaches the caller.
           write: (chunk) => (inv.outcome ? Promise.resolve(false) : sink.write(chunk)),
           limit: STREAMED_RESPONSE_LIMIT_BYTES,

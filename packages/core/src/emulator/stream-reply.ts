@@ -21,11 +21,12 @@ export async function streamReply(
   config: FunctionConfig,
 ): Promise<void> {
   let begun = false;
-  const begin = (contentType: string) => {
+  const begin = (contentType: string, requestId: string) => {
     if (begun) return;
     begun = true;
     res.writeHead(200, {
       'content-type': contentType,
+      'x-amzn-requestid': requestId,
       'x-amz-executed-version': config.functionVersion,
       trailer: TRAILER_NAMES,
     });
@@ -39,7 +40,10 @@ export async function streamReply(
   const result = await sandbox.invoke({ ...input, stream: sink });
   if (res.destroyed) return;
   const { outcome } = result;
-  begin(outcome.kind === 'response' && !outcome.streamed ? 'application/json' : 'application/octet-stream');
+  begin(
+    outcome.kind === 'response' && !outcome.streamed ? 'application/json' : 'application/octet-stream',
+    result.requestId,
+  );
   if (outcome.kind === 'response' && !outcome.streamed && outcome.body.length > 0) res.write(outcome.body);
   const failure = failureOf(result);
   res.addTrailers({

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 const MiB = 1024 * 1024;
-const fn = (handler: string) => ({ runtime: 'nodejs22.x', code: '.', handler, timeout: 30 });
+const fn = (handler: string, timeout = 30) => ({ runtime: 'nodejs22.x', code: '.', handler, timeout });
 
 let client: PoolClient;
 let sdk: LambdaClient;
@@ -34,6 +34,7 @@ beforeAll(async () => {
         big: fn('stream.big'),
         buffered: fn('stream.buffered'),
         'buffered-fails': fn('stream.bufferedFails'),
+        hangs: fn('stream.hangs', 1),
       },
     },
     { root, log: () => {} },
@@ -173,6 +174,17 @@ describe('PoolClient.invokeStream', () => {
     expect(received).toBe(total);
     expect(written()).toBe(total);
     expect((await stream.completion).outcome).toBe('success');
+  });
+
+  it('ends a stream that outlives the function timeout with Sandbox.Timedout, after its bytes', async () => {
+    const { body, completion } = await (await client.invokeStream('hangs')).collect();
+    expect(text(body)).toBe('partial');
+    expect(completion).toMatchObject({
+      functionError: 'Unhandled',
+      outcome: 'timeout',
+      error: { errorType: 'Sandbox.Timedout' },
+    });
+    expect(completion.error?.errorMessage).toContain('Task timed out after 1.00 seconds');
   });
 
   it('rejects the completion of a stream left early, and the next call still works', async () => {

@@ -479,13 +479,18 @@ export class WarmPool implements AsyncDisposable {
     outcome.promise.catch(() => undefined);
     let size = 0;
     const body = attempt.body;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-    });
+    // Counted as the caller pulls: a 'data' listener would switch the body to flowing mode and
+    // read ahead of the caller.
+    const counted = (async function* () {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        yield chunk;
+      }
+    })();
     start({
       contentType: attempt.contentType,
       ...(attempt.requestId ? { requestId: attempt.requestId } : {}),
-      body,
+      body: counted,
       outcome: outcome.promise,
     });
     try {

@@ -139,3 +139,46 @@ describe('PoolServer: InvokeWithResponseStream', () => {
     await expect(client.invokeStream('other')).rejects.toMatchObject({ code: ErrorCodes.UNKNOWN_FUNCTION });
   });
 });
+
+describe('PoolServer: InvokeWithResponseStream backpressure', () => {
+  it('pulls from the pool only as fast as the client reads', async () => {
+    const MiB = 1024 * 1024;
+    const total = 96 * MiB;
+    let pulled = 0;
+    const { client } = await serve(
+      basePool({
+        invokeStream: async () => ({
+          contentType: 'application/octet-stream',
+          body: (async function* () {
+            const chunk = Buffer.alloc(64 * 1024, 'y');
+            while (pulled < total) {
+              pulled += chunk.length;
+              yield chunk;
+            }
+          })(),
+          outcome: Promise.resolve({ ...done, kind: 'success', functionError: undefined, error: undefined }),
+        }),
+      }),
+    );
+    const stream = await client.invokeStream('fn');
+    const iterator = stream[Symbol.asyncIterator]();
+    let received = ((await iterator.next()).value as Uint8Array).length;
+    // The client stalls: the server must stop pulling once the socket buffers between are full.
+    let last = -1;
+    let stableSince = Date.now();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() - stableSince < 500) {
+      if (Date.now() > deadline) throw new Error(`the server never stopped pulling (${pulled} bytes)`);
+      if (pulled !== last) {
+        last = pulled;
+        stableSince = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(pulled).toBeLessThan(total / 2);
+    for (let step = await iterator.next(); !step.done; step = await iterator.next())
+      received += step.value.length;
+    expect(received).toBe(total);
+    expect((await stream.completion).outcome).toBe('success');
+  });
+});

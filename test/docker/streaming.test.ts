@@ -47,6 +47,9 @@ beforeAll(async () => {
   pool.register(await streamFunction('fails-midway', 'stream.failsMidway'));
   pool.register(await streamFunction('http', 'stream.http'));
   pool.register(await streamFunction('big', 'stream.big'));
+  // One container per function now, from the image the global setup just built (the tag is shared
+  // by every checkout on this engine, and another one may rebuild it while this file runs).
+  await Promise.all(pool.functionNames().map((name) => pool.prewarm(name)));
   const token = createRunToken();
   server = new PoolServer({ pool, token });
   const url = await server.listen();

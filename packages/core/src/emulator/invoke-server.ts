@@ -211,6 +211,11 @@ function exitMessage(requestId: string, outcome: Extract<Outcome, { kind: 'exit'
     : `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.reason}`;
 }
 
+/** Lambda reports a runtime killed for its memory as `Runtime.OutOfMemory` (docs/emulator.md#memory). */
+function exitErrorType(outcome: Extract<Outcome, { kind: 'exit' }>): string {
+  return outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+}
+
 function tooLargeBody(size: number, limit: number): string {
   return invokeError(
     'Function.ResponseSizeTooLarge',
@@ -240,7 +245,7 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
     case 'timeout':
       return text(200, timeoutText(outcome.timeoutSeconds));
     case 'exit':
-      return text(502, invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+      return text(502, invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
     case 'initError':
       return text(502, outcome.body);
   }
@@ -295,8 +300,8 @@ export function failureOf({ requestId, outcome }: InvokeResult): Failure | undef
     case 'exit':
       return {
         kind: 'exit',
-        errorType: 'Runtime.ExitError',
-        body: invokeError('Runtime.ExitError', exitMessage(requestId, outcome)),
+        errorType: exitErrorType(outcome),
+        body: invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)),
       };
   }
 }

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
+import { INIT_TIMEOUT_MS } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
@@ -102,6 +103,12 @@ function deferred<T>(): {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+const REPORT_WITH_INIT = /^REPORT RequestId: .*\bInit Duration: /;
+
+function restartedRuntime(lines: string[] | undefined): boolean {
+  return lines?.some((line) => REPORT_WITH_INIT.test(line)) ?? false;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -385,10 +392,18 @@ export class WarmPool implements AsyncDisposable {
     for (;;) {
       const { instance } = lease;
       const capture = instance.logs?.capture();
+      // The runtime starts on an instance's first call, whose init phase may take up to its own limit
+      // before the function timeout starts (docs/emulator.md#init-phase). A runtime restarted later
+      // behind the pool's back (freeze off) has only the margin for its init.
+      const extraTimeoutMs = instance.invocations === 0 ? INIT_TIMEOUT_MS : 0;
       instance.invocations++;
       instance.lastUsedAt = Date.now();
       const started = performance.now();
-      const attempt = await instance.client.invoke({ payload, clientContext: options.clientContext });
+      const attempt = await instance.client.invoke({
+        payload,
+        clientContext: options.clientContext,
+        extraTimeoutMs,
+      });
       const durationMs = performance.now() - started;
       const logs = capture
         ? await capture.finish(attempt.ok && !this.#stopped ? this.#logWaitMs : 0)
@@ -403,13 +418,20 @@ export class WarmPool implements AsyncDisposable {
           throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
         }
         this.#release(slot, instance, classification.kind);
+        // An instance that restarted its runtime behind the pool's back (it ended while idle) says
+        // so with an Init Duration in REPORT: that call was a cold start too, wherever it is counted.
+        const cold = lease.cold || restartedRuntime(logs?.lines);
+        if (cold && !lease.cold) {
+          slot.counters.coldStarts++;
+          slot.counters.warmHits--;
+        }
         slot.counters.invocations++;
         if (classification.kind !== 'success') slot.counters.errors++;
         slot.durations.add(durationMs);
         return {
           ...classification,
           requestId,
-          coldStart: lease.cold,
+          coldStart: cold,
           durationMs,
           queuedMs,
           instanceId: instance.id,
@@ -450,7 +472,12 @@ export class WarmPool implements AsyncDisposable {
     const queuedMs = performance.now() - enqueuedAt;
     const capture = instance.logs?.capture();
     const started = performance.now();
-    const attempt = await instance.client.invokeStream({ payload, clientContext: options.clientContext });
+    // A first call's init phase has its own limit on top of the function timeout, as in #call.
+    const attempt = await instance.client.invokeStream({
+      payload,
+      clientContext: options.clientContext,
+      extraTimeoutMs: instance.invocations === 0 ? INIT_TIMEOUT_MS : 0,
+    });
     if (attempt.ok && attempt.statusCode === 404) {
       // No streaming route: AWS's RIE. Nothing ran; the call goes the buffered way from now on.
       attempt.body.resume();
@@ -525,6 +552,12 @@ export class WarmPool implements AsyncDisposable {
       return;
     }
     this.#release(slot, instance, end.kind);
+    // A runtime restarted behind the pool's back makes this a cold start too, as in #call.
+    const cold = lease.cold || restartedRuntime(logs?.lines);
+    if (cold && !lease.cold) {
+      slot.counters.coldStarts++;
+      slot.counters.warmHits--;
+    }
     slot.counters.invocations++;
     if (end.kind !== 'success') slot.counters.errors++;
     slot.durations.add(durationMs);
@@ -532,7 +565,7 @@ export class WarmPool implements AsyncDisposable {
       kind: end.kind,
       ...(end.error ? { error: end.error, functionError: 'Unhandled' as const } : {}),
       requestId: end.requestId ?? attempt.requestId ?? logs?.requestId ?? randomUUID(),
-      coldStart: lease.cold,
+      coldStart: cold,
       durationMs,
       queuedMs,
       instanceId: instance.id,

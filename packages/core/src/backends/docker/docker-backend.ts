@@ -293,6 +293,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#options.publishHost === '0.0.0.0' ? client.info.containerRuntime.host : this.#options.publishHost;
     const container = new LambdaContainer(image, {
       hostIp: this.#options.publishHost,
+      limits: { memoryMiB: fn.memorySize },
       docker: client.container.dockerode,
     })
       .withName(name)

@@ -1,6 +1,7 @@
 /**
- * A Testcontainers `GenericContainer` whose published ports listen on one host interface only, and
- * whose start fails at once, with the exit code, when the container stops while starting.
+ * A Testcontainers `GenericContainer` whose published ports listen on one host interface only, whose
+ * sandbox is bounded like a Lambda execution environment (see `sandboxLimits`), and whose start fails
+ * at once, with the exit code, when the container stops while starting.
  *
  * Why the host interface: Testcontainers 12.2 publishes every exposed port as `{ HostPort: "0" }`
  * with no `HostIp` (generic-container.js `withExposedPorts`), which Docker binds on all interfaces,
@@ -24,21 +25,71 @@ import { BackendError, ErrorCodes } from '../../errors.ts';
 /** How often a starting container's state is read (a start takes well under a second when healthy). */
 const EXIT_POLL_MS = 100;
 
+/**
+ * Processes and threads one sandbox may run: Lambda's own quota ("Processes and threads: 1,024",
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). A fork bomb in a handler
+ * then fails inside its container instead of exhausting the machine's process table.
+ */
+export const SANDBOX_PIDS_LIMIT = 1024;
+
+/** What a container may use and do, set on its HostConfig at creation. */
+export interface SandboxLimits {
+  /** The function's `memorySize` (MiB): the container's memory limit, with no swap on top. */
+  memoryMiB: number;
+  /** @default SANDBOX_PIDS_LIMIT */
+  pidsLimit?: number;
+}
+
+/**
+ * The HostConfig fields that bound a sandbox.
+ *
+ * - `Memory` = `MemorySwap` = `memorySize` MiB: Lambda gives a function exactly its configured memory
+ *   and no swap (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so a handler
+ *   that needs more fails here as it would there, instead of growing until the host swaps. The limit
+ *   covers the whole container, so the instance's own emulator counts against it too (AWS's RIE, a
+ *   small Go process; the local image's emulator, a Node process): a handler close to its limit
+ *   reaches it a little sooner than in Lambda.
+ * - `CapDrop: ALL`: nothing in a sandbox needs a Linux capability. The emulator listens on 8080, an
+ *   unprivileged port, and starts the runtime as a plain child process (RIE README; our emulator);
+ *   the code is copied in by the engine before the start, /tmp is mounted by the engine; and in
+ *   Lambda the runtime runs as an unprivileged user (the base images' `sbx_user1051`) that holds no
+ *   capabilities at all (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html,
+ *   "Requirements": "a default Linux user with least-privileged permissions"). Docker's default set (chown,
+ *   setuid, net_raw, mknod, …: https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
+ *   would only let code under test do what it could not do in Lambda.
+ * - `no-new-privileges`: no setuid binary or file capability can raise a process's privileges
+ *   (https://docs.docker.com/reference/cli/docker/container/run/#security-opt).
+ */
+export function sandboxHostConfig(limits: SandboxLimits) {
+  const memoryBytes = Math.round(limits.memoryMiB * 1024 * 1024);
+  return {
+    Memory: memoryBytes,
+    MemorySwap: memoryBytes,
+    PidsLimit: limits.pidsLimit ?? SANDBOX_PIDS_LIMIT,
+    SecurityOpt: ['no-new-privileges'],
+    CapDrop: ['ALL'],
+  };
+}
+
 export interface LambdaContainerOptions {
   /** Host interface the exposed ports are published on. */
   hostIp: string;
+  /** The sandbox's memory and process limits. */
+  limits: SandboxLimits;
   /** The engine client (Testcontainers' own dockerode), to watch the container's state while it starts. */
   docker: Dockerode;
 }
 
 export class LambdaContainer extends GenericContainer {
   readonly #hostIp: string;
+  readonly #limits: SandboxLimits;
   readonly #docker: Dockerode;
   #containerId: string | undefined;
 
   constructor(image: string, options: LambdaContainerOptions) {
     super(image);
     this.#hostIp = options.hostIp;
+    this.#limits = options.limits;
     this.#docker = options.docker;
   }
 
@@ -49,6 +100,7 @@ export class LambdaContainer extends GenericContainer {
     for (const list of Object.values(bindings ?? {})) {
       for (const binding of list) binding.HostIp = this.#hostIp;
     }
+    Object.assign(this.hostConfig, sandboxHostConfig(this.#limits));
   }
 
   /** Called by Testcontainers after `POST /containers/create`, before the start. */

@@ -55,6 +55,7 @@ describe('normaliseClientContext', () => {
     ['padding that does not complete a group', 'eyJhIjoxfQ='],
     ['whitespace', 'eyJh IjoxfQ=='],
     ['not JSON', b64('hello')],
+    ['not UTF-8', Buffer.from([0x22, 0xff, 0xfe, 0x22]).toString('base64')],
   ])('refuses %s', (_why, header) => {
     const check = normaliseClientContext(header);
     expect(check.ok).toBe(false);

@@ -31,13 +31,15 @@ export function normaliseClientContext(header: string): ClientContextCheck {
         'send Buffer.from(JSON.stringify(context)).toString("base64").',
     };
   }
-  const text = Buffer.from(unpadded, 'base64').toString('utf8');
+  let text: string;
   try {
+    // Fatal: invalid UTF-8 would otherwise turn into U+FFFD and be forwarded changed.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(unpadded, 'base64'));
     JSON.parse(text);
   } catch (cause) {
     return {
       ok: false,
-      problem: `X-Amz-Client-Context must decode to JSON (the client context object): ${(cause as Error).message}.`,
+      problem: `X-Amz-Client-Context must decode to UTF-8 JSON (the client context object): ${(cause as Error).message}.`,
     };
   }
   const compact = compactJson(text);

@@ -34,7 +34,7 @@ export const SANDBOX_PIDS_LIMIT = 1024;
 
 /** What a container may use and do, set on its HostConfig at creation. */
 export interface SandboxLimits {
-  /** The function's `memorySize` (MiB): the container's memory limit, with no swap on top. */
+  /** The container's memory limit (MiB), with no swap on top. */
   memoryMiB: number;
   /** @default SANDBOX_PIDS_LIMIT */
   pidsLimit?: number;
@@ -43,20 +43,20 @@ export interface SandboxLimits {
 /**
  * The HostConfig fields that bound a sandbox.
  *
- * - `Memory` = `MemorySwap` = `memorySize` MiB: Lambda gives a function exactly its configured memory
- *   and no swap (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so a handler
- *   that needs more fails here as it would there, instead of growing until the host swaps. The limit
- *   covers the whole container, so the instance's own emulator counts against it too (AWS's RIE, a
- *   small Go process; the local image's emulator, a Node process): a handler close to its limit
- *   reaches it a little sooner than in Lambda.
- * - `CapDrop: ALL`: nothing in a sandbox needs a Linux capability. The emulator listens on 8080, an
- *   unprivileged port, and starts the runtime as a plain child process (RIE README; our emulator);
- *   the code is copied in by the engine before the start, /tmp is mounted by the engine; and in
- *   Lambda the runtime runs as an unprivileged user (the base images' `sbx_user1051`) that holds no
- *   capabilities at all (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html,
- *   "Requirements": "a default Linux user with least-privileged permissions"). Docker's default set (chown,
- *   setuid, net_raw, mknod, …: https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
- *   would only let code under test do what it could not do in Lambda.
+ * - `Memory` = `MemorySwap`: no swap, as Lambda has none
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so a sandbox over its
+ *   limit is stopped instead of growing until the host swaps. The caller sizes it (the Docker backend:
+ *   `memorySize` plus room for the emulator, which holds the runtime itself to `memorySize`).
+ * - `CapDrop: ALL` and back only SETUID, SETGID and KILL: in Lambda the runtime runs as an
+ *   unprivileged user (the base images' `sbx_user1051`) that holds no capabilities at all
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html, "Requirements": "a default Linux
+ *   user with least-privileged permissions"). The emulator listens on 8080, an unprivileged port
+ *   (RIE README); the code is copied in and /tmp mounted by the engine before the start. What the
+ *   emulator itself still needs: the local image's emulator (root) starts the runtime as an
+ *   unprivileged user (setuid, setgid) and stops, resumes and kills that user's process group (kill:
+ *   the signal crosses users); AWS's RIE starts a plain child and needs none of the three. Docker's
+ *   default set adds chown, dac_override, fowner, net_raw, mknod, … (https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities),
+ *   which would only let code under test do what it could not do in Lambda.
  * - `no-new-privileges`: no setuid binary or file capability can raise a process's privileges
  *   (https://docs.docker.com/reference/cli/docker/container/run/#security-opt).
  */
@@ -68,6 +68,7 @@ export function sandboxHostConfig(limits: SandboxLimits) {
     PidsLimit: limits.pidsLimit ?? SANDBOX_PIDS_LIMIT,
     SecurityOpt: ['no-new-privileges'],
     CapDrop: ['ALL'],
+    CapAdd: ['SETUID', 'SETGID', 'KILL'],
   };
 }
 

@@ -14,12 +14,14 @@ import {
   LOG_TAIL_BYTES,
   payloadLimitFor,
   payloadTooLargeMessage,
+  STREAM_PATH_PREFIX,
+  STREAM_PATH_SUFFIX,
   SYNC_PAYLOAD_LIMIT_BYTES,
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { sendJson } from '../emulator/http-io.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
-import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
@@ -27,12 +29,15 @@ import { BodyBudget } from './body-budget.ts';
 import { normaliseClientContext } from './client-context.ts';
 import { parseFunctionRef } from './function-name.ts';
 import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
+import { answerStreamed } from './stream-invoke.ts';
 
 /** What the server needs of the warm pool (WarmPool satisfies it). */
 export interface ServedPool {
   has(name: string): boolean;
   functionNames(): string[];
   invoke(name: string, payload: Uint8Array, options?: InvokeOptions): Promise<InvocationOutcome>;
+  /** Response streaming (WarmPool has it); without it the streaming route answers 501. */
+  invokeStream?(name: string, payload: Uint8Array, options?: InvokeOptions): Promise<StreamedInvocation>;
   evict(name: string): Promise<number>;
   list(): readonly unknown[];
   stats(): Record<string, unknown>;
@@ -239,6 +244,11 @@ export class PoolServer {
       if (m?.[1] && req.method === 'POST')
         return this.#invoke(req, res, m[1], url.searchParams.get('Qualifier'));
     }
+    if (url.pathname.startsWith(STREAM_PATH_PREFIX) && url.pathname.endsWith(STREAM_PATH_SUFFIX)) {
+      const rawName = url.pathname.slice(STREAM_PATH_PREFIX.length, -STREAM_PATH_SUFFIX.length);
+      if (rawName && !rawName.includes('/') && req.method === 'POST')
+        return this.#invokeStream(req, res, rawName, url.searchParams.get('Qualifier'));
+    }
     if (url.pathname.startsWith(CONTROL_PREFIX))
       return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length));
     return this.#refuse(
@@ -296,6 +306,79 @@ export class PoolServer {
       if (background) void background.finally(releaseBody);
       else releaseBody();
     }
+  }
+
+  /**
+   * One InvokeWithResponseStream call: the same checks as Invoke, then the event stream. Its body
+   * counts against the body budget until the stream ends, as an Invoke call's does.
+   */
+  async #invokeStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawName: string,
+    qualifier: string | null,
+  ): Promise<void> {
+    const releaseBody = await this.#bodies.reserve(expectedBodyBytes(req));
+    try {
+      await this.#answerStream(req, res, rawName, qualifier);
+    } finally {
+      releaseBody();
+    }
+  }
+
+  async #answerStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawName: string,
+    qualifier: string | null,
+  ): Promise<void> {
+    const call = await this.#parseInvoke(req, res, rawName, qualifier);
+    if (!call) return;
+    if (call.invocationType === 'Event') {
+      sendAwsError(
+        res,
+        400,
+        'InvalidParameterValueException',
+        new InvokeError(
+          ErrorCodes.PROTOCOL_ERROR,
+          'InvokeWithResponseStream takes InvocationType RequestResponse or DryRun; for Event use Invoke.',
+        ),
+      );
+      return;
+    }
+    if (call.invocationType === 'DryRun') {
+      await this.#dispatch(res, call);
+      return;
+    }
+    const pool = this.#options.pool;
+    if (!pool.invokeStream) {
+      sendAwsError(
+        res,
+        501,
+        'ServiceException',
+        new InvokeError(
+          ErrorCodes.PROTOCOL_ERROR,
+          'The pool behind this server has no invokeStream(), so it cannot serve InvokeWithResponseStream. ' +
+            'Serve a WarmPool, or add invokeStream to the custom pool.',
+        ),
+      );
+      return;
+    }
+    let invocation: StreamedInvocation;
+    try {
+      invocation = await pool.invokeStream(call.name, call.payload, {
+        clientContext: call.clientContext,
+      });
+    } catch (error) {
+      const err = asTestkitError(error);
+      const shape = awsShapeOf(err);
+      sendAwsError(res, shape.status, shape.type, err);
+      return;
+    }
+    await answerStreamed(res, invocation, {
+      executedVersion: EXECUTED_VERSION,
+      logTail: call.logTail ? logTail : undefined,
+    });
   }
 
   /**

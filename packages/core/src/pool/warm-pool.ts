@@ -82,6 +82,11 @@ export interface WarmPoolOptions {
   logWaitMs?: number;
   /** Called after every launch attempt, successful or not. */
   onLaunch?: (event: LaunchEvent) => void;
+  /**
+   * Variables for one instance alone (`LaunchContext.environment`), e.g. its credentials for the
+   * pool server. Not part of the deploy id.
+   */
+  launchEnvironment?: (fn: ResolvedFunction, instanceId: string) => Record<string, string> | undefined;
   logger?: PoolLogger;
 }
 
@@ -157,6 +162,8 @@ interface FunctionSlot {
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
   instances: Set<Instance>;
+  /** Calls the queue admitted and that have not ended (each holds one of `maxConcurrency` places). */
+  running: Set<CallRecord>;
   counters: FunctionCounters;
   durations: DurationSamples;
   launchDurations: DurationSamples;
@@ -165,6 +172,12 @@ interface FunctionSlot {
 interface Lease {
   instance: Instance;
   cold: boolean;
+}
+
+/** One admitted call, linked to the call whose handler made it (synchronous calls from functions). */
+interface CallRecord {
+  functionName: string;
+  parent: CallRecord | undefined;
 }
 
 /** Kinds after which the instance is replaced (see the module comment). */
@@ -222,6 +235,9 @@ export class WarmPool implements AsyncDisposable {
   #marginMs: number;
   #logWaitMs: number;
   #onLaunch: ((event: LaunchEvent) => void) | undefined;
+  #launchEnvironment: WarmPoolOptions['launchEnvironment'];
+  /** The call each busy instance serves, by instance id: how a function's call finds its caller. */
+  #serving = new Map<string, CallRecord>();
   #logger: PoolLogger | undefined;
   #slots = new Map<string, FunctionSlot>();
   /** Unregistered slots that may still hold instances (busy ones, launches of admitted calls). */
@@ -251,6 +267,7 @@ export class WarmPool implements AsyncDisposable {
     this.accountId = options.accountId ?? '123456789012';
     this.runId = options.runId ?? randomUUID();
     this.#onLaunch = options.onLaunch;
+    this.#launchEnvironment = options.launchEnvironment;
     this.#logger = options.logger;
   }
 
@@ -264,6 +281,7 @@ export class WarmPool implements AsyncDisposable {
         generation: 0,
         queue: new PQueue({ concurrency: this.#maxConcurrency }),
         instances: new Set(),
+        running: new Set(),
         counters: {
           coldStarts: 0,
           warmHits: 0,
@@ -327,11 +345,22 @@ export class WarmPool implements AsyncDisposable {
   async invoke(name: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
+    const parent = options.callerInstanceId ? this.#serving.get(options.callerInstanceId) : undefined;
+    const call: CallRecord = { functionName: name, parent };
+    if (parent) this.#refuseSelfWait(slot, call, options.callerInstanceId as string);
     const enqueuedAt = performance.now();
     if (slot.queue.pending >= slot.queue.concurrency || slot.queue.size > 0) slot.counters.queueWaits++;
     const signals = options.signal ? [this.#stop.signal, options.signal] : [this.#stop.signal];
+    const run = async () => {
+      slot.running.add(call);
+      try {
+        return await this.#call(slot, call, payload, options, enqueuedAt);
+      } finally {
+        slot.running.delete(call);
+      }
+    };
     try {
-      return await addWhileWaiting(slot.queue, () => this.#call(slot, payload, options, enqueuedAt), signals);
+      return await addWhileWaiting(slot.queue, run, signals);
     } catch (error) {
       // Waiters rejected by stopAll share its abort reason: give each call its own error.
       if (error === this.#stop.signal.reason) throw this.#stoppedError(name);
@@ -456,13 +485,62 @@ export class WarmPool implements AsyncDisposable {
     );
   }
 
+  /**
+   * A synchronous call from a function's handler that would have to wait while every place of the
+   * target function is taken by a call of its own chain (its caller, the caller's caller, …) would
+   * wait forever: those calls end only after this one. It fails now, with the chain.
+   */
+  #refuseSelfWait(slot: FunctionSlot, call: CallRecord, callerInstanceId: string): void {
+    if (slot.queue.pending < slot.queue.concurrency) return;
+    const chain = new Set<CallRecord>();
+    for (let c = call.parent; c; c = c.parent) chain.add(c);
+    // Places held by anything else (another test's call, a prewarm) free up by themselves.
+    if (slot.running.size < slot.queue.pending) return;
+    for (const running of slot.running) if (!chain.has(running)) return;
+    const names: string[] = [];
+    for (let c: CallRecord | undefined = call; c; c = c.parent) names.unshift(c.functionName);
+    const name = slot.fn.name;
+    throw new InvokeError(
+      ErrorCodes.CALL_DEADLOCK,
+      `A synchronous call to "${name}" from its own call chain (${names.join(' → ')}) would wait forever: all ` +
+        `${slot.queue.concurrency} instance(s) of "${name}" that maxConcurrency allows are held by calls waiting for ` +
+        'this one. Raise maxConcurrency, invoke with InvocationType "Event" (no waiting), or end the recursion sooner.',
+      {
+        details: {
+          function: name,
+          chain: names,
+          maxConcurrency: slot.queue.concurrency,
+          callerInstanceId,
+        },
+      },
+    );
+  }
+
   async #call(
     slot: FunctionSlot,
+    call: CallRecord,
     payload: Uint8Array,
     options: InvokeOptions,
     enqueuedAt: number,
   ): Promise<InvocationOutcome> {
-    let lease = await this.#acquire(slot);
+    const lease = await this.#acquire(slot);
+    this.#serving.set(lease.instance.id, call);
+    try {
+      return await this.#attempt(slot, call, lease, payload, options, enqueuedAt);
+    } finally {
+      for (const [id, c] of this.#serving) if (c === call) this.#serving.delete(id);
+    }
+  }
+
+  async #attempt(
+    slot: FunctionSlot,
+    call: CallRecord,
+    first: Lease,
+    payload: Uint8Array,
+    options: InvokeOptions,
+    enqueuedAt: number,
+  ): Promise<InvocationOutcome> {
+    let lease = first;
     const queuedMs = performance.now() - enqueuedAt;
     let retried = false;
     for (;;) {
@@ -507,6 +585,7 @@ export class WarmPool implements AsyncDisposable {
             `(${attempt.cause.message}); retrying once on a fresh instance`,
         );
         lease = { instance: await this.#launch(slot), cold: true };
+        this.#serving.set(lease.instance.id, call);
         slot.counters.coldStarts++;
         continue;
       }
@@ -555,6 +634,7 @@ export class WarmPool implements AsyncDisposable {
           region: this.region,
           accountId: this.accountId,
           signal: this.#stop.signal,
+          environment: this.#launchEnvironment?.(fn, instanceId),
         }),
       [this.#stop.signal],
     );

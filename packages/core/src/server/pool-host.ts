@@ -17,6 +17,7 @@ import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
 import { resolveFunction } from '../pool/resolve-function.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
 import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';
+import { RunWiring } from '../wiring/run-wiring.ts';
 import { createRunToken } from './auth.ts';
 import { PoolServer } from './pool-server.ts';
 import { type SummaryRow, summaryRows } from './summary.ts';
@@ -153,6 +154,7 @@ export class PoolHost {
   readonly #backend: LambdaBackend;
   readonly #pool: WarmPool;
   readonly #server: PoolServer;
+  readonly #wiring: RunWiring;
   readonly #log: (line: string) => void;
   readonly #sources = new Map<string, ConfigSource>();
   /** Names each configuration (by root) declared when last read: the pool serves their union. */
@@ -167,6 +169,7 @@ export class PoolHost {
     backend: LambdaBackend;
     pool: WarmPool;
     server: PoolServer;
+    wiring: RunWiring;
     aliases: Map<string, string>;
     url: string;
     token: string;
@@ -177,6 +180,7 @@ export class PoolHost {
     this.#backend = init.backend;
     this.#pool = init.pool;
     this.#server = init.server;
+    this.#wiring = init.wiring;
     this.#aliases = init.aliases;
     this.url = init.url;
     this.token = init.token;
@@ -190,6 +194,8 @@ export class PoolHost {
     const log = options.log ?? ((line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`));
     const backend = options.backend ?? (await selectBackend(backendChoice(config), { log }));
     const region = config.region ?? 'us-east-1';
+    // Set once the server listens (its port is part of the wiring); no launch happens before.
+    let wiring: RunWiring | undefined;
     const pool = new WarmPool({
       backend,
       maxConcurrency: config.maxConcurrency,
@@ -198,6 +204,7 @@ export class PoolHost {
       region,
       accountId: config.accountId,
       logger: { warn: log },
+      launchEnvironment: (fn, instanceId) => wiring?.launchEnvironment(fn, instanceId),
     });
     const token = createRunToken();
     const aliases = new Map<string, string>();
@@ -210,10 +217,12 @@ export class PoolHost {
       await backend.close?.();
       throw error;
     }
+    wiring = new RunWiring({ backend, token, serverPort: Number(new URL(url).port), log });
     const host = new PoolHost({
       backend,
       pool,
       server,
+      wiring,
       aliases,
       url,
       token,
@@ -387,8 +396,11 @@ export class PoolHost {
   }
 
   async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
+    // The wiring's variables (LAMBDA_TESTKIT_HOST, endpoints) are part of each function's
+    // environment, so a change to them gives a new deploy id like any other environment edit.
+    const wired = await this.#wiring.apply(config, root);
     const specs = (await loadFunctionSpecs(config, root, { warn: (m) => this.#warn(m) })).map((spec) =>
-      withImageOverride(spec, config),
+      this.#wiring.applyTo(withImageOverride(spec, config), root, wired),
     );
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));

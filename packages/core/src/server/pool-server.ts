@@ -18,6 +18,7 @@ import {
 } from '../client/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import { callerInstanceId } from '../wiring/sandbox-wiring.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';
@@ -284,7 +285,9 @@ export class PoolServer {
 
     let outcome: InvocationOutcome;
     try {
-      outcome = await pool.invoke(name, payload, { clientContext });
+      // A function calling a function names its instance (docs/wiring.md): a wait on its own chain fails.
+      const callerInstance = callerInstanceId(headerValue(req, 'x-amz-security-token'));
+      outcome = await pool.invoke(name, payload, { clientContext, callerInstanceId: callerInstance });
     } catch (error) {
       const err = asTestkitError(error);
       const shape = awsShapeOf(err);

@@ -8,16 +8,24 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
-import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from '../../backend.ts';
+import type {
+  BackendWiring,
+  LambdaBackend,
+  LaunchContext,
+  LaunchedInstance,
+  PrepareProgress,
+} from '../../backend.ts';
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
+import { DOCKER_HOST_ALIAS } from '../../wiring/sandbox-wiring.ts';
 import { currentProcessIdentity } from '../shared/process-liveness.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
+import { HostForwarders } from './host-forwarders.ts';
 import { ensureImage } from './image-pull.ts';
 import { ContainerLabels, hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
@@ -121,8 +129,48 @@ export function demuxLogLines(raw: Buffer): string[] {
     .filter(Boolean);
 }
 
+/** The wiring in force: the network containers join and the forwarders on its gateway. */
+interface WiringState {
+  network: string | undefined;
+  gateway: string;
+  forwarders: HostForwarders;
+}
+
+/**
+ * The IPv4 gateway of a Docker network: the host's address on its bridge, which its containers
+ * reach. A network that does not exist, or has no gateway (host, none, overlay), fails the wiring.
+ */
+export async function networkGateway(docker: Dockerode, network: string): Promise<string> {
+  let info: { Driver?: string; IPAM?: { Config?: Array<{ Gateway?: string }> } };
+  try {
+    info = await docker.getNetwork(network).inspect();
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    throw new BackendError(
+      ErrorCodes.WIRING_FAILED,
+      status === 404
+        ? `Docker network "${network}" does not exist. Create it first (docker network create, or ` +
+            "Testcontainers' new Network().start() in your global setup) and pass its name or the StartedNetwork as `network`."
+        : `Could not inspect Docker network "${network}": ${error instanceof Error ? error.message : String(error)}.`,
+      { cause: error, details: { network } },
+    );
+  }
+  const gateway = info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+  if (!gateway) {
+    throw new BackendError(
+      ErrorCodes.WIRING_FAILED,
+      `Docker network "${network}" (driver ${info.Driver ?? 'unknown'}) has no IPv4 gateway, so its containers cannot ` +
+        'reach this machine. Use a bridge network (the default driver of docker network create).',
+      { details: { network, driver: info.Driver } },
+    );
+  }
+  return gateway;
+}
+
 export class DockerBackend implements LambdaBackend<DockerInstance> {
   readonly name = 'docker';
+  /** An `/etc/hosts` entry of every wired container: the gateway of its network (see `wire`). */
+  readonly sandboxHost = DOCKER_HOST_ALIAS;
   readonly #options: Required<Omit<DockerBackendOptions, 'images'>> & { images: Record<string, string> };
   readonly #instances = new Map<DockerInstance, InstanceState>();
   readonly #images = new Map<string, Promise<unknown>>();
@@ -131,6 +179,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   #reaper: Promise<void> | undefined;
   #swept: Promise<void> | undefined;
   #closed = false;
+  #wiring: WiringState | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
     this.#options = {
@@ -245,6 +294,30 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     return this.#reaper;
   }
 
+  /**
+   * Containers launched from now on join `wiring.network` (else the engine's default bridge) and
+   * resolve `host.lambda-testkit.internal` to that network's gateway, where one forwarder per
+   * `hostPorts` entry pipes to 127.0.0.1:<port> (host-forwarders.ts). Called again, it moves to the
+   * new wiring: forwarders of ports no longer declared close.
+   */
+  async wire(wiring: BackendWiring): Promise<void> {
+    const docker = await this.#docker();
+    const network = wiring.network;
+    const gateway = await networkGateway(docker, network ?? 'bridge');
+    if (this.#wiring && this.#wiring.gateway !== gateway) await this.#wiring.forwarders.close();
+    const forwarders =
+      this.#wiring?.gateway === gateway ? this.#wiring.forwarders : new HostForwarders(gateway);
+    this.#wiring = { network, gateway, forwarders };
+    const statuses = await forwarders.set(wiring.hostPorts);
+    const shared = statuses.filter((s) => s.state === 'shared').map((s) => s.port);
+    if (shared.length > 0) {
+      this.#options.log(
+        `host port(s) ${shared.join(', ')} are already taken on ${gateway} (a server listening on every ` +
+          'interface, or another run forwarding them): containers reach whatever listens there.',
+      );
+    }
+  }
+
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<DockerInstance>> {
     if (this.#closed) {
       throw new BackendError(
@@ -299,7 +372,12 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     const container = new LambdaContainer(image, {
       hostIp: this.#options.publishHost,
       docker: client.container.dockerode,
-    })
+    });
+    if (this.#wiring) {
+      if (this.#wiring.network) container.withNetworkMode(this.#wiring.network);
+      container.withExtraHosts([{ host: DOCKER_HOST_ALIAS, ipAddress: this.#wiring.gateway }]);
+    }
+    container
       .withName(name)
       .withCommand([fn.handler])
       .withEnvironment(environment)
@@ -425,6 +503,13 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
+    await this.#wiring?.forwarders.close();
+  }
+
+  /** The wiring in force (for tests and diagnostics): network, gateway and forwarded ports. */
+  wiring(): { network: string | undefined; gateway: string; hostPorts: number[] } | undefined {
+    const w = this.#wiring;
+    return w && { network: w.network, gateway: w.gateway, hostPorts: w.forwarders.ports() };
   }
 
   /** The containers this backend currently runs (for tests and diagnostics). */

@@ -36,7 +36,7 @@ export async function selectBackend(
   const docker = () => new DockerBackend({ log, ...options.docker });
   switch (choice) {
     case 'process':
-      return new ProcessBackend(options.process);
+      return new ProcessBackend({ log, ...options.process });
     case 'docker':
       await connectEngine();
       return docker();
@@ -48,7 +48,7 @@ export async function selectBackend(
         log(
           `backend 'auto': no container engine answered (tried ${engineLocationTried()}); running functions as local processes instead.`,
         );
-        return new ProcessBackend(options.process);
+        return new ProcessBackend({ log, ...options.process });
       }
     default:
       throw new ConfigError(

@@ -1,0 +1,13 @@
+export {
+  callerInstanceId,
+  DOCKER_HOST_ALIAS,
+  endpointVariable,
+  INSTANCE_SESSION_PREFIX,
+  instanceCredentials,
+  networkName,
+  SANDBOX_HOST_VARIABLE,
+  sandboxUrl,
+  type WiringPlan,
+  type WiringPlanOptions,
+  wiringPlan,
+} from './sandbox-wiring.ts';

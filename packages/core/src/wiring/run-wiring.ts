@@ -79,7 +79,8 @@ export class RunWiring {
     const others = hostPorts.filter((p) => p !== server);
     const invokers = [...this.#declared.values()].some((d) => d.functionsCanInvoke);
     const parts: string[] = [];
-    if (network) parts.push(`containers join network ${network}`);
+    // Host processes join no network (the process backend says so itself).
+    if (network && this.sandboxHost !== '127.0.0.1') parts.push(`containers join network ${network}`);
     if (others.length) parts.push(`functions reach host port(s) ${others.join(', ')} at ${this.sandboxHost}`);
     if (invokers && hostPorts.includes(server)) {
       parts.push(

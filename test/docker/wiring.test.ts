@@ -40,7 +40,10 @@ describe('wiring on the Docker backend', () => {
   wiringCases(() => run, { sandboxHost: 'host.lambda-testkit.internal' });
 
   it('reaches a service container by its alias on the network the run joined', async () => {
-    expect(await run.probe({ action: 'http', url: 'http://svc:8080/' })).toEqual({ status: 200, body: 'from svc' });
+    expect(await run.probe({ action: 'http', url: 'http://svc:8080/' })).toEqual({
+      status: 200,
+      body: 'from svc',
+    });
     const [container] = backend.instances();
     const info = await (await docker()).getContainer(container?.containerId ?? '').inspect();
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([network.getName()]);
@@ -64,7 +67,9 @@ describe('wiring on the Docker backend', () => {
     const port = new URL(run.handle.url).port;
     const lines = run.log.filter((l) => l.startsWith('wiring:'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`the pool server also answers containers at host.lambda-testkit.internal:${port}`);
+    expect(lines[0]).toContain(
+      `the pool server also answers containers at host.lambda-testkit.internal:${port}`,
+    );
     expect(lines[0]).toContain(`containers join network ${network.getName()}`);
   });
 });

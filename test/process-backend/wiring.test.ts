@@ -14,7 +14,9 @@ const backendLog: string[] = [];
 
 beforeAll(async () => {
   rootDir = await mkdtemp(join(tmpdir(), 'ltk-wiring-'));
-  run = await startWiringRun(new ProcessBackend({ rootDir, log: (line) => backendLog.push(line) }), { network: 'ignored-here' });
+  run = await startWiringRun(new ProcessBackend({ rootDir, log: (line) => backendLog.push(line) }), {
+    network: 'ignored-here',
+  });
 });
 
 afterAll(async () => {
@@ -27,7 +29,9 @@ describe('wiring on the process backend', () => {
 
   it('says that a network cannot be joined by processes, and how functions talk to the pool server', () => {
     const port = new URL(run.handle.url).port;
-    expect(backendLog).toEqual([expect.stringContaining('network "ignored-here" is ignored on the process backend')]);
+    expect(backendLog).toEqual([
+      expect.stringContaining('network "ignored-here" is ignored on the process backend'),
+    ]);
     expect(run.log).toContain(
       `wiring: functions reach host port(s) 4566, ${run.declaredPort} at 127.0.0.1; functions invoke functions through the pool server (127.0.0.1:${port})`,
     );

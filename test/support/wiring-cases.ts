@@ -46,9 +46,17 @@ export function wiringCases(run: () => WiringRun, expected: WiringExpectations):
   });
 
   it('invokes another function synchronously and with Event through the SDK, reusing its warm instance', async () => {
-    const first = await run().probe({ action: 'invoke', target: 'callee', payload: { action: 'echo', value: 1 } });
+    const first = await run().probe({
+      action: 'invoke',
+      target: 'callee',
+      payload: { action: 'echo', value: 1 },
+    });
     expect(first).toEqual({ status: 200, payload: { echoed: 1, function: 'callee' } });
-    const second = await run().probe({ action: 'invoke', target: 'callee', payload: { action: 'echo', value: 2 } });
+    const second = await run().probe({
+      action: 'invoke',
+      target: 'callee',
+      payload: { action: 'echo', value: 2 },
+    });
     expect(second).toMatchObject({ status: 200, payload: { echoed: 2 } });
     const queued = await run().probe({ action: 'invoke', target: 'callee', type: 'Event' });
     expect(queued).toMatchObject({ status: 202 });
@@ -72,7 +80,11 @@ export function wiringCases(run: () => WiringRun, expected: WiringExpectations):
   });
 
   it('refuses a wrong token sent from inside a function', async () => {
-    const answer = await run().probe({ action: 'invoke', target: 'callee', accessKeyId: 'not-the-run-token' });
+    const answer = await run().probe({
+      action: 'invoke',
+      target: 'callee',
+      accessKeyId: 'not-the-run-token',
+    });
     expect(answer).toMatchObject({ error: 'UnrecognizedClientException', status: 403 });
     expect(String(answer.message)).toContain('not this run’s token');
   });

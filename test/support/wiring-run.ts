@@ -50,12 +50,20 @@ export async function startWiringRun(
   const probe = { runtime: 'nodejs22.x', entry: './probe.ts', handler: 'probe.handler', timeout: 20 };
   const config: TestkitConfig = {
     functions: {
-      probe: { ...probe, bundle: { bundleAwsSdk: true }, environment: { AWS_ENDPOINT_URL_S3: 'http://own-s3:1' } },
+      probe: {
+        ...probe,
+        bundle: { bundleAwsSdk: true },
+        environment: { AWS_ENDPOINT_URL_S3: 'http://own-s3:1' },
+      },
       callee: { ...probe, bundle: { bundleAwsSdk: true } },
     },
     maxConcurrency: 1,
     hostPorts: [declaredPort],
-    awsEndpoints: { default: 'http://localhost:4566', dynamodb: `http://127.0.0.1:${declaredPort}`, s3: 'http://s3:9' },
+    awsEndpoints: {
+      default: 'http://localhost:4566',
+      dynamodb: `http://127.0.0.1:${declaredPort}`,
+      s3: 'http://s3:9',
+    },
     functionsCanInvoke: true,
     ...extra,
   };
@@ -90,7 +98,11 @@ export async function startWiringRun(
 }
 
 /** Polls `check` until it holds, for at most `timeoutMs` (an Event call's work ends after its 202). */
-export async function eventually(check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  check: () => boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);

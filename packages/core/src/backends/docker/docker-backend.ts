@@ -4,7 +4,7 @@
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
@@ -141,7 +141,11 @@ interface WiringState {
  * reach. A network that does not exist, or has no gateway (host, none, overlay), fails the wiring.
  */
 export async function networkGateway(docker: Dockerode, network: string): Promise<string> {
-  let info: { Driver?: string; IPAM?: { Config?: Array<{ Gateway?: string }> } };
+  let info: {
+    Driver?: string;
+    IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
+    Options?: Record<string, string>;
+  };
   try {
     info = await docker.getNetwork(network).inspect();
   } catch (error) {
@@ -155,16 +159,37 @@ export async function networkGateway(docker: Dockerode, network: string): Promis
       { cause: error, details: { network } },
     );
   }
-  const gateway = info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+  const ipv4 = /^\d+\.\d+\.\d+\.\d+$/;
+  // The default bridge often lists no Gateway (Docker 20.10): its address is docker0's own, which
+  // Node lists only while a container is attached (libuv skips interfaces without carrier), and
+  // otherwise Docker's default, the subnet's first address. A wrong guess fails the forwarders' bind.
+  const bridge = info.Options?.['com.docker.network.bridge.name'];
+  const gateway =
+    info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && ipv4.test(g)) ??
+    (bridge ? networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address : undefined) ??
+    info.IPAM?.Config?.map((c) => firstHostOf(c.Subnet)).find((g) => g !== undefined);
   if (!gateway) {
     throw new BackendError(
       ErrorCodes.WIRING_FAILED,
-      `Docker network "${network}" (driver ${info.Driver ?? 'unknown'}) has no IPv4 gateway, so its containers cannot ` +
-        'reach this machine. Use a bridge network (the default driver of docker network create).',
+      `Docker network "${network}" (driver ${info.Driver ?? 'unknown'}) shows no IPv4 gateway on this machine, so ` +
+        'lambda-testkit cannot make host ports reachable from its containers. Use a bridge network of an engine on ' +
+        'this machine (the default driver of docker network create), or the process backend.',
       { details: { network, driver: info.Driver } },
     );
   }
   return gateway;
+}
+
+/** The first host address of an IPv4 subnet (`172.17.0.0/16` → `172.17.0.1`), Docker's default gateway. */
+export function firstHostOf(subnet: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet ?? '');
+  if (!m) return undefined;
+  const hostBits = 32 - Number(m[5]);
+  if (hostBits < 2 || hostBits > 32) return undefined;
+  const address = m.slice(1, 5).reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const block = 2 ** hostBits;
+  const first = address - (address % block) + 1;
+  return [3, 2, 1, 0].map((i) => Math.floor(first / 256 ** i) % 256).join('.');
 }
 
 export class DockerBackend implements LambdaBackend<DockerInstance> {

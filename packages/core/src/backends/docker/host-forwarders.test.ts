@@ -2,6 +2,7 @@
 // ways, an undeclared one has no listener, and a taken address is reported instead of failing.
 import { createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { firstHostOf } from './docker-backend.ts';
 import { HostForwarders } from './host-forwarders.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -84,5 +85,16 @@ describe('HostForwarders', () => {
     await stopService?.();
     const answer = await roundTrip(gateway, port, 'x');
     expect(answer === '' || answer === 'ECONNRESET').toBe(true);
+  });
+});
+
+describe('firstHostOf', () => {
+  it("gives a subnet's first host address, Docker's default gateway", () => {
+    expect(firstHostOf('172.17.0.0/16')).toBe('172.17.0.1');
+    expect(firstHostOf('192.168.5.128/25')).toBe('192.168.5.129');
+    expect(firstHostOf('10.1.2.3/8')).toBe('10.0.0.1');
+    expect(firstHostOf('10.0.0.0/31')).toBeUndefined();
+    expect(firstHostOf('fd00::/64')).toBeUndefined();
+    expect(firstHostOf(undefined)).toBeUndefined();
   });
 });

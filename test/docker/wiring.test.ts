@@ -63,6 +63,20 @@ describe('wiring on the Docker backend', () => {
     );
   });
 
+  it('fails the wiring with LTK_WIRING_FAILED, naming the network, when it does not exist', async () => {
+    const other = new DockerBackend({ log: () => {} });
+    try {
+      await expect(
+        other.wire({ network: 'lambda-testkit-no-such-network', hostPorts: [] }),
+      ).rejects.toMatchObject({
+        code: 'LTK_WIRING_FAILED',
+        message: expect.stringContaining('Docker network "lambda-testkit-no-such-network" does not exist'),
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says in one line that the pool server answers containers, and where', () => {
     const port = new URL(run.handle.url).port;
     const lines = run.log.filter((l) => l.startsWith('wiring:'));

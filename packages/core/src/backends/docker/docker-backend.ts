@@ -328,7 +328,17 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   async wire(wiring: BackendWiring): Promise<void> {
     const docker = await this.#docker();
     const network = wiring.network;
-    const gateway = await networkGateway(docker, network ?? 'bridge');
+    let gateway: string;
+    try {
+      gateway = await networkGateway(docker, network ?? 'bridge');
+    } catch (error) {
+      // Nothing declared: a run without wiring must not fail for it (the host name then resolves
+      // to nothing, and nothing of the host would be reachable anyway).
+      if (network !== undefined || wiring.hostPorts.length > 0) throw error;
+      await this.#wiring?.forwarders.close();
+      this.#wiring = undefined;
+      return;
+    }
     if (this.#wiring && this.#wiring.gateway !== gateway) await this.#wiring.forwarders.close();
     const forwarders =
       this.#wiring?.gateway === gateway ? this.#wiring.forwarders : new HostForwarders(gateway);

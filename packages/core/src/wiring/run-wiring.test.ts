@@ -1,6 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackendWiring } from '../backend.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
+import { resolveFunction } from '../pool/resolve-function.ts';
 import { FakeBackend } from '../testing/index.ts';
 import { RunWiring } from './run-wiring.ts';
 
@@ -76,5 +80,21 @@ describe('RunWiring', () => {
     });
     await wiring.apply({}, '/a');
     expect(log).toEqual([]);
+  });
+
+  it('gives a new deploy id when the wiring changes what a function sees', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ltk-wiring-'));
+    await writeFile(join(root, 'index.js'), 'exports.handler = async () => 1;\n');
+    const wiring = new RunWiring({ backend: new WiredFake(), token: 't', serverPort: 5000, log: () => {} });
+    const deployId = async (config: Parameters<RunWiring['apply']>[0]) => {
+      const env = await wiring.apply(config, root);
+      return (await resolveFunction(wiring.applyTo(spec('fn'), root, env), { root })).deployId;
+    };
+    const plain = await deployId({});
+    const endpoints = await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8000' } });
+    const moved = await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8001' } });
+    expect(new Set([plain, endpoints, moved]).size).toBe(3);
+    expect(await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8000' } })).toBe(endpoints);
+    await rm(root, { recursive: true, force: true });
   });
 });

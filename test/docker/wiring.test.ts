@@ -81,8 +81,9 @@ describe('wiring on the Docker backend', () => {
     const port = new URL(run.handle.url).port;
     const lines = run.log.filter((l) => l.startsWith('wiring:'));
     expect(lines).toHaveLength(1);
+    const gateway = backend.wiring()?.gateway;
     expect(lines[0]).toContain(
-      `the pool server also answers containers at host.lambda-testkit.internal:${port}`,
+      `the pool server also answers containers at host.lambda-testkit.internal:${port} (${gateway}:${port}), same token`,
     );
     expect(lines[0]).toContain(`containers join network ${network.getName()}`);
   });

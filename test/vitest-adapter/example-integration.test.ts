@@ -51,7 +51,7 @@ describe('examples/vitest-integration on the Docker backend', () => {
   expectPassingRun(() => run, 'docker');
   it('forwards the dynalite port and the pool server to the containers, and says so', () => {
     expect(run.output).toMatch(
-      /wiring: functions reach host port\(s\) \d+ at host\.lambda-testkit\.internal; the pool server also answers containers/,
+      /wiring: functions reach host port\(s\) \d+ at host\.lambda-testkit\.internal \(forwarded on [\d.]+\); the pool server also answers containers/,
     );
   });
 });

@@ -24,6 +24,12 @@ export interface LaunchContext {
   environment?: Record<string, string>;
 }
 
+/** Where a backend's sandboxes reach the host's declared ports (for the run's one line about it). */
+export interface WiredHost {
+  /** The host address the declared ports listen on for sandboxes (a Docker network's gateway). */
+  address: string;
+}
+
 /** How the run's sandboxes reach services (docs/wiring.md); given to `LambdaBackend.wire`. */
 export interface BackendWiring {
   /** A Docker network every sandbox joins (backends without networks ignore it). */
@@ -63,9 +69,10 @@ export interface LambdaBackend<H = unknown> {
   readonly sandboxHost?: string;
   /**
    * Makes `wiring` hold for the instances launched from now on (called again with the whole new
-   * wiring when it changes). Without it, sandboxes reach the host as host processes do.
+   * wiring when it changes). Without it, sandboxes reach the host as host processes do. Resolves
+   * with the host address that answers sandboxes for `hostPorts`, when it is not loopback.
    */
-  wire?(wiring: BackendWiring): Promise<void>;
+  wire?(wiring: BackendWiring): Promise<WiredHost | undefined>;
   /** Releases backend-wide resources (clients, sockets). Idempotent. */
   close?(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BackendWiring } from '../backend.ts';
+import type { BackendWiring, WiredHost } from '../backend.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
 import { resolveFunction } from '../pool/resolve-function.ts';
 import { FakeBackend } from '../testing/index.ts';
@@ -12,8 +12,9 @@ import { RunWiring } from './run-wiring.ts';
 class WiredFake extends FakeBackend {
   readonly sandboxHost = 'sandbox-host';
   readonly wired: BackendWiring[] = [];
-  async wire(wiring: BackendWiring): Promise<void> {
+  async wire(wiring: BackendWiring): Promise<WiredHost> {
     this.wired.push(wiring);
+    return { address: '10.9.0.1' };
   }
 }
 
@@ -42,8 +43,9 @@ describe('RunWiring', () => {
       AWS_ENDPOINT_URL_LAMBDA: 'http://sandbox-host:5000',
     });
     expect(log.at(-1)).toBe(
-      'wiring: containers join network net-a; functions reach host port(s) 8000, 9000 at sandbox-host; ' +
-        'the pool server also answers containers at sandbox-host:5000 (same token) for functions that invoke functions',
+      'wiring: containers join network net-a; functions reach host port(s) 8000, 9000 at sandbox-host (forwarded on ' +
+        '10.9.0.1); the pool server also answers containers at sandbox-host:5000 (10.9.0.1:5000), same token, for ' +
+        'functions that invoke functions',
     );
   });
 

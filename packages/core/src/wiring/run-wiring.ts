@@ -56,8 +56,8 @@ export class RunWiring {
       network ??= d.network;
     }
     const hostPorts = [...ports].sort((a, b) => a - b);
-    await this.#options.backend.wire?.({ network, hostPorts });
-    this.#say(network, hostPorts);
+    const wired = await this.#options.backend.wire?.({ network, hostPorts });
+    this.#say(network, hostPorts, wired?.address);
     return plan.environment;
   }
 
@@ -74,19 +74,21 @@ export class RunWiring {
   }
 
   /** One line when what is reachable changes (said at start, and after a watch rerun changed it). */
-  #say(network: string | undefined, hostPorts: number[]): void {
+  #say(network: string | undefined, hostPorts: number[], address: string | undefined): void {
     const server = this.#options.serverPort;
     const others = hostPorts.filter((p) => p !== server);
     const invokers = [...this.#declared.values()].some((d) => d.functionsCanInvoke);
     const parts: string[] = [];
     // Host processes join no network (the process backend says so itself).
     if (network && this.sandboxHost !== '127.0.0.1') parts.push(`containers join network ${network}`);
-    if (others.length) parts.push(`functions reach host port(s) ${others.join(', ')} at ${this.sandboxHost}`);
+    const via = address ? ` (forwarded on ${address})` : '';
+    if (others.length)
+      parts.push(`functions reach host port(s) ${others.join(', ')} at ${this.sandboxHost}${via}`);
     if (invokers && hostPorts.includes(server)) {
       parts.push(
         this.sandboxHost === '127.0.0.1'
           ? `functions invoke functions through the pool server (127.0.0.1:${server})`
-          : `the pool server also answers containers at ${this.sandboxHost}:${server} (same token) for functions that invoke functions`,
+          : `the pool server also answers containers at ${this.sandboxHost}:${server}${address ? ` (${address}:${server})` : ''}, same token, for functions that invoke functions`,
       );
     }
     const line = parts.length ? `wiring: ${parts.join('; ')}` : '';

@@ -14,6 +14,7 @@ import type {
   LaunchContext,
   LaunchedInstance,
   PrepareProgress,
+  WiredHost,
 } from '../../backend.ts';
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
@@ -325,7 +326,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
    * `hostPorts` entry pipes to 127.0.0.1:<port> (host-forwarders.ts). Called again, it moves to the
    * new wiring: forwarders of ports no longer declared close.
    */
-  async wire(wiring: BackendWiring): Promise<void> {
+  async wire(wiring: BackendWiring): Promise<WiredHost | undefined> {
     const docker = await this.#docker();
     const network = wiring.network;
     let gateway: string;
@@ -337,7 +338,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       if (network !== undefined || wiring.hostPorts.length > 0) throw error;
       await this.#wiring?.forwarders.close();
       this.#wiring = undefined;
-      return;
+      return undefined;
     }
     if (this.#wiring && this.#wiring.gateway !== gateway) await this.#wiring.forwarders.close();
     const forwarders =
@@ -351,6 +352,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
           'interface, or another run forwarding them): containers reach whatever listens there.',
       );
     }
+    return { address: gateway };
   }
 
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<DockerInstance>> {

@@ -225,7 +225,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
    * A Docker network cannot be joined by a process: said once, so a function that uses a network
    * alias fails with a reason the user can find.
    */
-  async wire(wiring: BackendWiring): Promise<void> {
+  async wire(wiring: BackendWiring): Promise<undefined> {
     if (wiring.network && !this.#warnedNetwork) {
       this.#warnedNetwork = true;
       this.#log(
@@ -233,6 +233,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
           'cannot resolve its aliases. Reach such services through a port published on 127.0.0.1 (hostPorts, awsEndpoints).',
       );
     }
+    return undefined;
   }
 
   logs(handle: ProcessInstance): InstanceLogs | undefined {

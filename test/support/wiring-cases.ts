@@ -28,7 +28,8 @@ export function wiringCases(run: () => WiringRun, expected: WiringExpectations):
     const host = expected.sandboxHost;
     expect(env).toEqual({
       LAMBDA_TESTKIT_HOST: host,
-      AWS_ENDPOINT_URL: `http://${host}:4566`,
+      // Written as http://localhost:4566: as it is on processes, rewritten to the host name on Docker.
+      AWS_ENDPOINT_URL: host === '127.0.0.1' ? 'http://localhost:4566' : `http://${host}:4566`,
       AWS_ENDPOINT_URL_DYNAMODB: `http://${host}:${port}`,
       // awsEndpoints says http://s3:9; the function's own environment says otherwise, and wins.
       AWS_ENDPOINT_URL_S3: 'http://own-s3:1',

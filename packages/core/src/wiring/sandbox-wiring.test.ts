@@ -63,6 +63,13 @@ describe('wiring helpers', () => {
     expect(endpointVariable('cognito-idp')).toBe('AWS_ENDPOINT_URL_COGNITO_IDP');
   });
 
+  it('leaves loopback URLs as written where sandboxes share the loopback', () => {
+    expect(sandboxUrl('http://localhost:8000', '127.0.0.1')).toEqual({
+      url: 'http://localhost:8000',
+      hostPort: 8000,
+    });
+  });
+
   it('leaves URLs of other hosts alone', () => {
     expect(sandboxUrl('http://dynamodb:8000', 'x')).toEqual({ url: 'http://dynamodb:8000' });
   });

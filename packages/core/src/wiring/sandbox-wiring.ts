@@ -4,9 +4,9 @@
  * One configuration means the same on both backends. Functions reach the host through one host
  * name, given to them as `LAMBDA_TESTKIT_HOST`: `127.0.0.1` on the process backend (sandboxes are
  * host processes), `host.lambda-testkit.internal` on Docker (an `/etc/hosts` entry for the gateway of
- * the containers' network, where forwarders answer for the declared ports only). Loopback URLs in
- * `awsEndpoints` are rewritten to that name, so a config written as `http://127.0.0.1:8000` works on
- * both.
+ * the containers' network, where forwarders answer for the declared ports only). On Docker, loopback
+ * URLs in `awsEndpoints` are rewritten to that name, so a config written as `http://127.0.0.1:8000`
+ * works on both.
  */
 import type { NetworkRef, TestkitConfig } from '../config.ts';
 
@@ -45,13 +45,15 @@ export function endpointVariable(service: string): string {
 }
 
 /**
- * The URL as a sandbox must write it: a loopback host becomes `sandboxHost`. Resolves with the
- * loopback port it needs, if it is one.
+ * The URL as a sandbox must write it: a loopback host becomes `sandboxHost` (unless that is the
+ * host's loopback itself). Resolves with the loopback port it needs, if it is one.
  */
 export function sandboxUrl(url: string, sandboxHost: string): { url: string; hostPort?: number } {
   const parsed = new URL(url);
   if (!LOOPBACK_HOSTS.has(parsed.hostname)) return { url };
   const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+  // Sandboxes on the host's own loopback reach the URL as written (`localhost` may be ::1 there).
+  if (sandboxHost === '127.0.0.1') return { url, hostPort: port };
   parsed.hostname = sandboxHost;
   // URL keeps a trailing `/` on a bare origin; SDKs accept both, users wrote none.
   const text = parsed.pathname === '/' && !url.endsWith('/') ? parsed.href.replace(/\/$/, '') : parsed.href;

@@ -4,6 +4,7 @@ export {
   endpointVariable,
   INSTANCE_SESSION_PREFIX,
   instanceCredentials,
+  NETWORK_VARIABLE,
   networkName,
   SANDBOX_HOST_VARIABLE,
   sandboxUrl,

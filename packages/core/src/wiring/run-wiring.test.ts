@@ -95,7 +95,8 @@ describe('RunWiring', () => {
     const plain = await deployId({});
     const endpoints = await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8000' } });
     const moved = await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8001' } });
-    expect(new Set([plain, endpoints, moved]).size).toBe(3);
+    const networked = await deployId({ network: 'other-net' });
+    expect(new Set([plain, endpoints, moved, networked]).size).toBe(4);
     expect(await deployId({ awsEndpoints: { dynamodb: 'http://127.0.0.1:8000' } })).toBe(endpoints);
     await rm(root, { recursive: true, force: true });
   });

@@ -5,7 +5,13 @@
 import type { LambdaBackend } from '../backend.ts';
 import type { TestkitConfig } from '../config.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
-import { instanceCredentials, networkName, type WiringPlan, wiringPlan } from './sandbox-wiring.ts';
+import {
+  instanceCredentials,
+  NETWORK_VARIABLE,
+  networkName,
+  type WiringPlan,
+  wiringPlan,
+} from './sandbox-wiring.ts';
 
 export interface RunWiringOptions {
   backend: LambdaBackend;
@@ -44,9 +50,13 @@ export class RunWiring {
    */
   async apply(config: TestkitConfig, root: string): Promise<Record<string, string>> {
     const plan = wiringPlan(config, { sandboxHost: this.sandboxHost, serverPort: this.#options.serverPort });
+    const joined = networkName(config.network);
+    // The network is not in the environment by nature, but an instance launched on another one
+    // must not serve: named here, it is part of the deploy id (containers only: processes join none).
+    if (joined && this.sandboxHost !== '127.0.0.1') plan.environment[NETWORK_VARIABLE] = joined;
     this.#declared.set(root, {
       plan,
-      network: networkName(config.network),
+      network: joined,
       functionsCanInvoke: config.functionsCanInvoke === true,
     });
     const ports = new Set<number>();

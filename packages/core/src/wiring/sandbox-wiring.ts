@@ -13,6 +13,9 @@ import type { NetworkRef, TestkitConfig } from '../config.ts';
 /** Set in every sandbox: the host name under which functions reach the host's declared ports. */
 export const SANDBOX_HOST_VARIABLE = 'LAMBDA_TESTKIT_HOST';
 
+/** Set in containers that joined the run's `network`: its name. */
+export const NETWORK_VARIABLE = 'LAMBDA_TESTKIT_NETWORK';
+
 /** The host name Docker sandboxes resolve to their network's gateway (an ExtraHosts entry). */
 export const DOCKER_HOST_ALIAS = 'host.lambda-testkit.internal';
 

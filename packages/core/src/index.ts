@@ -18,4 +18,3 @@ export * from './runtimes.ts';
 export * from './sandbox-env.ts';
 export * from './server/index.ts';
 export * from './sources/index.ts';
-export * from './wiring/index.ts';

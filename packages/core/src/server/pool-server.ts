@@ -18,7 +18,7 @@ import {
 } from '../client/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
-import { callerInstanceId } from '../wiring/sandbox-wiring.ts';
+import { callerInstanceId } from '../sandbox-wiring.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';

@@ -11,7 +11,7 @@ import {
   networkName,
   type WiringPlan,
   wiringPlan,
-} from './sandbox-wiring.ts';
+} from '../sandbox-wiring.ts';
 
 export interface RunWiringOptions {
   backend: LambdaBackend;

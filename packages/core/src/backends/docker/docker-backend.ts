@@ -21,7 +21,7 @@ import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
-import { DOCKER_HOST_ALIAS } from '../../wiring/sandbox-wiring.ts';
+import { DOCKER_HOST_ALIAS } from '../../sandbox-wiring.ts';
 import { currentProcessIdentity } from '../shared/process-liveness.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';

@@ -8,7 +8,7 @@
  * URLs in `awsEndpoints` are rewritten to that name, so a config written as `http://127.0.0.1:8000`
  * works on both.
  */
-import type { NetworkRef, TestkitConfig } from '../config.ts';
+import type { NetworkRef, TestkitConfig } from './config.ts';
 
 /** Set in every sandbox: the host name under which functions reach the host's declared ports. */
 export const SANDBOX_HOST_VARIABLE = 'LAMBDA_TESTKIT_HOST';

@@ -92,7 +92,10 @@ export class HostForwarders {
       });
       server.listen({ port, host: this.#address, exclusive: true }, () => {
         server.removeAllListeners('error');
+        // A listening server errs only for an accepted socket's trouble, which #pipe handles per
+        // connection: nothing to report, and an unhandled 'error' would crash the runner.
         server.on('error', () => {});
+        // The forwarders must not keep the runner's process alive; the backend's close() ends them.
         server.unref();
         this.#servers.set(port, server);
         resolve(true);

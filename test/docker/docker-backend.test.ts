@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BackendError,
-  ContainerLabels,
   DockerBackend,
   ErrorCodes,
   type PrepareProgress,
   type ResolvedFunction,
 } from '@lambda-testkit/core';
+import { ContainerLabels } from '@lambda-testkit/core/internal';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,
@@ -125,7 +125,8 @@ describe('DockerBackend containers', () => {
     expect(env.some((e) => e.startsWith('AWS_LAMBDA_RUNTIME_API='))).toBe(false);
   });
 
-  it('sets the environment of lambda-protocol.md §3.1: timeout, memory, region, dummy credentials unless given', () => {
+  // The variables of docs/lambda-protocol.md#sandbox-environment.
+  it('sets the sandbox environment: timeout, memory, region, dummy credentials unless given', () => {
     const env = Object.fromEntries(
       inspect.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
     );

@@ -1,8 +1,10 @@
 /**
  * The locally built image: built without any registry, cached by content hash, and laid out with
- * the base image's contract (lambda-protocol.md §1.2, §3.2).
+ * the base image's contract (docs/lambda-protocol.md#base-image-contract,
+ * docs/lambda-protocol.md#filesystem-layout).
  */
-import { buildLocalImage, ImageLabels } from '@lambda-testkit/core';
+import { buildLocalImage } from '@lambda-testkit/core';
+import { ImageLabels } from '@lambda-testkit/core/internal';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { compileEmulator, ensureLocalImage } from '../image/local-image.ts';
 import { docker, localImage, requireDocker } from './helpers.ts';

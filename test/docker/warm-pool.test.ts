@@ -5,13 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  ContainerLabels,
-  DockerBackend,
-  type DockerInstance,
-  InvokeError,
-  WarmPool,
-} from '@lambda-testkit/core';
+import { DockerBackend, type DockerInstance, InvokeError, WarmPool } from '@lambda-testkit/core';
+import { ContainerLabels } from '@lambda-testkit/core/internal';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   appFunction,

@@ -27,6 +27,7 @@ describe('globalSetup / globalTeardown', () => {
     await globalSetup(watchConfig, { rootDir });
     const first = { url: process.env.LAMBDA_TESTKIT_URL, token: process.env.LAMBDA_TESTKIT_TOKEN };
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(process.env.LAMBDA_TESTKIT_REGION).toBe('eu-west-3');
     const c1 = client();
     expect((await c1.invoke('echo', { run: 1 })).coldStart).toBe(true);
     await c1.close();

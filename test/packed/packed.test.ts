@@ -319,6 +319,23 @@ describe('the packed packages, installed from their tarballs into a project outs
     expect(out).toContain(`loaded ${specifiers.length}`);
   });
 
+  it('ships the public surface of core as built from source: the root entry, and internals only under /internal', async () => {
+    const script = [
+      "const root = Object.keys(await import('@lambda-testkit/core'));",
+      "const internal = Object.keys(await import('@lambda-testkit/core/internal'));",
+      'console.log(JSON.stringify({ root, internal }));',
+    ].join('\n');
+    const out = await runOk(process.execPath, ['--input-type=module', '-e', script], project);
+    const packed = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
+      root: string[];
+      internal: string[];
+    };
+    const fromSource = Object.keys(await import('../../packages/core/src/index.ts'));
+    expect(packed.root.sort()).toEqual(fromSource.sort());
+    expect(packed.root).not.toContain('zipDirectory');
+    expect(packed.internal).toEqual(expect.arrayContaining([...packed.root, 'zipDirectory']));
+  });
+
   it('links the core CLI: `pnpm exec lambda-testkit --help`', async () => {
     const out = await runOk('pnpm', ['exec', 'lambda-testkit', '--help'], project);
     expect(out).toMatch(/Usage: lambda-testkit/);

@@ -17,8 +17,8 @@ import {
   ProcessBackend,
   type ProcessInstance,
   resolveFunction,
-  zipDirectory,
 } from '@lambda-testkit/core';
+import { zipDirectory } from '@lambda-testkit/core/internal';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   appFunction,

@@ -8,8 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  BUNDLES_KEPT_PER_ENTRY,
-  bundledSources,
   ErrorCodes,
   type FunctionSpec,
   loadFunctionSpecs,
@@ -17,6 +15,7 @@ import {
   resolveFunction,
   type TestkitConfig,
 } from '@lambda-testkit/core';
+import { BUNDLES_KEPT_PER_ENTRY, bundledSources } from '@lambda-testkit/core/internal';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureRoot, removeFixtureRoots, saveBeforeBuild, thrown } from './helpers.ts';

@@ -9,10 +9,10 @@ import {
   type CdkSourceOptions,
   ErrorCodes,
   type FunctionSpec,
-  functionNameIndex,
   loadFunctionSpecs,
   resolveFunction,
 } from '@lambda-testkit/core';
+import { functionNameIndex } from '@lambda-testkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectWarnings, fixtureRoot, removeFixtureRoots, thrown } from './helpers.ts';
 

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import {
   ErrorCodes,
   type FunctionSpec,
-  functionNameIndex,
   loadFunctionSpecs,
   resolveFunction,
   type SamSourceOptions,
   type TestkitConfig,
 } from '@lambda-testkit/core';
+import { functionNameIndex } from '@lambda-testkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectWarnings, fixtureRoot, removeFixtureRoots, thrown } from './helpers.ts';
 

@@ -20,7 +20,7 @@ describe('setups', () => {
   it('Vitest projects: one pool, started once, shared by every project', async () => {
     const run = await runVitest(fixture('projects'));
     expect(run.report.numFailedTests, run.output).toBe(0);
-    expect(run.report.numPassedTests).toBe(2);
+    expect(run.report.numPassedTests).toBe(3);
     expect(run.output.match(/pool server on /g)).toHaveLength(1);
     expect(run.summary).toEqual([{ function: 'echo', invokes: 8, cold: 1, warm: 7, errors: 0 }]);
   });

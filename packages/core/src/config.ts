@@ -5,7 +5,17 @@
 import type { FunctionDeclaration } from './function-spec.ts';
 import type { CdkSourceOptions, SamSourceOptions } from './sources/source-options.ts';
 
-export type BackendChoice = 'docker' | 'process' | 'auto';
+/**
+ * The backends a run can ask for; `auto` is Docker when an engine answers, else processes. The one
+ * list: config validation, `LAMBDA_TESTKIT_BACKEND` and backend selection read it.
+ */
+export const BACKEND_CHOICES = ['docker', 'process', 'auto'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** True when `value` names a backend (`BACKEND_CHOICES`). */
+export function isBackendChoice(value: unknown): value is BackendChoice {
+  return (BACKEND_CHOICES as readonly unknown[]).includes(value);
+}
 
 export interface TestkitConfig {
   /** Functions by name. */

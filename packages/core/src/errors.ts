@@ -36,6 +36,8 @@ export const ErrorCodes = {
   INVOKE_TIMEOUT: 'LTK_INVOKE_TIMEOUT',
   /** The pool was stopped (end of run) while the call waited or ran. */
   POOL_STOPPED: 'LTK_POOL_STOPPED',
+  /** A `PoolClient` was used after `close()` (or `await using` ended its scope). */
+  CLIENT_CLOSED: 'LTK_CLIENT_CLOSED',
   /** A test worker could not reach the pool server. */
   SERVER_UNREACHABLE: 'LTK_SERVER_UNREACHABLE',
   /** A call to the pool server without the run's token, or with a wrong one. */

@@ -1,6 +1,6 @@
 /**
  * What a user declares for one function, and the resolved form the pool and backends work with.
- * Resolution (zipping directories, hashing, deploy ids) lives in `resolve-function.ts`.
+ * Resolution (zipping directories, hashing, deploy ids) lives in `packaging/`.
  */
 
 export type Architecture = 'x86_64' | 'arm64';
@@ -133,7 +133,7 @@ export interface ResolvedFunction {
   image?: string;
   code: ResolvedArchive;
   layers: ResolvedArchive[];
-  /** base64url SHA-256 over code, launch configuration and layers; see `deploy-id.ts`. */
+  /** base64url SHA-256 over code, launch configuration and layers; see `packaging/deploy-id.ts`. */
   deployId: string;
 }
 

@@ -1,20 +1,77 @@
-// Public entry of @lambda-testkit/core (main-process side: pool, backends, server, config).
-// Each concern exports through its folder's barrel; the worker-side client is `./client`.
+// Public entry of @lambda-testkit/core: the names users and the runner adapters build on, chosen
+// one by one (the errors module and the pool's option and report types as a whole) and listed, by purpose, in docs/architecture.md
+// ("Public surface"). Everything else stays inside the package; this repository's own suites reach
+// it through `@lambda-testkit/core/internal`. The worker side is `@lambda-testkit/core/client`.
 
-export type * from './backend.ts';
-export * from './backends/docker/index.ts';
-export * from './backends/process/index.ts';
-export * from './config/index.ts';
+export type {
+  BackendWiring,
+  LambdaBackend,
+  LaunchContext,
+  LaunchedInstance,
+  PrepareProgress,
+  WiredHost,
+} from './backend.ts';
+export type { DockerBackendOptions, DockerInstance } from './backends/docker/index.ts';
+export {
+  type BuildLocalImageOptions,
+  buildLocalImage,
+  connectEngine,
+  DockerBackend,
+  isEngineAvailable,
+  type LocalImage,
+  type ReapOptions,
+  reapStaleContainers,
+  type StaleContainer,
+} from './backends/docker/index.ts';
+export type { ProcessBackendOptions, ProcessInstance } from './backends/process/index.ts';
+export { ProcessBackend } from './backends/process/index.ts';
+export type { LoadConfigOptions, LoadedConfig } from './config/index.ts';
+export { loadConfig } from './config/index.ts';
 export type { BackendChoice, NetworkRef, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
 export * from './errors.ts';
-export type * from './function-spec.ts';
-export { BUNDLE_LOADERS, DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';
+export type {
+  Architecture,
+  BundleLoader,
+  BundleOptions,
+  FunctionDeclaration,
+  FunctionSpec,
+  ResolvedArchive,
+  ResolvedFunction,
+} from './function-spec.ts';
+export { DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';
+export type {
+  AcquirePoolHostOptions,
+  PoolHostHandle,
+  ReleasePoolHostOptions,
+  SelectBackendOptions,
+  SummaryRow,
+} from './host/index.ts';
+export {
+  acquirePoolHost,
+  currentPoolHost,
+  ENV_BACKEND,
+  ENV_IMAGE,
+  formatSummary,
+  PoolHost,
+  poolHostSummary,
+  releasePoolHost,
+  selectBackend,
+} from './host/index.ts';
 export type { InstanceLogs, InvocationLogs, LogCapture } from './instance-logs.ts';
 export { LineLog } from './instance-logs.ts';
-export type * from './invocation.ts';
-export * from './pool/index.ts';
-export * from './runtimes.ts';
-export * from './sandbox-env.ts';
-export * from './server/index.ts';
-export * from './sources/index.ts';
+export type { FunctionErrorBody, InvocationKind, InvocationOutcome, InvokeOptions } from './invocation.ts';
+export type { ResolveFunctionOptions } from './packaging/index.ts';
+export { resolveFunction } from './packaging/index.ts';
+export type { DurationSummary } from './pool/index.ts';
+export { WarmPool } from './pool/index.ts';
+export type * from './pool/pool-types.ts';
+export type { PoolServerOptions, ServedPool } from './server/index.ts';
+export { createRunToken, PoolServer } from './server/index.ts';
+export type {
+  CdkSourceOptions,
+  FunctionOverride,
+  LoadFunctionSpecsOptions,
+  SamSourceOptions,
+} from './sources/index.ts';
+export { loadFunctionSpecs } from './sources/index.ts';

@@ -1,7 +1,7 @@
 /**
  * Lambda runtime identifiers as data: official base image, language family, and status.
  * A new identifier is a row here, not a code change elsewhere.
- * Sources: ../shared/reference/lambda-protocol.md §5 (AWS runtime table, late 2026).
+ * Sources: docs/lambda-protocol.md#runtime-identifiers (AWS runtime table, late 2026).
  */
 import { ConfigError, ErrorCodes } from './errors.ts';
 
@@ -69,4 +69,15 @@ export function deprecationWarning(info: RuntimeInfo): string | undefined {
   return info.deprecated
     ? `lambda-testkit: runtime ${info.id} was deprecated by AWS on ${info.deprecated}; new functions cannot use it. Consider a newer runtime.`
     : undefined;
+}
+
+/**
+ * The image that replaces a function's base image, if any: its own `image`, else the run's
+ * `images[runtime]` (config `images`, DockerBackend `images`). Undefined means the base image.
+ */
+export function imageOverride(
+  fn: { readonly image?: string; readonly runtime: string },
+  images: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  return fn.image || images?.[fn.runtime] || undefined;
 }

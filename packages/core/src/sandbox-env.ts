@@ -1,6 +1,7 @@
 /**
- * The environment a function's sandbox starts with (lambda-protocol.md §1.7 and §3.1), shared by
- * every backend so that Docker and process instances see the same variables.
+ * The environment a function's sandbox starts with (docs/lambda-protocol.md#emulator-environment-variables,
+ * docs/lambda-protocol.md#sandbox-environment), shared by every backend so that Docker and process instances
+ * see the same variables.
  *
  * These are the variables given to the *sandbox* (the container, or the emulator process); the
  * emulator (or RIE) adds `AWS_LAMBDA_RUNTIME_API` and `_HANDLER` for the runtime it spawns.
@@ -37,7 +38,7 @@ export function sandboxEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    // RIE-only: the invoke timeout in whole seconds (lambda-protocol.md §1.7).
+    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables).
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(fn.timeout))),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(now),

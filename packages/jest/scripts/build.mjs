@@ -2,7 +2,8 @@
 // 1. tsc: the main-process modules (globalSetup, globalTeardown, reporter) as ESM, and all .d.ts.
 // 2. esbuild: the worker entry bundled to CommonJS (dist/index.cjs) with core's client and errors
 //    inlined, so a test file can `require` it under any Jest and Node version: core itself is ESM,
-//    and Jest can `require()` ESM only from 30.4 on Node >= 24.9 (runner-integration.md §2.8).
+//    and Jest can `require()` ESM only from 30.4 on Node >= 24.9
+// (docs/runner-integration.md#jest-and-es-modules).
 //    undici stays external (it is CommonJS and a dependency of this package).
 // 3. dist/index.mjs: an ESM face over the same CommonJS module, so ESM and CJS test files (and the
 //    setup file closing the client) share one instance per test file.

@@ -1,14 +1,15 @@
 /**
  * The preset's `globalSetup`: starts the pool and its server in Jest's main process, once per run,
- * and hands `{ url, token }` to the workers through `process.env` (Jest forks its workers after
- * globalSetup with `{ ...process.env }`; runner-integration.md §2.2).
+ * and hands `{ url, token, region }` to the workers through `process.env` (Jest forks its workers
+ * after globalSetup with `{ ...process.env }`; docs/runner-integration.md#jest-global-setup).
  *
  * In watch mode Jest calls this again on every rerun; the pool is then kept and only refreshed, so
  * changed code gets fresh instances and unchanged functions stay warm.
  */
 import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/core';
+import { ENV_REGION, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
-import { getRunState, setRunState } from './run-state.ts';
+import { getRunState, type JestRunState, setRunState } from './run-state.ts';
 
 /** Names the config file to load instead of discovering `lambda-testkit.config.*` from the rootDir. */
 export const ENV_CONFIG = 'LAMBDA_TESTKIT_CONFIG';
@@ -21,7 +22,7 @@ export default async function globalSetup(
   // The host can be gone although our state is not (stopped by a signal, or by another owner).
   if (previous && currentPoolHost() === previous.host) {
     await previous.host.refresh();
-    exportToWorkers(previous.url, previous.token);
+    exportToWorkers(previous);
     return;
   }
   const watch = Boolean(globalConfig.watch || globalConfig.watchAll);
@@ -31,18 +32,20 @@ export default async function globalSetup(
     cwd: projectConfig?.rootDir ?? globalConfig.rootDir,
     configFile: process.env[ENV_CONFIG] || undefined,
   });
-  const { url, token, host } = await acquirePoolHost(config, {
+  const { url, token, region, host } = await acquirePoolHost(config, {
     root,
     // Watch reruns (refresh above) read the config file again, so its edits apply.
     configFile: file,
     watch,
-    log: (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`),
   });
-  setRunState({ url, token, host, watch });
-  exportToWorkers(url, token);
+  const state = { url, token, region, host, watch };
+  setRunState(state);
+  exportToWorkers(state);
 }
 
-function exportToWorkers(url: string, token: string): void {
-  process.env.LAMBDA_TESTKIT_URL = url;
-  process.env.LAMBDA_TESTKIT_TOKEN = token;
+/** What `PoolClient.fromEnv()` reads in each worker; the region feeds `lambda.sdkConfig()`. */
+function exportToWorkers({ url, token, region }: Pick<JestRunState, 'url' | 'token' | 'region'>): void {
+  process.env[ENV_URL] = url;
+  process.env[ENV_TOKEN] = token;
+  process.env[ENV_REGION] = region;
 }

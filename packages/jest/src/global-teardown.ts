@@ -1,9 +1,10 @@
 /**
  * The preset's `globalTeardown`: stops the pool at the end of the run. In watch mode it keeps the
- * instances warm for the next rerun (as @shelf/jest-dynamodb does, runner-integration.md §2.5) and
- * stops them when the watcher is killed.
+ * instances warm for the next rerun (as @shelf/jest-dynamodb does,
+ * docs/runner-integration.md#jest-watch-mode) and stops them when the watcher is killed.
  */
 import { releasePoolHost } from '@lambda-testkit/core';
+import { ENV_REGION, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
 import type { JestGlobalConfig } from './jest-types.ts';
 import { getRunState, setRunState } from './run-state.ts';
 
@@ -17,8 +18,9 @@ export default async function globalTeardown(globalConfig: JestGlobalConfig): Pr
     return;
   }
   setRunState(undefined);
-  delete process.env.LAMBDA_TESTKIT_URL;
-  delete process.env.LAMBDA_TESTKIT_TOKEN;
+  delete process.env[ENV_URL];
+  delete process.env[ENV_TOKEN];
+  delete process.env[ENV_REGION];
   await releasePoolHost();
 }
 

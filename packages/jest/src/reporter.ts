@@ -1,7 +1,8 @@
 /**
  * The preset's reporter: prints the same end-of-run summary as the Vitest reporter (`formatSummary`
  * from core) under Jest's own. Reporters run in Jest's main process and `onRunComplete` fires before
- * globalTeardown (runner-integration.md §2.1, §2.7), so the pool's counters are still live.
+ * globalTeardown (docs/runner-integration.md#jest-global-setup, docs/runner-integration.md#jest-reporters),
+ * so the pool's counters are still live.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

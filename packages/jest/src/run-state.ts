@@ -12,6 +12,8 @@ import type { PoolHost } from '@lambda-testkit/core';
 export interface JestRunState {
   url: string;
   token: string;
+  /** The configured region, handed to workers for `lambda.sdkConfig()`. */
+  region: string;
   host: PoolHost;
   /** The run was started by `jest --watch` or `--watchAll`: the pool stays warm between reruns. */
   watch: boolean;

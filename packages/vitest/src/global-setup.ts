@@ -31,14 +31,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide(PROVIDE_KEY, { url, token, region });
   rerunOnSourceEdits(project, host);
 
-  // A config edit restarts Vitest: teardown runs, then setup again (runner-integration.md §1.3).
-  // Keep the instances warm across that gap; the next setup adopts the host from globalThis.
+  // A config edit restarts Vitest: teardown runs, then setup again
+  // (docs/runner-integration.md#config-restarts). Keep the instances warm across that gap; the next setup
+  // adopts the host from globalThis.
   let restarting = false;
   project.vitest.onServerRestart(() => {
     restarting = true;
   });
   // Watch reruns don't rerun globalSetup: re-resolve the functions so edited code gets a new
-  // deploy id (and a fresh instance on its next call). Not destructured: it needs `this` (§1.2).
+  // deploy id (and a fresh instance on its next call). Not destructured: it needs `this`
+  // (docs/runner-integration.md#provide-and-inject).
   project.onTestsRerun(async () => {
     await host.refresh();
     rerunOnSourceEdits(project, host);

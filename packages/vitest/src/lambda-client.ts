@@ -1,6 +1,6 @@
 /**
- * The `lambda` helper of a test worker: a PoolClient built lazily from `inject('lambdaTestkit')`,
- * so it can be imported at the top of a test file and used in hooks, helpers or tests alike.
+ * The `lambda` of a test worker: a PoolClient built lazily from `inject('lambdaTestkit')`, used by
+ * the `lambda` fixture (which closes it) and by the `lambda` import (for hooks and helpers).
  */
 import {
   type ClientInvokeOptions,
@@ -44,34 +44,59 @@ export interface LambdaFixture {
   sdkConfig(): SdkClientConfig;
 }
 
-let client: PoolClient | undefined;
-let clientFor: string | undefined;
+/**
+ * A worker's client of the run's pool server, built from `inject('lambdaTestkit')` on first use.
+ * A worker reused across runs (isolate: false, watch) may see a new pool after a restart: the
+ * client is then replaced.
+ */
+export class ProvidedClient {
+  #client: PoolClient | undefined;
+  #clientFor: string | undefined;
 
-function current(): PoolClient {
-  const provided = inject(PROVIDE_KEY);
-  // A worker reused across runs (isolate: false, watch) may see a new pool after a restart.
-  const key = provided ? `${provided.url} ${provided.token}` : undefined;
-  if (client && key === clientFor) return client;
-  if (!provided?.url || !provided.token) {
-    throw new InvokeError(
-      ErrorCodes.SERVER_UNREACHABLE,
-      'lambda-testkit has no pool server in this run: nothing provided "lambdaTestkit". Add the plugin to ' +
-        "vitest.config (`plugins: [lambdaTestkit()]` from '@lambda-testkit/vitest/plugin') or the global setup " +
-        "(`test.globalSetup: ['@lambda-testkit/vitest/global-setup']`). In a workspace, put it in the root config.",
-    );
+  current(): PoolClient {
+    const provided = inject(PROVIDE_KEY);
+    const key = provided ? `${provided.url} ${provided.token}` : undefined;
+    if (this.#client && key === this.#clientFor) return this.#client;
+    if (!provided?.url || !provided.token) {
+      throw new InvokeError(
+        ErrorCodes.SERVER_UNREACHABLE,
+        'lambda-testkit has no pool server in this run: nothing provided "lambdaTestkit". Add the plugin to ' +
+          "vitest.config (`plugins: [lambdaTestkit()]` from '@lambda-testkit/vitest/plugin') or the global setup " +
+          "(`test.globalSetup: ['@lambda-testkit/vitest/global-setup']`). In a workspace, put it in the root config.",
+      );
+    }
+    this.#client?.close().catch(() => {});
+    this.#client = new PoolClient(provided);
+    this.#clientFor = key;
+    return this.#client;
   }
-  client?.close().catch(() => {});
-  client = new PoolClient(provided);
-  clientFor = key;
-  return client;
+
+  /** Closes the client's connections; a later `current()` builds a new one. */
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#clientFor = undefined;
+    await client?.close();
+  }
 }
 
-// Async, so that a missing setup rejects like every other failure instead of throwing synchronously.
-export const lambda: LambdaFixture = {
-  invoke: async (name, event, options) => current().invoke(name, event, options),
-  invokeRaw: async (name, payload, options) => current().invokeRaw(name, payload, options),
-  evict: async (name) => current().evict(name),
-  instances: async () => current().instances(),
-  stats: async () => current().stats(),
-  sdkConfig: () => current().sdkConfig(),
-};
+/**
+ * The `lambda` methods over a client. Async, so that a missing setup rejects like every other
+ * failure instead of throwing synchronously.
+ */
+export function lambdaOver(source: ProvidedClient): LambdaFixture {
+  return {
+    invoke: async (name, event, options) => source.current().invoke(name, event, options),
+    invokeRaw: async (name, payload, options) => source.current().invokeRaw(name, payload, options),
+    evict: async (name) => source.current().evict(name),
+    instances: async () => source.current().instances(),
+    stats: async () => source.current().stats(),
+    sdkConfig: () => source.current().sdkConfig(),
+  };
+}
+
+/**
+ * `import { lambda } from '@lambda-testkit/vitest'`, for hooks and helpers outside a test's
+ * fixtures: one client per worker module graph, whose keep-alive sockets end with the worker.
+ */
+export const lambda: LambdaFixture = lambdaOver(new ProvidedClient());

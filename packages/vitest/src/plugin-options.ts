@@ -1,6 +1,6 @@
 /**
  * Hands the plugin's options to the global setup. Both run in Vitest's main process but may be
- * loaded as different module instances (runner-integration.md §1.1), hence `globalThis`.
+ * loaded as different module instances (docs/runner-integration.md#vitest-global-setup), hence `globalThis`.
  */
 import type { TestkitConfig } from '@lambda-testkit/core';
 

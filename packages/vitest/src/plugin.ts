@@ -46,15 +46,16 @@ export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin 
     name: 'lambda-testkit',
     config() {
       // The config hook (not configureVitest) for globalSetup: resolved paths are not resolved
-      // again after configureVitest (runner-integration.md §1.7).
+      // again after configureVitest (docs/runner-integration.md#vitest-plugin-hooks).
       return { test: { globalSetup: [globalSetupPath] } };
     },
     configResolved(resolved) {
       registerPluginOptions(resolved.root, { config: hasInline ? config : undefined, configFile });
     },
     configureVitest({ vitest }) {
-      // Push onto config.reporters: `vitest.reporters` is rebuilt from it afterwards (§1.7).
-      // Once per Vitest instance, although this hook runs once per project.
+      // Push onto config.reporters: `vitest.reporters` is rebuilt from it afterwards
+      // (docs/runner-integration.md#vitest-plugin-hooks). Once per Vitest instance, although this hook runs
+      // once per project.
       if (!reporter || reporterAdded.has(vitest)) return;
       reporterAdded.add(vitest);
       const listed = vitest.config.reporters.some((r) => {

@@ -1,6 +1,6 @@
 /**
  * What the global setup hands to test workers through Vitest's `provide`/`inject`
- * (structured-clone data only: runner-integration.md §1.2), and its typing.
+ * (structured-clone data only: docs/runner-integration.md#provide-and-inject), and its typing.
  */
 
 /** The pool server of this run: enough for a worker to build a client. */

@@ -21,6 +21,8 @@ describe('lambda helper (TypeScript, ts-jest)', () => {
     const sdk = lambda.sdkConfig();
     expect(sdk.endpoint).toBe(process.env.LAMBDA_TESTKIT_URL);
     expect(sdk.credentials.accessKeyId).toBe(process.env.LAMBDA_TESTKIT_TOKEN);
+    // The configured region (lambda-testkit.config.mjs), not the client's us-east-1 default.
+    expect(sdk.region).toBe('eu-west-3');
   });
 
   it('narrows errors with isTestkitError', async () => {

@@ -1,5 +1,6 @@
 // The worker-side client is loaded in every test worker and bundled to CommonJS for Jest
-// (architecture.md, "Dependency rules"): it may import undici and core's errors module, nothing else.
+// (docs/architecture.md#what-each-folder-may-import): it may import undici and core's errors module,
+// nothing else.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

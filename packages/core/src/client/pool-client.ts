@@ -1,9 +1,9 @@
 /**
  * The worker-side client of the pool server: what a test file's `lambda` fixture/helper uses.
  *
- * It imports only undici and core's errors module (Jest bundles it to CommonJS; architecture.md,
- * "Dependency rules"). It never sets undici's global dispatcher: the code under test may use
- * `fetch` itself (runner-integration.md §4, "Global dispatcher").
+ * It imports only undici and core's errors module (Jest bundles it to CommonJS;
+ * docs/architecture.md#what-each-folder-may-import). It never sets undici's global dispatcher: the code under test may use
+ * `fetch` itself (docs/runner-integration.md#undici).
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import {
@@ -207,7 +207,10 @@ export class PoolClient {
     };
   }
 
-  /** Closes the keep-alive connections. Idempotent; a call after close opens new ones. */
+  /**
+   * Closes the keep-alive connections. Idempotent. A call made after it fails with
+   * `LTK_CLIENT_CLOSED` instead of opening new connections: make a new client for more calls.
+   */
   async close(): Promise<void> {
     const agent = this.#agent;
     this.#agent = undefined;
@@ -215,15 +218,25 @@ export class PoolClient {
     await agent?.close();
   }
 
+  /** `await using client = new PoolClient(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #send(
     method: 'GET' | 'POST',
     path: string,
     opts: { headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
   ): Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Uint8Array }> {
-    if (!this.#agent || this.#closed) {
-      this.#closed = false;
-      this.#agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
+    if (this.#closed) {
+      throw new InvokeError(
+        ErrorCodes.CLIENT_CLOSED,
+        `This PoolClient (${this.url}) was closed, so it sends no more calls (${method} ${path}). ` +
+          'Create a new PoolClient, or use the fixture/helper of your runner, which manages its client.',
+        { details: { url: this.url } },
+      );
     }
+    this.#agent ??= new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
     let res: Dispatcher.ResponseData;
     try {
       res = await request(`${this.url}${path}`, {

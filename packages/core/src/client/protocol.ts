@@ -9,7 +9,7 @@ export const INVOKE_PATH_PREFIX = '/2015-03-31/functions/';
 /** Private control routes (not part of the Lambda API). */
 export const CONTROL_PREFIX = '/_testkit/';
 
-/** Request payload limits of the Invoke API (lambda-protocol.md §6.2). */
+/** Request payload limits of the Invoke API (docs/lambda-protocol.md#invoke-api-responses). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
 /** The Invoke API's payload limit for an invocation type. */

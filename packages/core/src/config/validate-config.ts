@@ -5,11 +5,9 @@
  * handler strings, runtime ids, limits) is checked by `resolveFunction`, which names the function.
  * Unknown top-level keys are let through: function sources (SAM, CDK) add their own options.
  */
-import type { BackendChoice, TestkitConfig } from '../config.ts';
+import { BACKEND_CHOICES, isBackendChoice, type TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { BUNDLE_LOADERS } from '../function-spec.ts';
-
-const BACKENDS: readonly BackendChoice[] = ['docker', 'process', 'auto'];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -33,6 +31,14 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every(isString);
 }
 
+const isStringMap = (v: unknown) => isRecordOf(v, isString);
+
+/** Records problems: `fail` one, `optional` one for a value that is set but fails `test`. */
+interface Checks {
+  fail(path: string, expected: string, got: unknown): void;
+  optional(path: string, value: unknown, test: (v: unknown) => boolean, expected: string): void;
+}
+
 const BUNDLE_KEYS = [
   'format',
   'minify',
@@ -49,12 +55,7 @@ const BUNDLE_KEYS = [
  * define to be a string") names neither the function nor the option's path; a misspelt key
  * (`externals`) it would never see at all.
  */
-function checkBundle(
-  at: string,
-  bundle: unknown,
-  fail: (path: string, expected: string, got: unknown) => void,
-  problems: string[],
-): void {
+function checkBundle(at: string, bundle: unknown, { fail, optional }: Checks, problems: string[]): void {
   if (!isRecord(bundle)) {
     fail(
       at,
@@ -78,26 +79,19 @@ function checkBundle(
   if (bundle.target !== undefined && (typeof bundle.target !== 'string' || bundle.target === '')) {
     fail(`${at}.target`, "an esbuild target such as 'node22' or 'es2022'", bundle.target);
   }
-  if (bundle.define !== undefined && !isRecordOf(bundle.define, isString)) {
-    fail(
-      `${at}.define`,
-      "an object of strings holding JS expressions (e.g. { DEBUG: 'false' })",
-      bundle.define,
-    );
-  }
-  if (
-    bundle.loader !== undefined &&
-    !isRecordOf(bundle.loader, (v) => (BUNDLE_LOADERS as readonly unknown[]).includes(v))
-  ) {
-    fail(
-      `${at}.loader`,
-      `an object mapping extensions to one of ${BUNDLE_LOADERS.join(', ')}`,
-      bundle.loader,
-    );
-  }
-  if (bundle.external !== undefined && !isStringArray(bundle.external)) {
-    fail(`${at}.external`, 'an array of module names', bundle.external);
-  }
+  optional(
+    `${at}.define`,
+    bundle.define,
+    isStringMap,
+    "an object of strings holding JS expressions (e.g. { DEBUG: 'false' })",
+  );
+  optional(
+    `${at}.loader`,
+    bundle.loader,
+    (v) => isRecordOf(v, (l) => (BUNDLE_LOADERS as readonly unknown[]).includes(l)),
+    `an object mapping extensions to one of ${BUNDLE_LOADERS.join(', ')}`,
+  );
+  optional(`${at}.external`, bundle.external, isStringArray, 'an array of module names');
 }
 
 /** Service ids as AWS SDKs spell them in `AWS_ENDPOINT_URL_<SERVICE>` (lower-case here). */
@@ -158,6 +152,9 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
   const problems: string[] = [];
   const fail = (path: string, expected: string, got: unknown) =>
     problems.push(`\`${path}\` must be ${expected}, got ${describe(got)}`);
+  const optional: Checks['optional'] = (path, value, test, expected) => {
+    if (value !== undefined && !test(value)) fail(path, expected, value);
+  };
 
   if (!isRecord(raw)) {
     throw new ConfigError(
@@ -190,16 +187,13 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
             `\`${at}\` needs \`code\` (a directory or .zip) or \`entry\` (a .ts/.js file to bundle)`,
           );
         }
-        if (fn.layers !== undefined && !isStringArray(fn.layers)) {
-          fail(`${at}.layers`, 'an array of paths (directories or .zip files)', fn.layers);
-        }
-        if (fn.environment !== undefined && !isRecordOf(fn.environment, isString)) {
-          fail(
-            `${at}.environment`,
-            'an object of string values (Lambda environment values are strings)',
-            fn.environment,
-          );
-        }
+        optional(`${at}.layers`, fn.layers, isStringArray, 'an array of paths (directories or .zip files)');
+        optional(
+          `${at}.environment`,
+          fn.environment,
+          isStringMap,
+          'an object of string values (Lambda environment values are strings)',
+        );
         for (const key of ['timeout', 'memorySize'] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
@@ -208,12 +202,12 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
         if (fn.architecture !== undefined && fn.architecture !== 'x86_64' && fn.architecture !== 'arm64') {
           fail(`${at}.architecture`, "'x86_64' or 'arm64'", fn.architecture);
         }
-        if (fn.bundle !== undefined) checkBundle(`${at}.bundle`, fn.bundle, fail, problems);
+        if (fn.bundle !== undefined) checkBundle(`${at}.bundle`, fn.bundle, { fail, optional }, problems);
       }
     }
   }
-  if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
-    fail('backend', `one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`, backend);
+  if (backend !== undefined && !isBackendChoice(backend)) {
+    fail('backend', `one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}`, backend);
   }
   for (const key of ['maxConcurrency', 'maxConcurrentLaunches', 'idleTtlMs'] as const) {
     const v = raw[key];
@@ -234,13 +228,12 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
   if (typeof raw.accountId === 'string' && !/^\d{12}$/.test(raw.accountId)) {
     fail('accountId', 'twelve digits (it appears in ARNs)', raw.accountId);
   }
-  if (images !== undefined && !isRecordOf(images, isString)) {
-    fail(
-      'images',
-      "an object mapping runtime ids to image names (e.g. { 'nodejs22.x': 'my/image:tag' })",
-      images,
-    );
-  }
+  optional(
+    'images',
+    images,
+    isStringMap,
+    "an object mapping runtime ids to image names (e.g. { 'nodejs22.x': 'my/image:tag' })",
+  );
 
   checkWiring(raw, fail);
 

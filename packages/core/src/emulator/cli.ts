@@ -12,12 +12,12 @@
  *   runtime group included: an orphaned emulator never outlives its owner.
  * - Exit codes: 0 after SIGTERM/SIGINT (runtime process group killed first), 1 for a usage or
  *   configuration error (message + usage on stderr), 2 when a port is in use.
- * - Environment: read as RIE reads its own (lambda-protocol.md §1.7): AWS_LAMBDA_FUNCTION_NAME,
- *   _VERSION, _MEMORY_SIZE, AWS_LAMBDA_FUNCTION_TIMEOUT (seconds), AWS_LAMBDA_LOG_GROUP_NAME,
- *   _STREAM_NAME, AWS_REGION, LAMBDA_TESTKIT_ACCOUNT_ID (ARN account, default 123456789012),
- *   LAMBDA_TASK_ROOT (runtime cwd, default /var/task), LAMBDA_RUNTIME_DIR, LAMBDA_TESTKIT_RUNTIME
- *   (runtime id such as `nodejs22.x`: sets AWS_EXECUTION_ENV=AWS_Lambda_<id> for the runtime).
- *   Everything is forwarded to the runtime, plus AWS_LAMBDA_RUNTIME_API and _HANDLER.
+ * - Environment: read as RIE reads its own (docs/lambda-protocol.md#emulator-environment-variables):
+ *   AWS_LAMBDA_FUNCTION_NAME, _VERSION, _MEMORY_SIZE, AWS_LAMBDA_FUNCTION_TIMEOUT (seconds),
+ *   AWS_LAMBDA_LOG_GROUP_NAME, _STREAM_NAME, AWS_REGION, LAMBDA_TESTKIT_ACCOUNT_ID (ARN account, default
+ *   123456789012), LAMBDA_TASK_ROOT (runtime cwd, default /var/task), LAMBDA_RUNTIME_DIR,
+ *   LAMBDA_TESTKIT_RUNTIME (runtime id such as `nodejs22.x`: sets AWS_EXECUTION_ENV=AWS_Lambda_<id> for the
+ *   runtime). Everything is forwarded to the runtime, plus AWS_LAMBDA_RUNTIME_API and _HANDLER.
  * - The handler may also come from `_HANDLER` (set by lambda-entrypoint.sh) when no argument is given.
  *
  * File layout: this folder and `../bootstrap/` import nothing but `node:` builtins, so they can be

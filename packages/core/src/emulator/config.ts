@@ -1,7 +1,7 @@
 /**
- * What the emulator reads from its own environment, like RIE does (lambda-protocol.md §1.7), with
- * RIE's defaults where the variable is unset. Backends give the emulator `sandboxEnvironment()`
- * (src/sandbox-env.ts), so in practice every value is set.
+ * What the emulator reads from its own environment, like RIE does
+ * (docs/lambda-protocol.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
+ * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
 
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
@@ -13,7 +13,10 @@ export interface FunctionConfig {
   functionName: string;
   functionVersion: string;
   memorySizeMb: number;
-  /** Whole seconds; one timer covers init + invoke on a cold start, as in RIE (§1.6). */
+  /**
+   * Whole seconds; one timer covers init + invoke on a cold start, as in RIE
+   * (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
+   */
   timeoutSeconds: number;
   region: string;
   accountId: string;
@@ -28,13 +31,16 @@ export interface FunctionConfig {
 
 export const DEFAULT_ACCOUNT_ID = '123456789012';
 
-/** The Runtime id the backend passes so the emulator can set `AWS_EXECUTION_ENV` (§3.1). */
+/**
+ * The Runtime id the backend passes so the emulator can set `AWS_EXECUTION_ENV`
+ * (docs/lambda-protocol.md#sandbox-environment).
+ */
 export const RUNTIME_ID_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME';
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  // RIE panics on a non-integer timeout (lambda-protocol.md §1.5, last row); we refuse to start instead.
+  // RIE panics on a non-integer timeout (docs/lambda-protocol.md#rie-answers); we refuse to start instead.
   if (!/^\d+$/.test(raw) || Number(raw) < 1) {
     throw new EmulatorConfigError(
       `Expected ${name} to be a whole number of ${name.endsWith('TIMEOUT') ? 'seconds' : 'megabytes'} (1 or more), got "${raw}". ` +
@@ -70,8 +76,9 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
 
 /**
  * The environment of the runtime process: the emulator's own environment forwarded unchanged
- * (§1.7, last row), RIE's defaults for the variables runtime clients require (aws-lambda-ric@4
- * refuses to start without the five function variables, §2.1), plus what only the emulator knows.
+ * (docs/lambda-protocol.md#emulator-environment-variables, last row), RIE's defaults for the variables
+ * runtime clients require (aws-lambda-ric@4 refuses to start without the five function variables,
+ * docs/lambda-protocol.md#runtime-api), plus what only the emulator knows.
  */
 export function runtimeEnvironment(
   env: NodeJS.ProcessEnv,

@@ -37,14 +37,14 @@ export interface EmulatorOptions {
    */
   bootstrap?: string;
   /**
-   * How invoke answers are shaped: `rie` as AWS's RIE (lambda-protocol.md §1.5), `lambda` as the
-   * Lambda Invoke API (§6).
+   * How invoke answers are shaped: `rie` as AWS's RIE (docs/lambda-protocol.md#rie-answers), `lambda` as the
+   * Lambda Invoke API (docs/lambda-protocol.md#invoke-api-requests).
    * @default 'rie'
    */
   profile?: Profile;
   /**
    * The sandbox environment (function name, timeout, region, …), read as RIE reads its own
-   * environment (§1.7) and forwarded to the runtime.
+   * environment (docs/lambda-protocol.md#emulator-environment-variables) and forwarded to the runtime.
    * @default process.env
    */
   env?: NodeJS.ProcessEnv;

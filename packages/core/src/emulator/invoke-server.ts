@@ -1,17 +1,18 @@
 /**
- * The invoke side: RIE's `POST /2015-03-31/functions/function/invocations` (lambda-protocol.md
- * §1.3–1.6), rendered in one of two profiles:
+ * The invoke side: RIE's `POST /2015-03-31/functions/function/invocations`
+ * (docs/lambda-protocol.md#rie-answers), rendered in one of two profiles:
  * - `rie` (default): RIE's status codes and bodies byte for byte, so a suite that passes here passes
  *   against the AWS base images, plus two documented improvements: a second concurrent request gets
  *   429 `Runtime.ConcurrentInvocation` at once (RIE crashes, aws-lambda-runtime-interface-emulator#97),
  *   and a request over 6 291 556 bytes gets 413 (RIE truncates it silently).
- * - `lambda`: the Lambda Invoke API's shapes (§6): `X-Amz-Function-Error: Unhandled`, JSON timeout,
- *   AWS service errors with `x-amzn-errortype`, any function name in the path.
+ * - `lambda`: the Lambda Invoke API's shapes (docs/lambda-protocol.md#invoke-api-requests):
+ *   `X-Amz-Function-Error: Unhandled`, JSON timeout, AWS service errors with `x-amzn-errortype`, any function
+ *   name in the path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
+import { readBody } from './http-io.ts';
 import { invokeError, LAMBDA_INVOKE_PATH, MAX_PAYLOAD_BYTES, RIE_INVOKE_PATH } from './protocol.ts';
-import { readBody } from './read-body.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
 
 export type Profile = 'rie' | 'lambda';
@@ -42,7 +43,7 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
     const nameMatch = LAMBDA_INVOKE_PATH.exec(path);
     const routed =
       profile === 'rie'
-        ? path === RIE_INVOKE_PATH // RIE checks no method (§1.3)
+        ? path === RIE_INVOKE_PATH // RIE checks no method (docs/lambda-protocol.md#rie-invoke-route)
         : req.method === 'POST' && nameMatch !== null;
     if (!routed) {
       req.resume();
@@ -174,7 +175,8 @@ function badClientContext(profile: Profile, notBase64: boolean): Reply {
     ? 'X-Amz-Client-Context is not valid base64. Send base64 of the client context JSON (standard alphabet, with padding).'
     : 'X-Amz-Client-Context decodes to bytes that cannot be forwarded in an HTTP header (control characters). Send base64 of single-line JSON.';
   if (profile === 'lambda') return serviceError(400, 'InvalidRequestContentException', message);
-  // RIE answers 500 with an empty body (§1.4); same status, but say why.
+  // RIE answers 500 with an empty body (docs/lambda-protocol.md#rie-request-headers); same status, but say
+  // why.
   return json(500, invokeError('InvalidClientContext', message));
 }
 
@@ -195,7 +197,10 @@ function tooLargeBody(size: number): string {
   );
 }
 
-/** RIE's answers (§1.5). Go sniffs the body's type, which for JSON and text is `text/plain`. */
+/**
+ * RIE's answers (docs/lambda-protocol.md#rie-answers). Go sniffs the body's type, which for JSON and text is
+ * `text/plain`.
+ */
 function rieReply({ requestId, outcome }: InvokeResult): Reply {
   const text = (status: number, body: Buffer | string): Reply => ({
     status,
@@ -204,7 +209,8 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
   });
   switch (outcome.kind) {
     case 'response':
-      // RIE buffers streamed responses and ignores the error trailers (§2.3): partial body, 200.
+      // RIE buffers streamed responses and ignores the error trailers
+      // (docs/lambda-protocol.md#response-streaming): partial body, 200.
       return text(200, outcome.body);
     case 'error':
       return text(200, outcome.body);
@@ -219,7 +225,11 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
   }
 }
 
-/** The Invoke API's answers (§6.2, §6.3): function errors are 200 + `X-Amz-Function-Error: Unhandled`. */
+/**
+ * The Invoke API's answers (docs/lambda-protocol.md#invoke-api-responses,
+ * docs/lambda-protocol.md#function-errors-on-lambda): function errors are 200 + `X-Amz-Function-Error:
+ * Unhandled`.
+ */
 function lambdaReply({ requestId, outcome }: InvokeResult, config: FunctionConfig): Reply {
   const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': config.functionVersion };
   const ok = (body: Buffer | string): Reply => json(200, body, base);

@@ -1,16 +1,23 @@
 /**
- * Wire constants of the two sides of the emulator, as lambda-protocol.md §1.5, §2 and §6 describe them.
- * This folder imports only `node:` builtins (it is copied alone into container images), so these
- * live here rather than in core's errors module.
+ * Wire constants of the two sides of the emulator, as docs/lambda-protocol.md#rie-answers,
+ * docs/lambda-protocol.md#runtime-api, docs/lambda-protocol.md#invoke-api-requests describe them. This folder
+ * imports only `node:` builtins (it is copied alone into container images), so these live here rather than in
+ * core's errors module.
  */
 
-/** The route RIE registers (lambda-protocol.md §1.3). */
+/** The route RIE registers (docs/lambda-protocol.md#rie-invoke-route). */
 export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
-/** Lambda-style route served by the `lambda` profile: any function name (§6.1). */
+/**
+ * Lambda-style route served by the `lambda` profile: any function name
+ * (docs/lambda-protocol.md#invoke-api-requests).
+ */
 export const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-/** 6 MiB + 100 bytes: RIE's `interop.MaxPayloadSize`, for requests and responses (§2.2). */
+/**
+ * 6 MiB + 100 bytes: RIE's `interop.MaxPayloadSize`, for requests and responses
+ * (docs/lambda-protocol.md#posting-results).
+ */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
 
 export const RUNTIME_API_PREFIX = '/2018-06-01';

@@ -1,6 +1,7 @@
 /**
- * The platform lines RIE prints to its stdout around each invoke (lambda-protocol.md §1.6). The
- * pool cuts an invocation's logs from `START` to `REPORT`, so the format is a contract.
+ * The platform lines RIE prints to its stdout around each invoke
+ * (docs/lambda-protocol.md#rie-lifecycle-and-log-lines). The pool cuts an invocation's logs from `START` to
+ * `REPORT`, so the format is a contract.
  */
 
 export function startLine(requestId: string, version: string): string {

@@ -19,11 +19,24 @@ function quiet() {
   return { stdout: sink(), stderr: sink() };
 }
 
-describe('Runtime API state machine (lambda-protocol.md §2.2–2.6)', () => {
+describe('Runtime API state machine (docs/lambda-protocol.md#runtime-api)', () => {
   let emulator: RunningEmulator | undefined;
   afterEach(async () => {
     await emulator?.close();
   });
+
+  /** The probe runtime behind an emulator with the given invoke profile. */
+  async function start(profile?: 'rie' | 'lambda'): Promise<RunningEmulator> {
+    emulator = await startEmulator({
+      handler: 'probe.handler',
+      port: 0,
+      bootstrap: probe,
+      env,
+      output: quiet(),
+      ...(profile ? { profile } : {}),
+    });
+    return emulator;
+  }
 
   async function invoke(body: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${emulator!.url}/2015-03-31/functions/function/invocations`, {
@@ -35,13 +48,7 @@ describe('Runtime API state machine (lambda-protocol.md §2.2–2.6)', () => {
   }
 
   test('403 before /next, 400 for a wrong or used id, 403 init/error after /next, 400 bad response mode', async () => {
-    emulator = await startEmulator({
-      handler: 'probe.handler',
-      port: 0,
-      bootstrap: probe,
-      env,
-      output: quiet(),
-    });
+    await start();
     const first = await invoke({ hello: 'world' }, { 'X-Amzn-Trace-Id': 'Root=1-abc;Sampled=1' });
     expect(first.status).toBe(200);
     const seen = JSON.parse(first.text);
@@ -80,15 +87,8 @@ describe('Runtime API state machine (lambda-protocol.md §2.2–2.6)', () => {
   });
 
   test('lambda profile: Invoke API shapes for success, function name routing and 404', async () => {
-    emulator = await startEmulator({
-      handler: 'probe.handler',
-      port: 0,
-      bootstrap: probe,
-      env,
-      output: quiet(),
-      profile: 'lambda',
-    });
-    const res = await fetch(`${emulator.url}/2015-03-31/functions/probe/invocations`, {
+    const running = await start('lambda');
+    const res = await fetch(`${running.url}/2015-03-31/functions/probe/invocations`, {
       method: 'POST',
       body: '{}',
     });
@@ -96,14 +96,14 @@ describe('Runtime API state machine (lambda-protocol.md §2.2–2.6)', () => {
     expect(res.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('x-amz-executed-version')).toBe('$LATEST');
     await res.arrayBuffer();
-    const other = await fetch(`${emulator.url}/2015-03-31/functions/someone-else/invocations`, {
+    const other = await fetch(`${running.url}/2015-03-31/functions/someone-else/invocations`, {
       method: 'POST',
       body: '{}',
     });
     expect(other.status).toBe(404);
     expect(other.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
     await other.arrayBuffer();
-    const dry = await fetch(`${emulator.url}/2015-03-31/functions/probe/invocations`, {
+    const dry = await fetch(`${running.url}/2015-03-31/functions/probe/invocations`, {
       method: 'POST',
       body: '{}',
       headers: { 'X-Amz-Invocation-Type': 'DryRun' },

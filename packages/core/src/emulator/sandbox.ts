@@ -1,16 +1,23 @@
 /**
- * One function sandbox: the Lambda Runtime API server (lambda-protocol.md §2) and the runtime
- * process behind it, driven one invocation at a time. The invoke side (invoke-server.ts) decides
- * how an outcome is rendered; this module decides what the outcome is.
+ * One function sandbox: the state machine of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api) and
+ * the runtime process behind it, driven one invocation at a time. The HTTP side of the Runtime API is
+ * runtime-api-server.ts; the invoke side (invoke-server.ts) decides how an outcome is rendered; this module
+ * decides what the outcome is.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
-import { Headers, MAX_PAYLOAD_BYTES, RUNTIME_API_PREFIX, runtimeApiError } from './protocol.ts';
-import { readBody } from './read-body.ts';
+import { MAX_PAYLOAD_BYTES, runtimeApiError } from './protocol.ts';
 import { endLine, reportLine, startLine } from './report-lines.ts';
+import {
+  ACCEPTED,
+  invalidTransition,
+  type PostAdmission,
+  type RuntimeApiHandler,
+  RuntimeApiServer,
+  writeNextEvent,
+} from './runtime-api-server.ts';
 import {
   type ExitReason,
   type RuntimeCommand,
@@ -59,7 +66,7 @@ interface Invocation {
   settle(outcome: Outcome): void;
 }
 
-/** `started` until the first `/next` of a process; the 403 cases of §2.6 follow from it. */
+/** `started` until the first `/next` of a process; the 403 cases of the Runtime API follow from it. */
 type Phase = 'started' | 'ready' | 'running' | 'responded';
 
 export interface SandboxOptions {
@@ -76,11 +83,9 @@ export interface SandboxOptions {
 /** How long a runtime may linger after posting `/init/error` before its group is killed. */
 const INIT_ERROR_GRACE_MS = 2_000;
 
-const INVOCATION_PATH = new RegExp(`^${RUNTIME_API_PREFIX}/runtime/invocation/([^/]+)/(response|error)$`);
-
-export class Sandbox {
+export class Sandbox implements RuntimeApiHandler {
   readonly #options: SandboxOptions;
-  readonly #server: Server;
+  readonly #server: RuntimeApiServer;
   readonly #stdout: Writable;
   #runtimeApi = '';
   #proc: RuntimeProcess | undefined;
@@ -94,22 +99,12 @@ export class Sandbox {
   constructor(options: SandboxOptions) {
     this.#options = options;
     this.#stdout = options.output?.stdout ?? process.stdout;
-    this.#server = createServer((req, res) => this.#route(req, res));
-    // `/next` is a long poll with no server timeout (§2, "Do not set a timeout on the GET request").
-    this.#server.requestTimeout = 0;
-    this.#server.keepAliveTimeout = 0;
+    this.#server = new RuntimeApiServer(this);
   }
 
   /** Starts the Runtime API on 127.0.0.1 and resolves with its port. */
   async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#options.runtimeApiPort, '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const port = (this.#server.address() as AddressInfo).port;
+    const port = await this.#server.listen(this.#options.runtimeApiPort);
     this.#runtimeApi = `127.0.0.1:${port}`;
     return port;
   }
@@ -145,7 +140,7 @@ export class Sandbox {
     this.#stdout.write(startLine(requestId, config.functionVersion));
 
     if (!this.#proc) inv.spawned = this.#spawn();
-    // One timer for init + invoke, as RIE (§1.6).
+    // One timer for init + invoke, as RIE (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
     const timer = setTimeout(() => {
       inv.settle({ kind: 'timeout', timeoutSeconds: config.timeoutSeconds });
       this.#discardProcess();
@@ -181,8 +176,7 @@ export class Sandbox {
     const proc = this.#proc;
     this.#discardProcess();
     this.#current?.settle({ kind: 'exit', reason: 'signal: killed' });
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#server.close();
     if (proc) await proc.exited;
   }
 
@@ -238,49 +232,18 @@ export class Sandbox {
   }
 
   #deliver(inv: Invocation, res: ServerResponse): void {
-    const { config } = this.#options;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      [Headers.requestId]: inv.requestId,
-      [Headers.deadlineMs]: String(inv.deadlineMs),
-      [Headers.functionArn]: config.functionArn,
-    };
-    // The decoded client context is JSON text in UTF-8; as a latin1 string it goes out byte for byte.
-    if (inv.input.clientContext?.length)
-      headers[Headers.clientContext] = inv.input.clientContext.toString('latin1');
-    if (inv.input.traceId) headers[Headers.traceId] = inv.input.traceId;
-    if (inv.input.tenantId) headers[Headers.tenantId] = inv.input.tenantId;
     this.#phase = 'running';
     inv.deliveredAt = performance.now();
-    res.writeHead(200, headers);
-    res.end(inv.input.event);
+    writeNextEvent(res, {
+      requestId: inv.requestId,
+      deadlineMs: inv.deadlineMs,
+      functionArn: this.#options.config.functionArn,
+      ...inv.input,
+    });
   }
 
-  #route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (req.method === 'GET' && path === `${RUNTIME_API_PREFIX}/runtime/invocation/next`) {
-      this.#next(res);
-      return;
-    }
-    if (req.method === 'POST' && path === `${RUNTIME_API_PREFIX}/runtime/init/error`) {
-      void this.#postInitError(req, res);
-      return;
-    }
-    const match = req.method === 'POST' ? INVOCATION_PATH.exec(path) : null;
-    if (match) {
-      void this.#postInvocation(req, res, decodeURIComponent(match[1]!), match[2] as 'response' | 'error');
-      return;
-    }
-    if (req.method === 'GET' && path === `${RUNTIME_API_PREFIX}/ping`) {
-      send(res, 200, 'pong', 'text/plain');
-      return;
-    }
-    // Extensions, Logs and Telemetry APIs are not emulated: 404 as RIE does with extensions off (§2.7).
-    req.resume();
-    send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
-  }
-
-  #next(res: ServerResponse): void {
+  /** `GET /next` (RuntimeApiHandler). */
+  next(res: ServerResponse): void {
     if (this.#phase === 'started') this.#initDoneAt ??= performance.now();
     this.#phase = 'ready';
     const inv = this.#current;
@@ -296,124 +259,70 @@ export class Sandbox {
     });
   }
 
-  async #postInvocation(
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    what: 'response' | 'error',
-  ): Promise<void> {
+  /** `POST /invocation/{id}/response|error` (RuntimeApiHandler). */
+  invocationPost(requestId: string, what: 'response' | 'error', mode: string | undefined): PostAdmission {
     const inv = this.#current;
-    if (this.#phase === 'started') {
-      req.resume();
-      return sendJson(res, 403, invalidTransition(what));
-    }
+    if (this.#phase === 'started') return { refuse: invalidTransition(what) };
     if (!inv || inv.requestId !== requestId || this.#phase !== 'running' || inv.outcome) {
-      req.resume();
-      return sendJson(res, 400, runtimeApiError('InvalidRequestID', 'Invalid request ID'));
+      return { refuse: { status: 400, body: runtimeApiError('InvalidRequestID', 'Invalid request ID') } };
     }
-    const mode = req.headers[Headers.responseMode];
     if (what === 'response' && mode !== undefined && mode !== 'streaming') {
-      req.resume();
       this.#phase = 'responded';
-      sendJson(res, 400, runtimeApiError('InvalidFunctionResponseMode', 'Invalid function response mode'));
       const errorType = 'Runtime.InvalidResponseModeHeader';
-      return inv.settle({
+      inv.settle({
         kind: 'error',
         errorType,
         body: Buffer.from(
           JSON.stringify({ errorType, errorMessage: `Invalid response mode header: "${mode}"` }),
         ),
       });
+      return {
+        refuse: {
+          status: 400,
+          body: runtimeApiError('InvalidFunctionResponseMode', 'Invalid function response mode'),
+        },
+      };
     }
     // Claimed now: a second post for the same id is a 400, as in RIE.
     this.#phase = 'responded';
-    let read: Awaited<ReturnType<typeof readBody>>;
-    try {
-      read = await readBody(req, MAX_PAYLOAD_BYTES);
-    } catch {
-      // The runtime went away mid-body; its exit (or the timeout) settles the invocation.
-      return;
-    }
-    if (what === 'error') {
-      sendJson(res, 202, '{"status":"OK"}');
-      return inv.settle({ kind: 'error', body: read.body, errorType: errorTypeOf(req, read.body) });
-    }
-    if (read.size > MAX_PAYLOAD_BYTES) {
-      sendJson(
-        res,
-        413,
-        runtimeApiError(
-          'RequestEntityTooLarge',
-          `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
-        ),
-      );
-      return inv.settle({ kind: 'responseTooLarge', size: read.size });
-    }
-    sendJson(res, 202, '{"status":"OK"}');
-    const trailerType = req.trailers[Headers.errorType];
-    if (mode === 'streaming' && trailerType) {
-      const encoded = req.trailers[Headers.errorBody] ?? '';
-      return inv.settle({
-        kind: 'response',
-        body: read.body,
-        streamError: { errorType: trailerType, body: Buffer.from(encoded, 'base64') },
-      });
-    }
-    inv.settle({ kind: 'response', body: read.body });
+    return {
+      accept: (post) => {
+        if (what === 'error') {
+          inv.settle({ kind: 'error', body: post.body, errorType: post.errorType });
+          return ACCEPTED;
+        }
+        if (post.size > MAX_PAYLOAD_BYTES) {
+          inv.settle({ kind: 'responseTooLarge', size: post.size });
+          return {
+            status: 413,
+            body: runtimeApiError(
+              'RequestEntityTooLarge',
+              `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+            ),
+          };
+        }
+        inv.settle({
+          kind: 'response',
+          body: post.body,
+          ...(post.streamError ? { streamError: post.streamError } : {}),
+        });
+        return ACCEPTED;
+      },
+    };
   }
 
-  async #postInitError(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.#phase !== 'started') {
-      req.resume();
-      return sendJson(res, 403, invalidTransition('init error'));
-    }
-    let read: Awaited<ReturnType<typeof readBody>>;
-    try {
-      read = await readBody(req, MAX_PAYLOAD_BYTES);
-    } catch {
-      return;
-    }
-    this.#initDoneAt ??= performance.now();
-    this.#initError = { body: read.body, errorType: errorTypeOf(req, read.body) };
-    sendJson(res, 202, '{"status":"OK"}');
-    // Official clients exit after posting; one that lingers is killed so the invoke can finish (§2.5).
-    const proc = this.#proc;
-    setTimeout(() => proc?.kill(), INIT_ERROR_GRACE_MS).unref();
+  /** `POST /init/error` (RuntimeApiHandler). */
+  initErrorPost(): PostAdmission {
+    if (this.#phase !== 'started') return { refuse: invalidTransition('init error') };
+    return {
+      accept: (post) => {
+        this.#initDoneAt ??= performance.now();
+        this.#initError = { body: post.body, errorType: post.errorType };
+        // Official clients exit after posting; one that lingers is killed so the invoke can finish.
+        const proc = this.#proc;
+        setTimeout(() => proc?.kill(), INIT_ERROR_GRACE_MS).unref();
+        return ACCEPTED;
+      },
+    };
   }
-}
-
-function invalidTransition(what: string): string {
-  return runtimeApiError(
-    'InvalidStateTransition',
-    `State transition from Started to ${what} failed for runtime. Error: the runtime must call /runtime/invocation/next first`,
-  );
-}
-
-/** The header, or the body's `errorType`: the native Node client sends no header on `/error` (§2.4). */
-function errorTypeOf(req: IncomingMessage, body: Buffer): string {
-  const header = req.headers[Headers.errorType];
-  if (typeof header === 'string' && header) return header;
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (
-      parsed &&
-      typeof parsed === 'object' &&
-      'errorType' in parsed &&
-      typeof parsed.errorType === 'string'
-    ) {
-      return parsed.errorType;
-    }
-  } catch {
-    // Not JSON: fall through.
-  }
-  return 'Runtime.Unknown';
-}
-
-function send(res: ServerResponse, status: number, body: string, contentType: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, body: string): void {
-  send(res, status, body, 'application/json');
 }

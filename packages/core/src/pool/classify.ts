@@ -1,5 +1,5 @@
 /**
- * Classification of a classic RIE answer (lambda-protocol.md §1.5). RIE drops every header the
+ * Classification of a classic RIE answer (docs/lambda-protocol.md#rie-answers). RIE drops every header the
  * runtime sets (no `X-Amz-Function-Error`), so the outcome is read from the status and the body
  * shape alone.
  *
@@ -37,7 +37,10 @@ const ERROR_DOCUMENT_KEYS = new Set([
   'cause',
 ]);
 
-/** Init errors the runtime clients report from `/runtime/init/error` (lambda-protocol.md §1.5, §4). */
+/**
+ * Init errors the runtime clients report from `/runtime/init/error` (docs/lambda-protocol.md#rie-answers,
+ * docs/lambda-protocol.md#node-runtime-client).
+ */
 const INIT_ERROR_TYPES = new Set([
   'Runtime.ImportModuleError',
   'Runtime.HandlerNotFound',
@@ -109,7 +112,7 @@ export function classifyAnswer(answer: RieAnswer, requestId: string): Classifica
     const text = body.length <= 128 ? body.toString('utf8').trim() : '';
     const timedOut = TIMEOUT_TEXT.exec(text);
     if (timedOut) {
-      // The shape real Lambda returns for a timeout (lambda-protocol.md §6.5).
+      // The shape real Lambda returns for a timeout (docs/lambda-protocol.md#rie-versus-lambda).
       return failure('timeout', {
         errorType: 'Sandbox.Timedout',
         errorMessage: `RequestId: ${requestId} Error: Task timed out after ${Number(timedOut[1]).toFixed(2)} seconds`,

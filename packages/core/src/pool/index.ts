@@ -1,22 +1,10 @@
-// Barrel of the warm pool: function resolution, deploy ids, the invoke client and the pool itself.
+// Barrel of the warm pool: answer classification, the invoke client and the pool itself.
 
+export { RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 export type { Classification, RieAnswer } from './classify.ts';
 export { classifyAnswer } from './classify.ts';
-export type { DeployIdInput, LaunchConfiguration } from './deploy-id.ts';
-export { canonicalJson, computeDeployId } from './deploy-id.ts';
 export type { DurationSummary } from './duration-summary.ts';
 export type { InstanceClientOptions, InvokeAttempt, InvokeRequest } from './invoke-client.ts';
-export { InstanceClient, RIE_INVOKE_PATH } from './invoke-client.ts';
-export type { ResolveFunctionOptions } from './resolve-function.ts';
-export { resolveFunction } from './resolve-function.ts';
-export type {
-  FunctionCounters,
-  FunctionStats,
-  InstanceInfo,
-  InstanceState,
-  LaunchEvent,
-  PoolLogger,
-  WarmPoolOptions,
-} from './warm-pool.ts';
+export { InstanceClient } from './invoke-client.ts';
+export type * from './pool-types.ts';
 export { WarmPool } from './warm-pool.ts';
-export { sha256Base64, zipDirectory } from './zip.ts';

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import { FakeRie } from '../testing/index.ts';
-import { InstanceClient, RIE_INVOKE_PATH } from './invoke-client.ts';
+import { InstanceClient } from './invoke-client.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -6,10 +6,8 @@
  * request was handed to the socket. Only the pool decides what a failure means.
  */
 import { Client, type Dispatcher } from 'undici';
+import { RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
-
-/** The classic RIE invoke route (lambda-protocol.md §1); the function name in it is ignored. */
-export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
 export type InvokeAttempt =
   | ({ ok: true } & RieAnswer)

@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import { FakeBackend, type FakeBackendOptions, type FakeRieReply } from '../testing/index.ts';
+import {
+  FakeBackend,
+  type FakeBackendOptions,
+  type FakeRieReply,
+  resolvedFunction,
+} from '../testing/index.ts';
 import { InstanceClient } from './invoke-client.ts';
-import { WarmPool, type WarmPoolOptions } from './warm-pool.ts';
+import type { WarmPoolOptions } from './pool-types.ts';
+import { WarmPool } from './warm-pool.ts';
 
 const pools: WarmPool[] = [];
 afterEach(async () => {
@@ -42,20 +48,7 @@ function trackClientOverlap(): { readonly peak: number } {
 }
 
 function fn(name = 'orders', deployId = 'deploy-1', over: Partial<ResolvedFunction> = {}): ResolvedFunction {
-  const code = { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' };
-  return {
-    name,
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code,
-    layers: [],
-    deployId,
-    ...over,
-  };
+  return resolvedFunction({ name, deployId, ...over });
 }
 
 function setup(

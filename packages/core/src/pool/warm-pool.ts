@@ -1,6 +1,6 @@
 /**
  * The warm pool: instances per function, each tagged with the deploy id it was launched with,
- * behind the small `LambdaBackend` interface (architecture.md, "WarmPool").
+ * behind the small `LambdaBackend` interface (docs/architecture.md#one-run-end-to-end).
  *
  * Invariants:
  * - one in-flight invocation per instance, always: an instance is handed to exactly one call at a
@@ -13,7 +13,7 @@
  * - an instance is retired (terminated) on a deploy-id change (after its in-flight call), on
  *   `evict`, on idle TTL, on a transport failure, and after a timeout, runtime exit or init error:
  *   RIE would respawn the runtime in the same sandbox, but real Lambda resets the execution
- *   environment after these (lambda-protocol.md §6.5: "restart the container or runtime"), and a
+ *   environment after these (docs/lambda-protocol.md#rie-versus-lambda), and a
  *   fresh instance is the one reset every backend implements the same way. The next call is then a
  *   cold start, as it is on Lambda.
  */
@@ -21,120 +21,31 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
-import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
+import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
 import type { InvocationKind, InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { classifyAnswer } from './classify.ts';
-import { DurationSamples, type DurationSummary } from './duration-summary.ts';
-import { InstanceClient, type InvokeAttempt } from './invoke-client.ts';
-
-export interface PoolLogger {
-  debug?(message: string): void;
-  warn(message: string): void;
-}
-
-export interface LaunchEvent {
-  functionName: string;
-  instanceId: string;
-  deployId: string;
-  /** Set when the launch succeeded. */
-  endpoint?: string;
-  durationMs: number;
-  /** Set when the launch failed. */
-  error?: LambdaTestkitError;
-}
-
-export interface WarmPoolOptions {
-  /** What runs instances (Docker, processes, a fake). The pool does not close it: its owner does. */
-  backend: LambdaBackend;
-  /**
-   * Most instances (and calls in flight) per function; further calls wait in FIFO order.
-   * @default 10
-   */
-  maxConcurrency?: number;
-  /**
-   * Most launches under way at once, over all functions.
-   * @default 4
-   */
-  maxConcurrentLaunches?: number;
-  /**
-   * An instance idle this long is terminated. `Infinity` keeps idle instances until stopped.
-   * @default 600_000
-   */
-  idleTtlMs?: number;
-  /** @default 'us-east-1' */
-  region?: string;
-  /** @default '123456789012' */
-  accountId?: string;
-  /** Identifies this run in what backends launch (labels, temp dirs). @default a random UUID */
-  runId?: string;
-  /**
-   * Added to the function timeout to bound the wait for an instance's answer (the instance itself
-   * enforces the function timeout; the margin covers a first call's init and slow hosts).
-   * @default 5000
-   */
-  invokeTimeoutMarginMs?: number;
-  /**
-   * How long to wait, after the answer, for the invocation's REPORT log line.
-   * @default 1000
-   */
-  logWaitMs?: number;
-  /** Called after every launch attempt, successful or not. */
-  onLaunch?: (event: LaunchEvent) => void;
-  /**
-   * Variables for one instance alone (`LaunchContext.environment`), e.g. its credentials for the
-   * pool server. Not part of the deploy id.
-   */
-  launchEnvironment?: (fn: ResolvedFunction, instanceId: string) => Record<string, string> | undefined;
-  logger?: PoolLogger;
-}
-
-/** `busy`: serving a call; `retiring`: serving a call, terminated when it ends. */
-export type InstanceState = 'idle' | 'busy' | 'retiring';
-
-export interface InstanceInfo {
-  instanceId: string;
-  functionName: string;
-  deployId: string;
-  endpoint: string;
-  state: InstanceState;
-  invocations: number;
-  /** Epoch milliseconds. */
-  startedAt: number;
-  /** Epoch milliseconds of the last call's start, if any. */
-  lastUsedAt?: number;
-}
-
-/** Per-function event counts, kept by the pool and reported by `stats()`. */
-export interface FunctionCounters {
-  /** Calls served by an instance launched for them (including a retry's fresh instance). */
-  coldStarts: number;
-  /** Calls served by an instance that already existed. */
-  warmHits: number;
-  /** Calls that had to wait because `maxConcurrency` calls were running. */
-  queueWaits: number;
-  /** Successful launches. */
-  launches: number;
-  launchFailures: number;
-  /** Calls that got an answer from an instance. */
-  invocations: number;
-  /** Answers that were function errors (handled, timeout, exit, init, oversized). */
-  errors: number;
-  /** Calls retried on a fresh instance after a failure before any byte was sent. */
-  retries: number;
-  /** Calls that failed with INSTANCE_LOST or INVOKE_TIMEOUT. */
-  instancesLost: number;
-}
-
-export interface FunctionStats extends FunctionCounters {
-  /** The deploy id new calls are served by. */
-  deployId: string;
-  /** Live instances (idle, busy or retiring). */
-  instances: number;
-  durationsMs: DurationSummary;
-  launchDurationsMs: DurationSummary;
-}
+import { DurationSamples } from './duration-summary.ts';
+import { InstanceClient } from './invoke-client.ts';
+import {
+  callDeadlock,
+  launchFailed,
+  poolStopped,
+  protocolError,
+  transportError,
+  unknownFunction,
+} from './pool-errors.ts';
+import type {
+  FunctionCounters,
+  FunctionStats,
+  InstanceInfo,
+  InstanceState,
+  LaunchEvent,
+  PoolLogger,
+  WarmPoolOptions,
+} from './pool-types.ts';
+import { addWhileWaiting } from './queue-while-waiting.ts';
 
 interface Instance {
   id: string;
@@ -192,37 +103,6 @@ function positiveInteger(name: string, value: number): number {
     );
   }
   return value;
-}
-
-/**
- * Queues `task` and lets `signals` cancel it only while it waits: p-queue frees the slot of a
- * *running* task whose signal aborts while the task goes on, which would let a second call onto a
- * function's capacity (or leak a launch), so the signals are detached the moment the task starts.
- */
-function addWhileWaiting<T>(queue: PQueue, task: () => Promise<T>, signals: AbortSignal[]): Promise<T> {
-  const waiting = new AbortController();
-  const detach: (() => void)[] = [];
-  for (const signal of signals) {
-    if (signal.aborted) {
-      waiting.abort(signal.reason);
-      break;
-    }
-    const onAbort = () => waiting.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    detach.push(() => signal.removeEventListener('abort', onAbort));
-  }
-  const cleanup = () => {
-    for (const d of detach.splice(0)) d();
-  };
-  return queue
-    .add(
-      () => {
-        cleanup();
-        return task();
-      },
-      { signal: waiting.signal },
-    )
-    .finally(cleanup);
 }
 
 export class WarmPool implements AsyncDisposable {
@@ -363,7 +243,7 @@ export class WarmPool implements AsyncDisposable {
       return await addWhileWaiting(slot.queue, run, signals);
     } catch (error) {
       // Waiters rejected by stopAll share its abort reason: give each call its own error.
-      if (error === this.#stop.signal.reason) throw this.#stoppedError(name);
+      if (error === this.#stop.signal.reason) throw poolStopped(name);
       throw error;
     }
   }
@@ -379,7 +259,7 @@ export class WarmPool implements AsyncDisposable {
         this.#release(slot, instance, undefined);
       }, [this.#stop.signal]);
     } catch (error) {
-      if (error === this.#stop.signal.reason) throw this.#stoppedError(name);
+      if (error === this.#stop.signal.reason) throw poolStopped(name);
       throw error;
     }
   }
@@ -436,7 +316,7 @@ export class WarmPool implements AsyncDisposable {
    */
   stopAll(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    this.#stop.abort(this.#stoppedError('any function'));
+    this.#stop.abort(poolStopped('any function'));
     this.#stopping = (async () => {
       for (const slot of [...this.#slots.values(), ...this.#removed]) {
         for (const instance of slot.instances) this.#terminate(slot, instance);
@@ -459,30 +339,12 @@ export class WarmPool implements AsyncDisposable {
 
   #slot(name: string): FunctionSlot {
     const slot = this.#slots.get(name);
-    if (!slot) {
-      const known = this.functionNames();
-      throw new ConfigError(
-        ErrorCodes.UNKNOWN_FUNCTION,
-        `No function named "${name}" is declared. ` +
-          (known.length > 0 ? `Known functions: ${known.join(', ')}. ` : 'No functions are declared. ') +
-          'Fix the name or declare the function in the lambda-testkit configuration.',
-        { details: { function: name, known } },
-      );
-    }
+    if (!slot) throw unknownFunction(name, this.functionNames());
     return slot;
   }
 
   #assertRunning(name: string): void {
-    if (this.#stopped) throw this.#stoppedError(name);
-  }
-
-  #stoppedError(name: string): InvokeError {
-    return new InvokeError(
-      ErrorCodes.POOL_STOPPED,
-      `The warm pool was stopped while a call to "${name}" waited or ran. ` +
-        'Invoke functions only while the test run is active (not after global teardown).',
-      { details: { function: name } },
-    );
+    if (this.#stopped) throw poolStopped(name);
   }
 
   /**
@@ -499,21 +361,7 @@ export class WarmPool implements AsyncDisposable {
     for (const running of slot.running) if (!chain.has(running)) return;
     const names: string[] = [];
     for (let c: CallRecord | undefined = call; c; c = c.parent) names.unshift(c.functionName);
-    const name = slot.fn.name;
-    throw new InvokeError(
-      ErrorCodes.CALL_DEADLOCK,
-      `A synchronous call to "${name}" from its own call chain (${names.join(' → ')}) would wait forever: all ` +
-        `${slot.queue.concurrency} instance(s) of "${name}" that maxConcurrency allows are held by calls waiting for ` +
-        'this one. Raise maxConcurrency, invoke with InvocationType "Event" (no waiting), or end the recursion sooner.',
-      {
-        details: {
-          function: name,
-          chain: names,
-          maxConcurrency: slot.queue.concurrency,
-          callerInstanceId,
-        },
-      },
-    );
+    throw callDeadlock(slot.fn.name, names, slot.queue.concurrency, callerInstanceId);
   }
 
   async #call(
@@ -558,7 +406,11 @@ export class WarmPool implements AsyncDisposable {
       if (attempt.ok) {
         const requestId = logs?.requestId ?? randomUUID();
         const classification = classifyAnswer(attempt, requestId);
-        if (!classification) throw this.#protocolError(slot, instance, attempt.statusCode);
+        if (!classification) {
+          // The instance is replaced in case its state is broken.
+          this.#terminate(slot, instance);
+          throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
+        }
         this.#release(slot, instance, classification.kind);
         slot.counters.invocations++;
         if (classification.kind !== 'success') slot.counters.errors++;
@@ -575,7 +427,7 @@ export class WarmPool implements AsyncDisposable {
       }
 
       this.#terminate(slot, instance);
-      if (this.#stopped) throw this.#stoppedError(slot.fn.name);
+      if (this.#stopped) throw poolStopped(slot.fn.name);
       if (!attempt.requestWritten && !retried) {
         // Provably never reached the handler (connect refused): one retry on a fresh instance.
         retried = true;
@@ -590,7 +442,7 @@ export class WarmPool implements AsyncDisposable {
         continue;
       }
       slot.counters.instancesLost++;
-      throw this.#transportError(slot, instance, attempt, retried);
+      throw transportError(slot.fn, instance.id, attempt, { retried, marginMs: this.#marginMs });
     }
   }
 
@@ -643,19 +495,9 @@ export class WarmPool implements AsyncDisposable {
     try {
       launched = await launching;
     } catch (cause) {
-      if (this.#stopped) throw this.#stoppedError(fn.name);
+      if (this.#stopped) throw poolStopped(fn.name);
       slot.counters.launchFailures++;
-      const error =
-        // A backend's own testkit error (DOCKER_UNAVAILABLE, IMAGE_UNAVAILABLE, a bad image setting)
-        // already names the problem and the fix; anything else is wrapped with the function's name.
-        cause instanceof BackendError || cause instanceof ConfigError
-          ? cause
-          : new BackendError(
-              ErrorCodes.LAUNCH_FAILED,
-              `Could not launch an instance of "${fn.name}" with the ${this.#backend.name} backend: ` +
-                `${cause instanceof Error ? cause.message : String(cause)}. See the cause for details.`,
-              { cause, details: { function: fn.name, backend: this.#backend.name } },
-            );
+      const error = launchFailed(fn.name, this.#backend.name, cause);
       this.#onLaunch?.({
         functionName: fn.name,
         instanceId,
@@ -686,7 +528,7 @@ export class WarmPool implements AsyncDisposable {
     if (this.#stopped) {
       // Landed after stopAll: nothing may outlive the pool.
       this.#terminate(slot, instance);
-      throw this.#stoppedError(fn.name);
+      throw poolStopped(fn.name);
     }
     slot.instances.add(instance);
     // A call admitted before unregister() can still launch: stopAll must find that instance too.
@@ -759,54 +601,5 @@ export class WarmPool implements AsyncDisposable {
     this.#terminations.add(termination);
     void termination.finally(() => this.#terminations.delete(termination));
     return termination;
-  }
-
-  #transportError(
-    slot: FunctionSlot,
-    instance: Instance,
-    attempt: Extract<InvokeAttempt, { ok: false }>,
-    retried: boolean,
-  ): InvokeError {
-    const fn = slot.fn;
-    const details = {
-      function: fn.name,
-      instanceId: instance.id,
-      requestWritten: attempt.requestWritten,
-      retried,
-    };
-    if (attempt.timedOut) {
-      return new InvokeError(
-        ErrorCodes.INVOKE_TIMEOUT,
-        `"${fn.name}" did not answer within its timeout (${fn.timeout} s) plus ${this.#marginMs} ms on instance ` +
-          `${instance.id}; the instance was replaced. Raise the function's "timeout" if the handler needs longer.`,
-        { cause: attempt.cause, details },
-      );
-    }
-    if (!attempt.requestWritten) {
-      return new InvokeError(
-        ErrorCodes.INSTANCE_LOST,
-        `"${fn.name}": a fresh instance (${instance.id}) also refused the connection after a retry ` +
-          `(${attempt.cause.message}). The backend launches instances that do not answer; check its logs.`,
-        { cause: attempt.cause, details },
-      );
-    }
-    return new InvokeError(
-      ErrorCodes.INSTANCE_LOST,
-      `Instance ${instance.id} of "${fn.name}" failed after the request was sent (${attempt.cause.message}). ` +
-        'The call may have reached the handler, so it was not retried; the next call gets a fresh instance.',
-      { cause: attempt.cause, details },
-    );
-  }
-
-  #protocolError(slot: FunctionSlot, instance: Instance, statusCode: number): InvokeError {
-    // RIE answers 400/500/504 only on its own faults (a malformed X-Amz-Client-Context gives 500);
-    // the instance is replaced in case its state is broken.
-    this.#terminate(slot, instance);
-    return new InvokeError(
-      ErrorCodes.PROTOCOL_ERROR,
-      `Instance ${instance.id} of "${slot.fn.name}" answered HTTP ${statusCode}, which is not an invocation ` +
-        'result. RIE does this for a malformed X-Amz-Client-Context (it must be base64 JSON); check the call.',
-      { details: { function: slot.fn.name, instanceId: instance.id, statusCode } },
-    );
   }
 }

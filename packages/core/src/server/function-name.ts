@@ -1,6 +1,7 @@
 /**
  * The `{FunctionName}` of an Invoke API path: a name, a full ARN or a partial ARN, optionally
- * with a `:qualifier` (lambda-protocol.md §6.1). The SDK percent-encodes it (`:` → `%3A`).
+ * with a `:qualifier` (docs/lambda-protocol.md#invoke-api-requests). The SDK percent-encodes it (`:` →
+ * `%3A`).
  */
 
 export interface FunctionRef {

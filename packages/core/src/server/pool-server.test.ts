@@ -90,6 +90,15 @@ let server: PoolServer;
 let url: string;
 let client: PoolClient;
 
+/** A raw Invoke API call on the server, with the run token. */
+function invokeRoute(name: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  return request(`${url}/2015-03-31/functions/${name}/invocations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    body,
+  });
+}
+
 beforeAll(async () => {
   server = new PoolServer({
     pool,
@@ -146,11 +155,7 @@ describe('PoolServer', () => {
   });
 
   it('answers 404 ResourceNotFoundException naming the known functions, revived as UNKNOWN_FUNCTION', async () => {
-    const res = await request(`${url}/2015-03-31/functions/nope/invocations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: '{}',
-    });
+    const res = await invokeRoute('nope', '{}');
     expect(res.statusCode).toBe(404);
     expect(res.headers['x-amzn-errortype']).toBe('ResourceNotFoundException');
     const body = (await res.body.json()) as { Message: string };
@@ -166,11 +171,7 @@ describe('PoolServer', () => {
       ['Event', 1024 * 1024 + 10, 1048576],
       ['RequestResponse', 60 * 1024 * 1024, 6291456],
     ] as const) {
-      const res = await request(`${url}/2015-03-31/functions/echo/invocations`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': type },
-        body: Buffer.alloc(size, 'x'),
-      });
+      const res = await invokeRoute('echo', Buffer.alloc(size, 'x'), { 'x-amz-invocation-type': type });
       expect(res.statusCode).toBe(413);
       expect(res.headers['x-amzn-errortype']).toBe('RequestTooLargeException');
       const body = (await res.body.json()) as { message: string };
@@ -223,11 +224,7 @@ describe('PoolServer', () => {
   });
 
   it('past 64 MB stops reading: refuses with 413 or cuts the connection, and keeps serving', async () => {
-    const answer = await request(`${url}/2015-03-31/functions/echo/invocations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: Buffer.alloc(80 * 1024 * 1024, 'x'),
-    }).then(
+    const answer = await invokeRoute('echo', Buffer.alloc(80 * 1024 * 1024, 'x')).then(
       async (res) => {
         await res.body.dump();
         return res.statusCode;
@@ -267,11 +264,7 @@ describe('PoolServer', () => {
     expect(JSON.parse(Buffer.from(last?.options?.clientContext ?? '', 'base64').toString())).toEqual({
       custom: { a: 1 },
     });
-    const res = await request(`${url}/2015-03-31/functions/echo/invocations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'x-amz-client-context': '%%%not base64' },
-      body: '{}',
-    });
+    const res = await invokeRoute('echo', '{}', { 'x-amz-client-context': '%%%not base64' });
     expect(res.statusCode).toBe(400);
     expect(res.headers['x-amzn-errortype']).toBe('InvalidParameterValueException');
     await res.body.dump();
@@ -284,11 +277,7 @@ describe('PoolServer', () => {
   });
 
   it('turns a pool failure into an AWS-shaped 5xx carrying the testkit error', async () => {
-    const res = await request(`${url}/2015-03-31/functions/lost/invocations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: '{}',
-    });
+    const res = await invokeRoute('lost', '{}');
     expect(res.statusCode).toBe(500);
     expect(res.headers['x-amzn-errortype']).toBe('ServiceException');
     await res.body.dump();
@@ -412,5 +401,34 @@ describe('logTail', () => {
     const decoded = Buffer.from(logTail(lines), 'base64').toString();
     expect(Buffer.byteLength(decoded)).toBe(4096);
     expect(decoded.endsWith('line 499 xxxxxxxxxxxxxxxxxxxx\n')).toBe(true);
+  });
+});
+
+describe('lifecycles', () => {
+  it('a closed PoolClient throws LTK_CLIENT_CLOSED instead of opening new connections', async () => {
+    const closed = new PoolClient({ url, token });
+    expect((await closed.invoke('echo', { n: 1 })).statusCode).toBe(200);
+    await closed.close();
+    await closed.close();
+    const err = await closed.invoke('echo', {}).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CLIENT_CLOSED)).toBe(true);
+    expect((err as Error).message).toMatch(/was closed.*Create a new PoolClient/);
+    await expect(closed.stats()).rejects.toMatchObject({ code: ErrorCodes.CLIENT_CLOSED });
+  });
+
+  it('`await using` closes a PoolClient and a PoolServer at the end of the scope', async () => {
+    let scoped: PoolClient;
+    let serverUrl: string;
+    {
+      await using scopedServer = new PoolServer({ pool, token, log: () => {} });
+      serverUrl = await scopedServer.listen();
+      await using scopedClient = new PoolClient({ url: serverUrl, token });
+      scoped = scopedClient;
+      expect((await scopedClient.invoke('echo', { n: 2 })).statusCode).toBe(200);
+    }
+    await expect(scoped.invoke('echo', {})).rejects.toMatchObject({ code: ErrorCodes.CLIENT_CLOSED });
+    const probe = new PoolClient({ url: serverUrl, token });
+    await expect(probe.invoke('echo', {})).rejects.toMatchObject({ code: ErrorCodes.SERVER_UNREACHABLE });
+    await probe.close();
   });
 });

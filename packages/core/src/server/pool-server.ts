@@ -3,7 +3,7 @@
  *
  * One per test run, in the runner's main process. Workers reach it over HTTP because no live
  * object can cross into them (jestjs/jest#7184; Vitest's provide/inject is structured-clone only).
- * `@aws-sdk/client-lambda` pointed at it works too (lambda-protocol.md §6).
+ * `@aws-sdk/client-lambda` pointed at it works too (docs/lambda-protocol.md#invoke-api-requests).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,8 +16,10 @@ import {
   payloadTooLargeMessage,
   TestkitHeaders,
 } from '../client/protocol.ts';
+import { sendJson } from '../emulator/http-io.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import { stderrLog } from '../log.ts';
 import { callerInstanceId } from '../sandbox-wiring.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
@@ -58,6 +60,26 @@ export interface PoolServerOptions {
 }
 
 const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
+/** Every qualifier runs the current code: there is one version here, `$LATEST`. */
+const EXECUTED_VERSION = '$LATEST';
+
+/** An Invoke request that passed every check, ready to run. */
+interface InvokeCall {
+  /** The pool's name of the function (aliases and ARNs resolved). */
+  name: string;
+  invocationType: 'RequestResponse' | 'Event' | 'DryRun';
+  /** The event; `{}` when the body was empty. */
+  payload: Buffer;
+  /** `X-Amz-Client-Context` as sent (base64 JSON). */
+  clientContext: string | undefined;
+  /** `X-Amz-Log-Type: Tail`: answer with the log's last 4 KB. */
+  logTail: boolean;
+  /**
+   * The instance whose handler makes this call, named by its session token (docs/wiring.md): a
+   * synchronous call that waits on its own call chain fails instead of hanging.
+   */
+  callerInstanceId: string | undefined;
+}
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -123,6 +145,11 @@ export class PoolServer {
     return this.#closing;
   }
 
+  /** `await using server = new PoolServer(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const authError = this.#checkToken(req);
@@ -178,12 +205,23 @@ export class PoolServer {
     return undefined;
   }
 
-  async #invoke(
+  /** One Invoke API call: parsed and checked first (refusals answered there), then dispatched. */
+  async #invoke(req: IncomingMessage, res: ServerResponse, rawName: string, qualifier: string | null) {
+    const request = await this.#parseInvoke(req, res, rawName, qualifier);
+    if (request) await this.#dispatch(res, request);
+  }
+
+  /**
+   * Checks an Invoke request as Lambda does (function, invocation type, payload size and JSON,
+   * client context, qualifier) and reads its body. A request that fails a check is answered here,
+   * with Lambda's error type, and yields `undefined`.
+   */
+  async #parseInvoke(
     req: IncomingMessage,
     res: ServerResponse,
     rawName: string,
     qualifier: string | null,
-  ): Promise<void> {
+  ): Promise<InvokeCall | undefined> {
     const pool = this.#options.pool;
     let decoded: string;
     try {
@@ -202,17 +240,19 @@ export class PoolServer {
           'Declare it under `functions` in lambda-testkit.config (or the plugin/preset options).',
         { details: { name, known } },
       );
-      return this.#refuse(req, res, 404, 'ResourceNotFoundException', error);
+      await this.#refuse(req, res, 404, 'ResourceNotFoundException', error);
+      return undefined;
     }
 
     const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
-      return this.#badRequest(
+      await this.#badRequest(
         req,
         res,
         'InvalidParameterValueException',
         `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${JSON.stringify(invocationType)}.`,
       );
+      return undefined;
     }
     const limit = payloadLimitFor(invocationType);
     const read = await readBodyWithLimit(req, limit);
@@ -227,67 +267,90 @@ export class PoolServer {
         { details: { name, limit, received } },
       );
       sendAwsError(res, 413, 'RequestTooLargeException', error);
-      return;
+      return undefined;
     }
     const payload = read.body.length === 0 ? Buffer.from('{}') : read.body;
     try {
       JSON.parse(payload.toString('utf8'));
     } catch (cause) {
-      return this.#badRequest(
+      await this.#badRequest(
         req,
         res,
         'InvalidRequestContentException',
         `Could not parse request body into json: ${(cause as Error).message}. The event must be a JSON document.`,
       );
+      return undefined;
     }
     const clientContext = headerValue(req, 'x-amz-client-context');
-    if (clientContext !== undefined) {
-      const problem = checkClientContext(clientContext);
-      if (problem) return this.#badRequest(req, res, 'InvalidParameterValueException', problem);
+    const problem = clientContext === undefined ? undefined : checkClientContext(clientContext);
+    if (problem) {
+      await this.#badRequest(req, res, 'InvalidParameterValueException', problem);
+      return undefined;
     }
     const version = ref?.qualifier ?? qualifier ?? undefined;
     if (version !== undefined && !/^[A-Za-z0-9$_-]{1,128}$/.test(version)) {
-      return this.#badRequest(
+      await this.#badRequest(
         req,
         res,
         'InvalidParameterValueException',
         `Qualifier ${JSON.stringify(version)} is not a version or alias name ($LATEST, 1, live, …).`,
       );
+      return undefined;
     }
-    // Every qualifier runs the current code: there is one version here, `$LATEST`.
-    const executedVersion = '$LATEST';
+    return {
+      name,
+      invocationType,
+      payload,
+      clientContext,
+      logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
+      callerInstanceId: callerInstanceId(headerValue(req, 'x-amz-security-token')),
+    };
+  }
 
-    if (invocationType === 'DryRun') {
-      res.writeHead(204, { 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': executedVersion });
-      res.end();
-      return;
+  /** Runs a checked call as its invocation type says: not at all, in the background, or answered. */
+  async #dispatch(res: ServerResponse, call: InvokeCall): Promise<void> {
+    switch (call.invocationType) {
+      case 'DryRun':
+        res.writeHead(204, { 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': EXECUTED_VERSION });
+        res.end();
+        return;
+      case 'Event':
+        return this.#invokeInBackground(res, call);
+      case 'RequestResponse':
+        return this.#invokeAndAnswer(res, call);
     }
-    if (invocationType === 'Event') {
-      const requestId = randomUUID();
-      const run = pool
-        .invoke(name, payload, { clientContext })
-        .then((outcome) => {
-          if (outcome.functionError) {
-            this.#log(
-              `Event invocation of ${name} (${requestId}) failed: ${outcome.error?.errorType ?? outcome.kind}`,
-            );
-          }
-        })
-        .catch((error: unknown) =>
-          this.#log(`Event invocation of ${name} (${requestId}) failed: ${asTestkitError(error).message}`),
-        )
-        .finally(() => this.#background.delete(run));
-      this.#background.add(run);
-      res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
-      res.end();
-      return;
-    }
+  }
 
+  /** Event invocation: accepted at once (202); a failure is logged, since no caller waits for it. */
+  #invokeInBackground(res: ServerResponse, { name, payload, clientContext }: InvokeCall): void {
+    const requestId = randomUUID();
+    const run = this.#options.pool
+      .invoke(name, payload, { clientContext })
+      .then((outcome) => {
+        if (outcome.functionError) {
+          this.#log(
+            `Event invocation of ${name} (${requestId}) failed: ${outcome.error?.errorType ?? outcome.kind}`,
+          );
+        }
+      })
+      .catch((error: unknown) =>
+        this.#log(`Event invocation of ${name} (${requestId}) failed: ${asTestkitError(error).message}`),
+      )
+      .finally(() => this.#background.delete(run));
+    this.#background.add(run);
+    res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
+    res.end();
+  }
+
+  /** RequestResponse invocation: the function's answer, with Lambda's and the testkit's headers. */
+  async #invokeAndAnswer(res: ServerResponse, call: InvokeCall): Promise<void> {
     let outcome: InvocationOutcome;
     try {
-      // A function calling a function names its instance (docs/wiring.md): a wait on its own chain fails.
-      const callerInstance = callerInstanceId(headerValue(req, 'x-amz-security-token'));
-      outcome = await pool.invoke(name, payload, { clientContext, callerInstanceId: callerInstance });
+      outcome = await this.#options.pool.invoke(call.name, call.payload, {
+        clientContext: call.clientContext,
+        // Event calls (above) name no caller: their caller does not wait, so they join no chain.
+        callerInstanceId: call.callerInstanceId,
+      });
     } catch (error) {
       const err = asTestkitError(error);
       const shape = awsShapeOf(err);
@@ -298,7 +361,7 @@ export class PoolServer {
       'content-type': outcome.json !== undefined ? 'application/json' : 'application/octet-stream',
       'content-length': outcome.payload.length,
       'x-amzn-requestid': outcome.requestId,
-      'x-amz-executed-version': executedVersion,
+      'x-amz-executed-version': EXECUTED_VERSION,
       [TestkitHeaders.coldStart]: String(outcome.coldStart),
       [TestkitHeaders.instanceId]: outcome.instanceId,
       [TestkitHeaders.durationMs]: outcome.durationMs.toFixed(2),
@@ -306,16 +369,16 @@ export class PoolServer {
       [TestkitHeaders.kind]: outcome.kind,
     };
     if (outcome.functionError) headers['x-amz-function-error'] = outcome.functionError;
-    if (headerValue(req, 'x-amz-log-type') === 'Tail') headers['x-amz-log-result'] = logTail(outcome.logs);
+    if (call.logTail) headers['x-amz-log-result'] = logTail(outcome.logs);
     res.writeHead(200, headers);
     res.end(outcome.payload);
   }
 
   async #control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
     const pool = this.#options.pool;
-    if (req.method === 'GET' && route === 'instances') return sendJson(res, pool.list());
-    if (req.method === 'GET' && route === 'stats') return sendJson(res, pool.stats());
-    if (req.method === 'GET' && route === 'functions') return sendJson(res, pool.functionNames());
+    if (req.method === 'GET' && route === 'instances') return sendValue(res, pool.list());
+    if (req.method === 'GET' && route === 'stats') return sendValue(res, pool.stats());
+    if (req.method === 'GET' && route === 'functions') return sendValue(res, pool.functionNames());
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
       const asked = decodeURIComponent(evict[1]);
@@ -330,7 +393,7 @@ export class PoolServer {
         return sendAwsError(res, 404, 'ResourceNotFoundException', error);
       }
       try {
-        return sendJson(res, { evicted: await pool.evict(name) });
+        return sendValue(res, { evicted: await pool.evict(name) });
       } catch (error) {
         const err = asTestkitError(error);
         const shape = awsShapeOf(err);
@@ -382,7 +445,7 @@ export class PoolServer {
   }
 
   #log(line: string): void {
-    (this.#options.log ?? ((l: string) => process.stderr.write(`[lambda-testkit] ${l}\n`)))(line);
+    (this.#options.log ?? stderrLog)(line);
   }
 }
 
@@ -391,10 +454,8 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function sendJson(res: ServerResponse, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function sendValue(res: ServerResponse, value: unknown): void {
+  sendJson(res, 200, JSON.stringify(value));
 }
 
 /** Base64 of the last 4 KB of the invocation's log, as `X-Amz-Log-Result` carries it. */

@@ -1,5 +1,6 @@
 /** Reads a request body into memory up to a limit, never further (a client cannot exhaust memory). */
 import type { IncomingMessage } from 'node:http';
+import { readBody } from '../emulator/http-io.ts';
 
 export type BodyResult =
   | { ok: true; body: Buffer }
@@ -11,36 +12,11 @@ export function readBodyWithLimit(req: IncomingMessage, limit: number): Promise<
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.resolve({ ok: false, receivedAtLeast: declared, consumed: 0 });
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve({ ok: false, receivedAtLeast: size, consumed: size });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve({ ok: true, body: Buffer.concat(chunks, size) });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
+  return readBody(req, limit, limit).then((read) =>
+    read.ended
+      ? { ok: true, body: read.body }
+      : { ok: false, receivedAtLeast: read.size, consumed: read.size },
+  );
 }
 
 export interface DrainResult {

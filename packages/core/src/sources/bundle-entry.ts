@@ -11,10 +11,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuildFailure, build, version as esbuildVersion, type Message, type Metafile } from 'esbuild';
+import type { BuildFailure, Message, Metafile } from 'esbuild';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { BundleOptions, FunctionSpec } from '../function-spec.ts';
 import { runtimeInfo } from '../runtimes.ts';
+
+/**
+ * esbuild, imported on first use: most runs declare no `entry`, and loading esbuild (its JS API and
+ * the native binary it locates) would otherwise cost every run.
+ */
+function loadEsbuild(): Promise<typeof import('esbuild')> {
+  esbuildModule ??= import('esbuild');
+  return esbuildModule;
+}
+let esbuildModule: Promise<typeof import('esbuild')> | undefined;
 
 /** Cache folder for bundles and inline code, inside the project's `node_modules/.cache`. */
 export function cacheDirectory(root: string): string {
@@ -163,7 +173,8 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
     loader: options.loader ?? {},
     external: [...(options.bundleAwsSdk ? [] : ['@aws-sdk/*']), ...(options.external ?? [])],
   };
-  const key = JSON.stringify({ v: 1, esbuild: esbuildVersion, ...settings });
+  const esbuild = await loadEsbuild();
+  const key = JSON.stringify({ v: 1, esbuild: esbuild.version, ...settings });
   const cache = cacheDirectory(root);
   const bundlesDir = join(cache, 'bundles');
   const manifestPath = join(cache, 'bundle-inputs', `${sha256(key)}.json`);
@@ -188,7 +199,7 @@ export async function bundleEntry(spec: FunctionSpec, root: string): Promise<Fun
     let inputs: string[];
     const started = Date.now();
     try {
-      const result = await build({
+      const result = await esbuild.build({
         entryPoints: [entry],
         outfile: join(temporary, outfileName),
         bundle: true,
@@ -339,6 +350,7 @@ async function analyseExports(
   },
 ): Promise<string[] | null> {
   try {
+    const { build } = await loadEsbuild();
     const result = await build({
       entryPoints: [entry],
       outfile: 'analysis.mjs',

@@ -7,12 +7,11 @@
  * Functions are named by construct path (`MyStack/Orders`); the full path
  * (`MyStack/Orders/Resource`) and the logical id, where unique, are aliases.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec } from '../function-spec.ts';
 import type { CloudFormationResource } from './cloudformation-template.ts';
-import { readTemplate } from './cloudformation-template.ts';
+import { readSourceFile, readTemplate } from './cloudformation-template.ts';
 import {
   applyOverride,
   FunctionProperties,
@@ -42,16 +41,11 @@ interface StackArtifact {
 
 async function readManifest(dir: string): Promise<Record<string, ManifestArtifact>> {
   const path = join(dir, 'manifest.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      ErrorCodes.TEMPLATE_INVALID,
-      `Cannot read the CDK cloud assembly manifest ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Run \`cdk synth\` first, and point cdk.assembly at its output folder (cdk.out).`,
-      { cause: error, details: { path } },
-    );
-  }
+  const text = await readSourceFile(
+    path,
+    'CDK cloud assembly manifest',
+    'Run `cdk synth` first, and point cdk.assembly at its output folder (cdk.out).',
+  );
   try {
     return (JSON.parse(text) as { artifacts?: Record<string, ManifestArtifact> }).artifacts ?? {};
   } catch (error) {

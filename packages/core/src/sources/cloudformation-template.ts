@@ -96,17 +96,28 @@ export function parseTemplate(text: string, path: string): CloudFormationTemplat
   return parsed as CloudFormationTemplate;
 }
 
-/** Reads and parses a template file; a missing file names the path and what to check. */
-export async function readTemplate(path: string, what: string): Promise<CloudFormationTemplate> {
-  let text: string;
+/**
+ * Reads a source file (template, manifest) as text; an unreadable file fails with TEMPLATE_INVALID
+ * naming `what`, the path, the reason and `fix`.
+ */
+export async function readSourceFile(path: string, what: string, fix: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(
       ErrorCodes.TEMPLATE_INVALID,
-      `Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the path in your lambda-testkit configuration (relative paths start at the root).`,
+      `Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. ${fix}`,
       { cause: error, details: { path } },
     );
   }
+}
+
+/** Reads and parses a template file; a missing file names the path and what to check. */
+export async function readTemplate(path: string, what: string): Promise<CloudFormationTemplate> {
+  const text = await readSourceFile(
+    path,
+    what,
+    'Check the path in your lambda-testkit configuration (relative paths start at the root).',
+  );
   return parseTemplate(text, path);
 }

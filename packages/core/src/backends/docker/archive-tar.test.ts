@@ -1,11 +1,11 @@
 // Code and layers as the tar copied into a container: layout, modes, symlinks, layer order.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZipArchive } from 'archiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedArchive } from '../../function-spec.ts';
-import { zipDirectory } from '../../pool/zip.ts';
+import { zipDirectory } from '../../packaging/zip.ts';
+import { TemporaryFolder } from '../../testing/temporary-folder.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 
 interface TarHeader {
@@ -50,10 +50,10 @@ async function tarOf(code: ResolvedArchive, layers: ResolvedArchive[]): Promise<
   return readTar(Buffer.concat(chunks));
 }
 
-let dir: string;
+const scratch = new TemporaryFolder('ltk-archive-tar-');
 
 async function archive(name: string, files: Record<string, string>): Promise<ResolvedArchive> {
-  const root = join(dir, name);
+  const root = join(scratch.path, name);
   for (const [path, content] of Object.entries(files)) {
     await mkdir(join(root, path, '..'), { recursive: true });
     await writeFile(join(root, path), content);
@@ -62,12 +62,8 @@ async function archive(name: string, files: Record<string, string>): Promise<Res
   return { source: root, zip, sha256: '' };
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ltk-archive-tar-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+beforeAll(() => scratch.renew());
+afterAll(() => scratch.remove());
 
 describe('sandboxFilesystemTar', () => {
   it('puts the code under var/task/ and merges layers under opt/ in attach order', async () => {
@@ -90,7 +86,7 @@ describe('sandboxFilesystemTar', () => {
   });
 
   it('keeps the executable bit and symlinks', async () => {
-    const root = join(dir, 'modes');
+    const root = join(scratch.path, 'modes');
     await mkdir(root, { recursive: true });
     await writeFile(join(root, 'bootstrap'), '#!/bin/sh\n');
     await chmod(join(root, 'bootstrap'), 0o755);

@@ -1,24 +1,7 @@
 // DockerBackend decisions that need no engine: which image a function runs in, deprecation warnings.
 import { describe, expect, it } from 'vitest';
-import type { ResolvedFunction } from '../../function-spec.ts';
+import { resolvedFunction as fn } from '../../testing/resolved-function.ts';
 import { DockerBackend, demuxLogLines } from './docker-backend.ts';
-
-function fn(overrides: Partial<ResolvedFunction> = {}): ResolvedFunction {
-  const archive = { source: '/code', zip: Buffer.alloc(0), sha256: '' };
-  return {
-    name: 'f',
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code: archive,
-    layers: [],
-    deployId: 'd',
-    ...overrides,
-  };
-}
 
 describe('DockerBackend.imageFor', () => {
   it("defaults to the runtime's official base image", () => {
@@ -86,5 +69,17 @@ describe('demuxLogLines', () => {
 
   it('reads an unframed answer (a container with a TTY) as plain text', () => {
     expect(demuxLogLines(Buffer.from('plain line\nsecond\n'))).toEqual(['plain line', 'second']);
+  });
+});
+
+describe('DockerBackend lifecycle', () => {
+  it('`await using` closes it at the end of the scope: a later launch is refused', async () => {
+    let scoped: DockerBackend;
+    {
+      await using backend = new DockerBackend({ log: () => {} });
+      scoped = backend;
+    }
+    const context = { instanceId: 'i-1', runId: 'r', region: 'us-east-1', accountId: '123456789012' };
+    await expect(scoped.launch(fn(), context)).rejects.toThrow(/this Docker backend was closed/);
   });
 });

@@ -4,7 +4,7 @@
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname, networkInterfaces } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
@@ -19,20 +19,21 @@ import type {
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
-import { deprecationWarning, findRuntime, runtimeInfo } from '../../runtimes.ts';
+import { stderrLog } from '../../log.ts';
+import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 import { DOCKER_HOST_ALIAS } from '../../sandbox-wiring.ts';
-import { currentProcessIdentity } from '../shared/process-liveness.ts';
+import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
 import { HostForwarders } from './host-forwarders.ts';
 import { ensureImage } from './image-pull.ts';
-import { ContainerLabels, hostBootId, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
+import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
-/** RIE's invoke port inside the base images (lambda-protocol.md §1.2). */
+/** RIE's invoke port inside the base images (docs/lambda-protocol.md#base-image-contract). */
 export const INVOKE_PORT = 8080;
 
 /** Lines of a container's output kept for launch-failure messages. */
@@ -92,8 +93,6 @@ interface InstanceState {
   logStream?: Readable;
   stopping?: Promise<void>;
 }
-
-const defaultLog = (line: string) => process.stderr.write(`[lambda-testkit] ${line}\n`);
 
 /**
  * A name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`) that says whose container it is. A random
@@ -212,7 +211,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       images: options.images ?? {},
       startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
       publishHost: options.publishHost ?? '127.0.0.1',
-      log: options.log ?? defaultLog,
+      log: options.log ?? stderrLog,
       reapOnStart: options.reapOnStart ?? true,
       ryuk: options.ryuk ?? 'auto',
     };
@@ -230,10 +229,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#warned.add(fn.runtime);
       this.#options.log(warning);
     }
-    if (fn.image) return fn.image;
-    const override = this.#options.images[fn.runtime];
-    if (override) return override;
-    return runtimeInfo(fn.runtime).image;
+    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
   }
 
   #engine(): Promise<ContainerRuntimeClient> {
@@ -378,7 +374,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     await this.#ensureReaper(client);
     context.signal?.throwIfAborted();
 
-    const owner = currentProcessIdentity();
+    const owner = currentRunOwner();
     const labels: Record<string, string> = {
       [ContainerLabels.library]: LIBRARY_NAME,
       [ContainerLabels.version]: LIBRARY_VERSION,
@@ -388,8 +384,8 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       [ContainerLabels.deployId]: fn.deployId,
       [ContainerLabels.ownerPid]: String(owner.pid),
       [ContainerLabels.ownerStartTime]: owner.startTime ?? '',
-      [ContainerLabels.ownerHost]: hostname(),
-      [ContainerLabels.ownerBootId]: hostBootId(),
+      [ContainerLabels.ownerHost]: owner.hostname,
+      [ContainerLabels.ownerBootId]: owner.bootId ?? '',
     };
     const environment = {
       ...sandboxEnvironment(fn, context),
@@ -397,7 +393,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
-    // directly, which then has no Runtime API to talk to (lambda-protocol.md §1.2).
+    // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
     delete (environment as Record<string, string>).AWS_LAMBDA_RUNTIME_API;
 
     const logs = new LineLog();
@@ -547,6 +543,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   wiring(): { network: string | undefined; gateway: string; hostPorts: number[] } | undefined {
     const w = this.#wiring;
     return w && { network: w.network, gateway: w.gateway, hostPorts: w.forwarders.ports() };
+  }
+
+  /** `await using backend = new DockerBackend()` closes it (every container it started) at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** The containers this backend currently runs (for tests and diagnostics). */

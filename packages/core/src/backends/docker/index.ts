@@ -1,4 +1,4 @@
-// Barrel of the Docker backend: the backend itself, backend selection, the local image build, the sweep.
+// Barrel of the Docker backend: the backend itself, the local image build, the sweep.
 export {
   DockerBackend,
   type DockerBackendOptions,
@@ -16,4 +16,3 @@ export {
   localImageTag,
 } from './local-image.ts';
 export { type ReapOptions, reapStaleContainers, type StaleContainer } from './reap-stale.ts';
-export { type SelectBackendOptions, selectBackend } from './select-backend.ts';

@@ -44,12 +44,3 @@ export const LIBRARY_VERSION: string = (() => {
     return '0.0.0';
   }
 })();
-
-/** `/proc/sys/kernel/random/boot_id` (Linux), so that owners from an earlier boot count as gone. */
-export function hostBootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return '';
-  }
-}

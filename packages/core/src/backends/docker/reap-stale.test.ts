@@ -3,8 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { currentProcessIdentity } from '../shared/process-liveness.ts';
-import { ContainerLabels, hostBootId } from './labels.ts';
-import { isOwnerGone } from './reap-stale.ts';
+import { hostBootId, isOwnerGone as isRunOwnerGone } from '../shared/run-owner.ts';
+import { ContainerLabels } from './labels.ts';
+import { ownerFromLabels } from './reap-stale.ts';
+
+const isOwnerGone = (labels: Record<string, string>) => isRunOwnerGone(ownerFromLabels(labels));
 
 function ownerLabels(overrides: Record<string, string> = {}): Record<string, string> {
   const me = currentProcessIdentity();

@@ -7,10 +7,9 @@
  * owning process is gone: same host, and either another boot or no live process with the recorded
  * pid and start time. Containers owned by another host are never touched (their owner cannot be seen).
  */
-import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
-import { isProcessAlive } from '../shared/process-liveness.ts';
-import { ContainerLabels, hostBootId, LIBRARY_NAME } from './labels.ts';
+import { isOwnerGone, type RunOwner } from '../shared/run-owner.ts';
+import { ContainerLabels, LIBRARY_NAME } from './labels.ts';
 
 export interface StaleContainer {
   id: string;
@@ -30,16 +29,16 @@ export interface ReapOptions {
   all?: boolean;
 }
 
-/** True when the labels prove the owning process is gone. */
-export function isOwnerGone(labels: Record<string, string>): boolean {
-  const host = labels[ContainerLabels.ownerHost];
-  if (host !== hostname()) return false;
-  const bootId = labels[ContainerLabels.ownerBootId];
-  const currentBoot = hostBootId();
-  if (bootId && currentBoot && bootId !== currentBoot) return true;
-  const pid = Number(labels[ContainerLabels.ownerPid]);
+/** The owner a container's labels record (docker-backend.ts writes them from `currentRunOwner()`). */
+export function ownerFromLabels(labels: Record<string, string>): RunOwner {
   const startTime = labels[ContainerLabels.ownerStartTime] || undefined;
-  return !isProcessAlive(startTime === undefined ? { pid } : { pid, startTime });
+  const bootId = labels[ContainerLabels.ownerBootId] || undefined;
+  return {
+    pid: Number(labels[ContainerLabels.ownerPid]),
+    hostname: labels[ContainerLabels.ownerHost] ?? '',
+    ...(startTime ? { startTime } : {}),
+    ...(bootId ? { bootId } : {}),
+  };
 }
 
 /** Lists lambda-testkit containers whose owner is gone (or all of them) and removes them. */
@@ -48,7 +47,7 @@ export async function reapStaleContainers(options: ReapOptions): Promise<StaleCo
     all: true,
     filters: { label: [`${ContainerLabels.library}=${LIBRARY_NAME}`] },
   });
-  const stale = containers.filter((c) => options.all || isOwnerGone(c.Labels));
+  const stale = containers.filter((c) => options.all || isOwnerGone(ownerFromLabels(c.Labels)));
   const removed: StaleContainer[] = [];
   await Promise.all(
     stale.map(async (c) => {

@@ -1,21 +1,10 @@
 import { delimiter } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ResolvedFunction } from '../../function-spec.ts';
+import { resolvedFunction } from '../../testing/resolved-function.ts';
 import { processEnvironment } from './process-environment.ts';
 import { instanceLayout, safeSegment } from './run-root.ts';
 
-const fn: ResolvedFunction = {
-  name: 'orders',
-  runtime: 'nodejs22.x',
-  handler: 'index.handler',
-  environment: { TABLE: 'orders-table' },
-  timeout: 3,
-  memorySize: 256,
-  architecture: 'x86_64',
-  code: { source: '/x', zip: Buffer.alloc(0), sha256: 'x' },
-  layers: [],
-  deployId: 'd',
-};
+const fn = resolvedFunction({ environment: { TABLE: 'orders-table' }, memorySize: 256 });
 const layout = instanceLayout('/tmp/lambda-testkit/run', 'i-1');
 const context = { region: 'eu-west-1', accountId: '111122223333' };
 const host = {

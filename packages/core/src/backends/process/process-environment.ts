@@ -3,8 +3,8 @@
  *
  * Built from scratch, not from `process.env`: the developer's shell holds real AWS credentials,
  * profiles, tokens of other tools… none of which a Lambda sandbox has. Only what a sandbox needs
- * is passed (lambda-protocol.md §3.1), with the base image's paths pointing at the instance's
- * temp folders instead of `/var/task` and `/opt`.
+ * is passed (docs/lambda-protocol.md#sandbox-environment), with the base image's paths pointing at the
+ * instance's temp folders instead of `/var/task` and `/opt`.
  */
 import { delimiter, dirname, join } from 'node:path';
 import type { LaunchContext } from '../../backend.ts';
@@ -43,7 +43,8 @@ export function processEnvironment(
       join(folders.task, 'lib'),
       join(folders.opt, 'lib'),
     ),
-    // As the Node base image's bootstrap sets it (lambda-protocol.md §3.1), rooted at our folders.
+    // As the Node base image's bootstrap sets it (docs/lambda-protocol.md#sandbox-environment), rooted at our
+    // folders.
     NODE_PATH: path(
       join(folders.opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),
       join(folders.opt, 'nodejs', 'node_modules'),

@@ -11,8 +11,9 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { isOwnerGone, readOwnerFile, writeOwnerFile } from '../shared/owner-file.ts';
+import { readOwnerFile, writeOwnerFile } from '../shared/owner-file.ts';
 import type { ProcessIdentity } from '../shared/process-liveness.ts';
+import { isOwnerGone } from '../shared/run-owner.ts';
 import type { SandboxFolders } from './process-environment.ts';
 import { stopSandbox } from './sandbox-processes.ts';
 

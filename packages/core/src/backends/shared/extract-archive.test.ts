@@ -5,6 +5,7 @@ import { ZipArchive } from 'archiver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
+import { TemporaryFolder } from '../../testing/temporary-folder.ts';
 import { extractArchive, mergeLayers } from './extract-archive.ts';
 
 type Entry =
@@ -29,13 +30,9 @@ async function zipOf(source: string, entries: Entry[]): Promise<ResolvedArchive>
   return { source: `/virtual/${source}`, zip: await done, sha256: 'unused' };
 }
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ltk-extract-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = new TemporaryFolder('ltk-extract-');
+beforeEach(() => scratch.renew());
+afterEach(() => scratch.remove());
 
 describe('extractArchive', () => {
   it('unpacks nested files and keeps their modes (the executable bit of bootstrap files)', async () => {
@@ -44,12 +41,12 @@ describe('extractArchive', () => {
       { name: 'bin/tool', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
       { name: 'lib/deep/data.json', content: '{"a":1}', mode: 0o600 },
     ]);
-    const result = await extractArchive(zip, join(dir, 'task'));
+    const result = await extractArchive(zip, join(scratch.path, 'task'));
     expect(result.files).toBe(3);
-    expect(await readFile(join(dir, 'task/index.js'), 'utf8')).toBe('exports.handler = 1;');
-    expect((await stat(join(dir, 'task/bin/tool'))).mode & 0o777).toBe(0o755);
-    expect((await stat(join(dir, 'task/lib/deep/data.json'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(dir, 'task/index.js'))).mode & 0o777).toBe(0o644);
+    expect(await readFile(join(scratch.path, 'task/index.js'), 'utf8')).toBe('exports.handler = 1;');
+    expect((await stat(join(scratch.path, 'task/bin/tool'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(scratch.path, 'task/lib/deep/data.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(scratch.path, 'task/index.js'))).mode & 0o777).toBe(0o644);
   });
 
   it('keeps symlinks as symlinks', async () => {
@@ -57,9 +54,9 @@ describe('extractArchive', () => {
       { name: 'real.js', content: 'x' },
       { name: 'alias.js', symlink: 'real.js' },
     ]);
-    await extractArchive(zip, dir);
-    expect((await lstat(join(dir, 'alias.js'))).isSymbolicLink()).toBe(true);
-    expect(await readlink(join(dir, 'alias.js'))).toBe('real.js');
+    await extractArchive(zip, scratch.path);
+    expect((await lstat(join(scratch.path, 'alias.js'))).isSymbolicLink()).toBe(true);
+    expect(await readlink(join(scratch.path, 'alias.js'))).toBe('real.js');
   });
 
   it('never writes through a symlinked folder planted by an earlier entry', async () => {
@@ -69,9 +66,9 @@ describe('extractArchive', () => {
         { name: 'escape', symlink: outside },
         { name: 'escape/pwned.txt', content: 'gotcha' },
       ]);
-      await extractArchive(zip, join(dir, 'task'));
+      await extractArchive(zip, join(scratch.path, 'task'));
       await expect(stat(join(outside, 'pwned.txt'))).rejects.toThrow();
-      expect(await readFile(join(dir, 'task/escape/pwned.txt'), 'utf8')).toBe('gotcha');
+      expect(await readFile(join(scratch.path, 'task/escape/pwned.txt'), 'utf8')).toBe('gotcha');
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
@@ -82,8 +79,8 @@ describe('extractArchive', () => {
       { name: 'ro', dir: true, mode: 0o555 },
       { name: 'ro/file.txt', content: 'inside' },
     ]);
-    await extractArchive(zip, dir);
-    expect(await readFile(join(dir, 'ro/file.txt'), 'utf8')).toBe('inside');
+    await extractArchive(zip, scratch.path);
+    expect(await readFile(join(scratch.path, 'ro/file.txt'), 'utf8')).toBe('inside');
   });
 
   it('fails with CODE_NOT_FOUND naming the archive when the bytes are not a zip', async () => {
@@ -92,7 +89,7 @@ describe('extractArchive', () => {
       zip: Buffer.from('not a zip'),
       sha256: 'x',
     };
-    const error = await extractArchive(bad, dir).catch((e: unknown) => e);
+    const error = await extractArchive(bad, scratch.path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe(ErrorCodes.CODE_NOT_FOUND);
     expect((error as ConfigError).message).toContain('/somewhere/broken.zip');
@@ -110,19 +107,25 @@ describe('mergeLayers', () => {
       { name: 'nodejs/node_modules/shared/index.js', content: 'second' },
       { name: 'bin/conflict/inner', content: 'folder in layer 2' },
     ]);
-    await mergeLayers([first, second], join(dir, 'opt'));
-    expect(await readFile(join(dir, 'opt/nodejs/node_modules/shared/index.js'), 'utf8')).toBe('second');
-    expect(await readFile(join(dir, 'opt/nodejs/node_modules/only-first/index.js'), 'utf8')).toBe('kept');
-    expect(await readFile(join(dir, 'opt/bin/conflict/inner'), 'utf8')).toBe('folder in layer 2');
+    await mergeLayers([first, second], join(scratch.path, 'opt'));
+    expect(await readFile(join(scratch.path, 'opt/nodejs/node_modules/shared/index.js'), 'utf8')).toBe(
+      'second',
+    );
+    expect(await readFile(join(scratch.path, 'opt/nodejs/node_modules/only-first/index.js'), 'utf8')).toBe(
+      'kept',
+    );
+    expect(await readFile(join(scratch.path, 'opt/bin/conflict/inner'), 'utf8')).toBe('folder in layer 2');
 
     // The other order gives the other winner.
-    await mergeLayers([second, first], join(dir, 'opt2'));
-    expect(await readFile(join(dir, 'opt2/nodejs/node_modules/shared/index.js'), 'utf8')).toBe('first');
-    expect(await readFile(join(dir, 'opt2/bin/conflict'), 'utf8')).toBe('file in layer 1');
+    await mergeLayers([second, first], join(scratch.path, 'opt2'));
+    expect(await readFile(join(scratch.path, 'opt2/nodejs/node_modules/shared/index.js'), 'utf8')).toBe(
+      'first',
+    );
+    expect(await readFile(join(scratch.path, 'opt2/bin/conflict'), 'utf8')).toBe('file in layer 1');
   });
 
   it('creates an empty opt folder when there are no layers', async () => {
-    await mergeLayers([], join(dir, 'opt'));
-    expect((await stat(join(dir, 'opt'))).isDirectory()).toBe(true);
+    await mergeLayers([], join(scratch.path, 'opt'));
+    expect((await stat(join(scratch.path, 'opt'))).isDirectory()).toBe(true);
   });
 });

@@ -3,3 +3,4 @@
 export * from './extract-archive.ts';
 export * from './owner-file.ts';
 export * from './process-liveness.ts';
+export * from './run-owner.ts';

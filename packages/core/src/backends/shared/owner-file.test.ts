@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isOwnerGone, OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
+import { TemporaryFolder } from '../../testing/temporary-folder.ts';
+import { OWNER_FILE, readOwnerFile, writeOwnerFile } from './owner-file.ts';
 import { currentProcessIdentity, isProcessAlive, processIdentity } from './process-liveness.ts';
+import { hostBootId, isOwnerGone } from './run-owner.ts';
 
 /** The pid of a process that has exited (and been reaped). */
 function deadPid(): number {
@@ -12,13 +14,9 @@ function deadPid(): number {
   return Number(r.stdout.toString());
 }
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ltk-owner-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = new TemporaryFolder('ltk-owner-');
+beforeEach(() => scratch.renew());
+afterEach(() => scratch.remove());
 
 describe('process liveness', () => {
   it('sees the current process as alive and an exited one as gone', () => {
@@ -42,8 +40,8 @@ describe('process liveness', () => {
 
 describe('owner file', () => {
   it('round-trips the owner record of the current process', async () => {
-    const written = await writeOwnerFile(dir, 'run-1');
-    const read = await readOwnerFile(dir);
+    const written = await writeOwnerFile(scratch.path, 'run-1');
+    const read = await readOwnerFile(scratch.path);
     expect(read).toEqual(written);
     expect(read?.pid).toBe(process.pid);
     expect(read && isOwnerGone(read)).toBe(false);
@@ -56,11 +54,29 @@ describe('owner file', () => {
     expect(isOwnerGone({ ...base, hostname: `${hostname()}-elsewhere` })).toBe(false);
   });
 
+  // The rule owner files once had ignored the boot: a record whose pid (and, by chance, start time)
+  // matches a process running after a reboot was taken for a live owner and its run never swept.
+  it.skipIf(!hostBootId())(
+    'reports an owner of an earlier boot as gone even if its pid now runs',
+    async () => {
+      const written = await writeOwnerFile(scratch.path, 'run-1');
+      expect(written.bootId).toBe(hostBootId());
+      await writeFile(
+        join(scratch.path, OWNER_FILE),
+        JSON.stringify({ ...written, bootId: 'an-earlier-boot' }),
+      );
+      const read = await readOwnerFile(scratch.path);
+      expect(read).toMatchObject({ pid: process.pid, bootId: 'an-earlier-boot' });
+      expect(read && isProcessAlive(read)).toBe(true);
+      expect(read && isOwnerGone(read)).toBe(true);
+    },
+  );
+
   it('reads a missing or malformed file as no owner', async () => {
-    expect(await readOwnerFile(dir)).toBeUndefined();
-    await writeFile(join(dir, OWNER_FILE), '{"pid":"nope"}');
-    expect(await readOwnerFile(dir)).toBeUndefined();
-    await writeFile(join(dir, OWNER_FILE), 'not json');
-    expect(await readOwnerFile(dir)).toBeUndefined();
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
+    await writeFile(join(scratch.path, OWNER_FILE), '{"pid":"nope"}');
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
+    await writeFile(join(scratch.path, OWNER_FILE), 'not json');
+    expect(await readOwnerFile(scratch.path)).toBeUndefined();
   });
 });

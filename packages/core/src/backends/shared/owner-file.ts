@@ -5,15 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from './process-liveness.ts';
+import { currentRunOwner, type RunOwner } from './run-owner.ts';
 
 export const OWNER_FILE = 'owner.json';
 
-export interface OwnerRecord extends ProcessIdentity {
-  /** Host that wrote the record: a temp folder shared between machines is never swept from another host. */
-  hostname: string;
+/** The owner (`isOwnerGone` in run-owner.ts decides whether it is gone) and its run. */
+export interface OwnerRecord extends RunOwner {
   runId: string;
   /** ISO time the run started (for humans reading the file). */
   startedAt: string;
@@ -22,8 +20,7 @@ export interface OwnerRecord extends ProcessIdentity {
 /** Writes `<dir>/owner.json` for the calling process, atomically (write + rename). */
 export async function writeOwnerFile(dir: string, runId: string): Promise<OwnerRecord> {
   const record: OwnerRecord = {
-    ...currentProcessIdentity(),
-    hostname: hostname(),
+    ...currentRunOwner(),
     runId,
     startedAt: new Date().toISOString(),
   };
@@ -53,13 +50,6 @@ export async function readOwnerFile(dir: string): Promise<OwnerRecord | undefine
     runId: r.runId,
     startedAt: typeof r.startedAt === 'string' ? r.startedAt : '',
     ...(typeof r.startTime === 'string' ? { startTime: r.startTime } : {}),
+    ...(typeof r.bootId === 'string' && r.bootId ? { bootId: r.bootId } : {}),
   };
-}
-
-/**
- * True when the owner is provably gone: written on this host and its process no longer runs.
- * A record from another host is never considered gone (we cannot look at its processes).
- */
-export function isOwnerGone(owner: OwnerRecord): boolean {
-  return owner.hostname === hostname() && !isProcessAlive(owner);
 }

@@ -1,6 +1,6 @@
 /**
  * The Node runtime's error names and its error document `{errorType, errorMessage, trace}`
- * (lambda-protocol.md §4.6). Runtime-made errors are named `Runtime.<Reason>`.
+ * (docs/lambda-protocol.md#error-documents). Runtime-made errors are named `Runtime.<Reason>`.
  */
 
 export interface ErrorDocument {

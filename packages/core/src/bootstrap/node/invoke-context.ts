@@ -1,7 +1,7 @@
 /**
- * The `context` object of a Node handler (lambda-protocol.md §4.5), built from the `/next` headers
- * and the function variables. On nodejs22.x and older it also carries the callback-era members
- * (`callbackWaitsForEmptyEventLoop`, `succeed`, `fail`, `done`), which nodejs24.x removed.
+ * The `context` object of a Node handler (docs/lambda-protocol.md#node-runtime-client), built from the
+ * `/next` headers and the function variables. On nodejs22.x and older it also carries the callback-era
+ * members (`callbackWaitsForEmptyEventLoop`, `succeed`, `fail`, `done`), which nodejs24.x removed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { RuntimeError, RuntimeErrors } from './errors.ts';
@@ -82,7 +82,8 @@ export function buildContext(
     ...(traceId ? { xRayTraceId: traceId } : {}),
     getRemainingTimeInMillis: () => deadline - Date.now(),
   };
-  // The runtime copies the trace header into the environment for the X-Ray SDK (§3.1, `_X_AMZN_TRACE_ID`).
+  // The runtime copies the trace header into the environment for the X-Ray SDK
+  // (docs/lambda-protocol.md#sandbox-environment, `_X_AMZN_TRACE_ID`).
   if (traceId) env._X_AMZN_TRACE_ID = traceId;
   else delete env._X_AMZN_TRACE_ID;
   if (legacy) {

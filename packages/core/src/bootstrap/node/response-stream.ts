@@ -1,8 +1,9 @@
 /**
- * Response streaming (lambda-protocol.md §2.3, §4.5): `awslambda.streamifyResponse(handler)` marks a
- * handler; it then receives a writable `responseStream` that is the chunked `/response` body.
- * A failure midway ends the body with the error trailers. `HttpResponseStream.from(stream, prelude)`
- * writes the JSON prelude and 8 NUL bytes before the body, under the HTTP-integration content type.
+ * Response streaming (docs/lambda-protocol.md#response-streaming,
+ * docs/lambda-protocol.md#node-runtime-client): `awslambda.streamifyResponse(handler)` marks a handler; it
+ * then receives a writable `responseStream` that is the chunked `/response` body. A failure midway ends the
+ * body with the error trailers. `HttpResponseStream.from(stream, prelude)` writes the JSON prelude and 8 NUL
+ * bytes before the body, under the HTTP-integration content type.
  */
 import type { ClientRequest } from 'node:http';
 import { Writable } from 'node:stream';

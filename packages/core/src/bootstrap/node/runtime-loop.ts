@@ -1,6 +1,7 @@
 /**
  * The invoke loop: `/next`, run the handler, post `/response` or `/error`, repeat
- * (lambda-protocol.md §2, §4.5). Two handler conventions, chosen by the runtime being emulated:
+ * (docs/lambda-protocol.md#runtime-api, docs/lambda-protocol.md#node-runtime-client). Two handler
+ * conventions, chosen by the runtime being emulated:
  * - nodejs24.x and later (`modern`): `await handler(event, context)`; a handler taking 3 or more
  *   parameters is rejected at init with Runtime.CallbackHandlerDeprecated, as AWS does.
  * - nodejs22.x and older (`legacy`): callbacks too, answered when the event loop is empty if

@@ -9,14 +9,10 @@ import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import { FakeBackend } from '../testing/index.ts';
-import {
-  acquirePoolHost,
-  architectureWarning,
-  currentPoolHost,
-  poolHostSummary,
-  releasePoolHost,
-} from './pool-host.ts';
+import { FakeBackend, resolvedFunction } from '../testing/index.ts';
+import { architectureWarning } from './architecture.ts';
+import { acquirePoolHost, currentPoolHost, poolHostSummary, releasePoolHost } from './host-registry.ts';
+import { PoolHost } from './pool-host.ts';
 import { formatSummary } from './summary.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ltk-host-'));
@@ -388,7 +384,7 @@ describe('acquirePoolHost / releasePoolHost', () => {
 });
 
 describe('architectureWarning', () => {
-  const fn = (name: string, architecture: 'x86_64' | 'arm64') => ({ name, architecture }) as ResolvedFunction;
+  const fn = (name: string, architecture: 'x86_64' | 'arm64') => resolvedFunction({ name, architecture });
 
   it("names the functions whose declared CPU is not the machine's, once", () => {
     expect(architectureWarning([fn('a', 'x86_64'), fn('b', 'x86_64')], 'x86_64')).toBeUndefined();
@@ -448,5 +444,25 @@ describe('formatSummary', () => {
       'users           0     0     0       -       -       0',
     ]);
     expect(formatSummary([])).toBe('lambda-testkit: no function was invoked.');
+  });
+});
+
+describe('PoolHost lifecycle', () => {
+  it('`await using` a host of its own stops server, instances and backend at the end of the scope', async () => {
+    const backend = new FakeBackend();
+    let url: string;
+    let token: string;
+    {
+      await using host = await PoolHost.start(config, { root, backend, log: quiet });
+      ({ url, token } = host);
+      await using client = new PoolClient({ url, token });
+      expect((await client.invoke('orders', { id: 3 })).payload).toEqual({ id: 3 });
+      expect(backend.running()).toHaveLength(1);
+      // A host of its own is not the process-wide one.
+      expect(currentPoolHost()).toBeUndefined();
+    }
+    expect(backend.running()).toEqual([]);
+    await using after = new PoolClient({ url, token });
+    await expect(after.invoke('orders', {})).rejects.toMatchObject({ code: ErrorCodes.SERVER_UNREACHABLE });
   });
 });

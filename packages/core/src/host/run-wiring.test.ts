@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackendWiring, WiredHost } from '../backend.ts';
 import type { FunctionSpec, ResolvedFunction } from '../function-spec.ts';
-import { resolveFunction } from '../pool/resolve-function.ts';
+import { resolveFunction } from '../packaging/resolve-function.ts';
 import { FakeBackend } from '../testing/index.ts';
 import { RunWiring } from './run-wiring.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The deploy id: what decides whether a warm instance may serve a call. A change to the code, to
  * any launch setting or to the layers (their bytes or their order) gives a new id, which retires
- * the instances of the old one; nothing else does (architecture.md, "deploy id").
+ * the instances of the old one; nothing else does (docs/architecture.md#one-run-end-to-end).
  */
 import { createHash } from 'node:crypto';
 import type { Architecture } from '../function-spec.ts';

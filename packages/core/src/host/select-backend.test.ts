@@ -1,8 +1,8 @@
 // Backend selection without an engine (no Docker needed: DOCKER_HOST points at a socket that does not exist).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BackendError, ConfigError, ErrorCodes } from '../../errors.ts';
-import { ProcessBackend } from '../process/index.ts';
-import { DockerBackend } from './docker-backend.ts';
+import { DockerBackend } from '../backends/docker/docker-backend.ts';
+import { ProcessBackend } from '../backends/process/index.ts';
+import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import { selectBackend } from './select-backend.ts';
 
 const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';

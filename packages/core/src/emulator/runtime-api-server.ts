@@ -1,0 +1,210 @@
+/**
+ * The HTTP side of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api): routes, request
+ * bodies, status codes and the headers of the `/next` answer. What a request means for the
+ * invocation in flight is the sandbox's decision (sandbox.ts, the state machine); this module only
+ * speaks HTTP for it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readBody, sendJson, sendText } from './http-io.ts';
+import { Headers, MAX_PAYLOAD_BYTES, RUNTIME_API_PREFIX, runtimeApiError } from './protocol.ts';
+
+/** A post of `/response`, `/error` or `/init/error`, read to its end (at most MAX_PAYLOAD_BYTES kept). */
+export interface ReceivedPost {
+  body: Buffer;
+  /** All the bytes the runtime sent (more than `body` holds when it sent too much). */
+  size: number;
+  /** The header, or the body's `errorType` (for `/error` and `/init/error`; '' for `/response`). */
+  errorType: string;
+  /** The error trailers of a streamed `/response` that failed midway. */
+  streamError?: { errorType: string; body: Buffer };
+}
+
+/** An answer to the runtime: status and JSON body. */
+export interface RuntimeApiAnswer {
+  status: number;
+  body: string;
+}
+
+/** What the state machine says to a post before its body is read. */
+export type PostAdmission =
+  /** Answer at once; the body is left unread. */
+  | { refuse: RuntimeApiAnswer }
+  /** Read the body, then hand it over and send what `accept` returns. */
+  | { accept: (post: ReceivedPost) => RuntimeApiAnswer };
+
+/** The state machine behind the routes. */
+export interface RuntimeApiHandler {
+  /** `GET /next`: answer now (writeNextEvent) or hold `res` until an event comes. */
+  next(res: ServerResponse): void;
+  invocationPost(
+    requestId: string,
+    what: 'response' | 'error',
+    responseMode: string | undefined,
+  ): PostAdmission;
+  initErrorPost(): PostAdmission;
+}
+
+/** The event of one invocation as `/next` delivers it. */
+export interface NextEvent {
+  requestId: string;
+  deadlineMs: number;
+  functionArn: string;
+  event: Buffer;
+  clientContext?: Buffer;
+  traceId?: string;
+  tenantId?: string;
+}
+
+export const ACCEPTED: RuntimeApiAnswer = { status: 202, body: '{"status":"OK"}' };
+
+const NEXT_PATH = `${RUNTIME_API_PREFIX}/runtime/invocation/next`;
+const INIT_ERROR_PATH = `${RUNTIME_API_PREFIX}/runtime/init/error`;
+const PING_PATH = `${RUNTIME_API_PREFIX}/ping`;
+const INVOCATION_PATH = new RegExp(`^${RUNTIME_API_PREFIX}/runtime/invocation/([^/]+)/(response|error)$`);
+
+export class RuntimeApiServer {
+  readonly #server: Server;
+  readonly #handler: RuntimeApiHandler;
+
+  constructor(handler: RuntimeApiHandler) {
+    this.#handler = handler;
+    this.#server = createServer((req, res) => this.#route(req, res));
+    // `/next` is a long poll with no server timeout (docs/lambda-protocol.md#runtime-api).
+    this.#server.requestTimeout = 0;
+    this.#server.keepAliveTimeout = 0;
+  }
+
+  /** Listens on 127.0.0.1 and resolves with the port. */
+  async listen(port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path === NEXT_PATH) {
+      this.#handler.next(res);
+      return;
+    }
+    if (req.method === 'POST' && path === INIT_ERROR_PATH) {
+      void this.#post(req, res, this.#handler.initErrorPost(), 'init error');
+      return;
+    }
+    const match = req.method === 'POST' ? INVOCATION_PATH.exec(path) : null;
+    if (match) {
+      const what = match[2] as 'response' | 'error';
+      const mode = req.headers[Headers.responseMode];
+      const admission = this.#handler.invocationPost(
+        decodeURIComponent(match[1]!),
+        what,
+        typeof mode === 'string' ? mode : undefined,
+      );
+      void this.#post(req, res, admission, what, mode === 'streaming');
+      return;
+    }
+    if (req.method === 'GET' && path === PING_PATH) {
+      sendText(res, 200, 'pong', 'text/plain');
+      return;
+    }
+    // Extensions, Logs and Telemetry APIs are not emulated: 404 as RIE does with extensions off.
+    req.resume();
+    sendText(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+  }
+
+  async #post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    admission: PostAdmission,
+    what: 'response' | 'error' | 'init error',
+    streaming = false,
+  ): Promise<void> {
+    if ('refuse' in admission) {
+      req.resume();
+      sendJson(res, admission.refuse.status, admission.refuse.body);
+      return;
+    }
+    let read: Awaited<ReturnType<typeof readBody>>;
+    try {
+      read = await readBody(req, MAX_PAYLOAD_BYTES);
+    } catch {
+      // The runtime went away mid-body; its exit (or the timeout) settles the invocation.
+      return;
+    }
+    const trailerType = req.trailers[Headers.errorType];
+    const post: ReceivedPost = {
+      body: read.body,
+      size: read.size,
+      // A response body is not parsed for an error type (it may be megabytes of anything).
+      errorType: what === 'response' ? '' : errorTypeOf(req, read.body),
+      ...(streaming && trailerType
+        ? {
+            streamError: {
+              errorType: trailerType,
+              body: Buffer.from(req.trailers[Headers.errorBody] ?? '', 'base64'),
+            },
+          }
+        : {}),
+    };
+    const answer = admission.accept(post);
+    sendJson(res, answer.status, answer.body);
+  }
+}
+
+/** Answers a held or fresh `/next` with the event and its invocation headers. */
+export function writeNextEvent(res: ServerResponse, next: NextEvent): void {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    [Headers.requestId]: next.requestId,
+    [Headers.deadlineMs]: String(next.deadlineMs),
+    [Headers.functionArn]: next.functionArn,
+  };
+  // The decoded client context is JSON text in UTF-8; as a latin1 string it goes out byte for byte.
+  if (next.clientContext?.length) headers[Headers.clientContext] = next.clientContext.toString('latin1');
+  if (next.traceId) headers[Headers.traceId] = next.traceId;
+  if (next.tenantId) headers[Headers.tenantId] = next.tenantId;
+  res.writeHead(200, headers);
+  res.end(next.event);
+}
+
+/** The 403 of a post the state machine does not allow yet (docs/lambda-protocol.md#runtime-api). */
+export function invalidTransition(what: string): RuntimeApiAnswer {
+  return {
+    status: 403,
+    body: runtimeApiError(
+      'InvalidStateTransition',
+      `State transition from Started to ${what} failed for runtime. Error: the runtime must call /runtime/invocation/next first`,
+    ),
+  };
+}
+
+/** The header, or the body's `errorType`: the native Node client sends no header on `/error`. */
+function errorTypeOf(req: IncomingMessage, body: Buffer): string {
+  const header = req.headers[Headers.errorType];
+  if (typeof header === 'string' && header) return header;
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'errorType' in parsed &&
+      typeof parsed.errorType === 'string'
+    ) {
+      return parsed.errorType;
+    }
+  } catch {
+    // Not JSON: fall through.
+  }
+  return 'Runtime.Unknown';
+}

@@ -1,0 +1,35 @@
+/**
+ * Environment variables the host honours over the configuration: CI uses them to switch backends or
+ * images without editing configs.
+ */
+import { BACKEND_CHOICES, type BackendChoice, isBackendChoice, type TestkitConfig } from '../config.ts';
+import { ConfigError, ErrorCodes } from '../errors.ts';
+import type { FunctionSpec } from '../function-spec.ts';
+import { imageOverride } from '../runtimes.ts';
+
+/** A backend name (`BACKEND_CHOICES`): beats `config.backend`. */
+export const ENV_BACKEND = 'LAMBDA_TESTKIT_BACKEND';
+/** One image for every function: beats each function's `image` and `config.images`. */
+export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
+
+/** The backend asked for: `LAMBDA_TESTKIT_BACKEND` when set, else `config.backend`, else `auto`. */
+export function backendChoice(config: TestkitConfig, env: NodeJS.ProcessEnv = process.env): BackendChoice {
+  const fromEnv = env[ENV_BACKEND];
+  if (fromEnv === undefined || fromEnv === '') return config.backend ?? 'auto';
+  if (isBackendChoice(fromEnv)) return fromEnv;
+  throw new ConfigError(
+    ErrorCodes.CONFIG_INVALID,
+    `${ENV_BACKEND} must be ${BACKEND_CHOICES.slice(0, -1).join(', ')} or ${BACKEND_CHOICES.at(-1)}, got ${JSON.stringify(fromEnv)}.`,
+    { details: { [ENV_BACKEND]: fromEnv } },
+  );
+}
+
+/** `LAMBDA_TESTKIT_IMAGE` beats everything; then the function's own `image`; then `config.images`. */
+export function withImageOverride(
+  spec: FunctionSpec,
+  config: TestkitConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): FunctionSpec {
+  const image = env[ENV_IMAGE] || imageOverride(spec, config.images);
+  return image ? { ...spec, image } : spec;
+}

@@ -22,7 +22,8 @@ beforeAll(async () => {
   backend = new ProcessBackend({ rootDir });
   pool = new WarmPool({ backend, runId, maxConcurrency: 2, region: 'ap-southeast-2' });
   pool.register(await appFunction({ name: 'echo' }));
-  pool.register(await appFunction({ name: 'slow', handler: 'index.slow', timeout: 1 }));
+  // 2 s: room for a cold start on a loaded machine under 400 ms calls; the 3 s call still times out.
+  pool.register(await appFunction({ name: 'slow', handler: 'index.slow', timeout: 2 }));
   pool.register(await appFunction({ name: 'exit', handler: 'index.exit' }));
 });
 
@@ -56,7 +57,7 @@ describe('ProcessBackend through the WarmPool', () => {
   it('reports a timeout, then serves the next call', async () => {
     const timedOut = await pool.invoke('slow', event({ sleepMs: 3000 }));
     expect(timedOut.kind).toBe('timeout');
-    expect(timedOut.payload.toString()).toContain('Task timed out after 1.00 seconds');
+    expect(timedOut.payload.toString()).toContain('Task timed out after 2.00 seconds');
     const next = await pool.invoke('slow', event({}));
     expect(next).toMatchObject({ kind: 'success', json: { invocations: 1 } });
   });

@@ -220,14 +220,15 @@ export class WarmPool implements AsyncDisposable {
   /**
    * Invokes `name` with `payload` on a free warm instance, or on one launched for this call.
    * Function errors are outcomes (`kind`), not rejections; rejections are testkit errors:
-   * UNKNOWN_FUNCTION, LAUNCH_FAILED, INSTANCE_LOST, INVOKE_TIMEOUT, PROTOCOL_ERROR, POOL_STOPPED.
+   * UNKNOWN_FUNCTION, LAUNCH_FAILED, INSTANCE_LOST, INVOKE_TIMEOUT, PROTOCOL_ERROR, POOL_STOPPED,
+   * and CALL_DEADLOCK for a call from a function (`callerInstanceId`) that waits on its own chain.
    */
   async invoke(name: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
     const parent = options.callerInstanceId ? this.#serving.get(options.callerInstanceId) : undefined;
     const call: CallRecord = { functionName: name, parent };
-    if (parent) this.#refuseSelfWait(slot, call, options.callerInstanceId as string);
+    if (parent && options.callerInstanceId) this.#refuseSelfWait(slot, call, options.callerInstanceId);
     const enqueuedAt = performance.now();
     if (slot.queue.pending >= slot.queue.concurrency || slot.queue.size > 0) slot.counters.queueWaits++;
     const signals = options.signal ? [this.#stop.signal, options.signal] : [this.#stop.signal];
@@ -354,10 +355,10 @@ export class WarmPool implements AsyncDisposable {
    */
   #refuseSelfWait(slot: FunctionSlot, call: CallRecord, callerInstanceId: string): void {
     if (slot.queue.pending < slot.queue.concurrency) return;
-    const chain = new Set<CallRecord>();
-    for (let c = call.parent; c; c = c.parent) chain.add(c);
     // Places held by anything else (another test's call, a prewarm) free up by themselves.
     if (slot.running.size < slot.queue.pending) return;
+    const chain = new Set<CallRecord>();
+    for (let c = call.parent; c; c = c.parent) chain.add(c);
     for (const running of slot.running) if (!chain.has(running)) return;
     const names: string[] = [];
     for (let c: CallRecord | undefined = call; c; c = c.parent) names.unshift(c.functionName);

@@ -46,8 +46,20 @@ const ALLOWED: Record<string, readonly string[]> = {
   'backends/shared': ['root'],
   'backends/docker': ['root', 'backends/shared', 'packaging', 'emulator'],
   'backends/process': ['root', 'backends/shared', 'packaging'],
+  // Runs each function on one of two backends it is given: it knows the interface only.
+  'backends/fallback': ['root'],
   server: ['root', 'client/protocol.ts', 'emulator'],
-  host: ['root', 'config', 'sources', 'packaging', 'pool', 'backends/docker', 'backends/process', 'server'],
+  host: [
+    'root',
+    'config',
+    'sources',
+    'packaging',
+    'pool',
+    'backends/docker',
+    'backends/process',
+    'backends/fallback',
+    'server',
+  ],
   cli: ['root', 'backends/docker', 'backends/process', 'backends/shared'],
   testing: ['root', 'emulator/protocol.ts'],
 };

@@ -9,6 +9,7 @@ export type {
   LaunchContext,
   LaunchedInstance,
   PrepareProgress,
+  PrepareResult,
   WiredHost,
 } from './backend.ts';
 export type { DockerBackendOptions, DockerInstance } from './backends/docker/index.ts';
@@ -66,12 +67,14 @@ export { resolveFunction } from './packaging/index.ts';
 export type { DurationSummary } from './pool/index.ts';
 export { WarmPool } from './pool/index.ts';
 export type * from './pool/pool-types.ts';
-export type { PoolServerOptions, ServedPool } from './server/index.ts';
+export type { LeftOutFunctions, PoolServerOptions, ServedPool } from './server/index.ts';
 export { createRunToken, PoolServer } from './server/index.ts';
 export type {
   CdkSourceOptions,
   FunctionOverride,
+  LoadedFunctions,
   LoadFunctionSpecsOptions,
   SamSourceOptions,
+  UnrunnableFunction,
 } from './sources/index.ts';
-export { loadFunctionSpecs } from './sources/index.ts';
+export { loadFunctionSpecs, loadFunctions } from './sources/index.ts';

@@ -102,6 +102,10 @@ export class PoolHost {
       token,
       log,
       resolveAlias: (name) => catalogue?.resolveAlias(name),
+      leftOut: {
+        error: (name) => catalogue?.leftOutError(name),
+        names: () => catalogue?.leftOutNames() ?? [],
+      },
     });
     let url: string;
     try {

@@ -25,6 +25,7 @@ import {
   launchContext,
   localImage,
   requireDocker,
+  waitFor,
 } from './helpers.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -255,11 +256,14 @@ describe('DockerBackend launch failures', () => {
     // "At once", proven without a clock: the launch did not sit out Testcontainers' fixed 10 s wait
     // for port bindings, which an exited container never gets (its timeout message would be here).
     expect(message).not.toContain('waiting for container ports to be bound');
-    const left = await (await docker()).listContainers({
-      all: true,
-      filters: { label: [`${ContainerLabels.runId}=${runId}`] },
-    });
-    expect(left).toEqual([]);
+    // Removed: the removal may still be under way when the launch rejects (the engine then lists the
+    // container as "Removal In Progress", and a second removal request gets 409), so it is awaited.
+    const left = async () =>
+      (await docker()).listContainers({
+        all: true,
+        filters: { label: [`${ContainerLabels.runId}=${runId}`] },
+      });
+    await waitFor(async () => (await left()).length === 0, 15_000, 'the exited container to be removed');
   });
 
   it('a container that cannot even start (its entrypoint is missing) is removed, and the error says why', async () => {

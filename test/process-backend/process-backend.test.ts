@@ -211,11 +211,12 @@ describe('ProcessBackend', () => {
   });
 
   it('recovers on the next invoke after a timeout (fresh runtime process)', async () => {
-    const fn = await appFunction({ name: 'slow', handler: 'index.slow', timeout: 1 });
+    // 2 s: the first (cold) call must fit on a loaded machine; the 3 s call still times out.
+    const fn = await appFunction({ name: 'slow', handler: 'index.slow', timeout: 2 });
     const { endpoint } = await launch(fn);
     const first = (await invoke(endpoint)).json as Counted;
     const timedOut = await invoke(endpoint, { sleepMs: 3000 });
-    expect(timedOut.text).toContain('Task timed out after 1.00 seconds');
+    expect(timedOut.text).toContain('Task timed out after 2.00 seconds');
     await waitFor(() => !isRunning(first.pid));
     expect(isRunning(first.pid)).toBe(false);
 

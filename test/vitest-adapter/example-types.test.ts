@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { assertBuilt, repoRoot } from './run-vitest.ts';
 
-it('examples/vitest-basic type-checks against dist', () => {
+it.each(['vitest-basic', 'vitest-integration'])('examples/%s type-checks against dist', (example) => {
   assertBuilt();
   const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, 'examples/vitest-basic/tsconfig.json')], {
+  const r = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, `examples/${example}/tsconfig.json`)], {
     encoding: 'utf8',
   });
   expect(`${r.stdout}${r.stderr}`).toBe('');

@@ -17,6 +17,25 @@ export interface LaunchContext {
   accountId: string;
   /** Aborted when the pool stops while the launch is under way. */
   signal?: AbortSignal;
+  /**
+   * Variables of this instance alone (its credentials for the pool server), set under the
+   * function's own `environment`. Not part of the deploy id.
+   */
+  environment?: Record<string, string>;
+}
+
+/** Where a backend's sandboxes reach the host's declared ports (for the run's one line about it). */
+export interface WiredHost {
+  /** The host address the declared ports listen on for sandboxes (a Docker network's gateway). */
+  address: string;
+}
+
+/** How the run's sandboxes reach services (docs/wiring.md); given to `LambdaBackend.wire`. */
+export interface BackendWiring {
+  /** A Docker network every sandbox joins (backends without networks ignore it). */
+  network?: string;
+  /** Ports of servers on the host's 127.0.0.1 that sandboxes may reach at `sandboxHost`. */
+  hostPorts: number[];
 }
 
 export interface LaunchedInstance<H = unknown> {
@@ -56,6 +75,17 @@ export interface LambdaBackend<H = unknown> {
   reapStale?(): Promise<number>;
   /** The log stream of an instance, from which each invocation's lines are cut. */
   logs?(handle: H): InstanceLogs | undefined;
+  /**
+   * The host name under which this backend's sandboxes reach the host's `hostPorts`.
+   * @default '127.0.0.1'
+   */
+  readonly sandboxHost?: string;
+  /**
+   * Makes `wiring` hold for the instances launched from now on (called again with the whole new
+   * wiring when it changes). Without it, sandboxes reach the host as host processes do. Resolves
+   * with the host address that answers sandboxes for `hostPorts`, when it is not loopback.
+   */
+  wire?(wiring: BackendWiring): Promise<WiredHost | undefined>;
   /** Releases backend-wide resources (clients, sockets). Idempotent. */
   close?(): Promise<void>;
 }

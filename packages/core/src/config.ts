@@ -83,6 +83,40 @@ export interface TestkitConfig {
   images?: Record<string, string>;
   /** Directory that relative paths are resolved against. @default the config file's folder or cwd */
   root?: string;
+  /**
+   * Docker only: a Docker network (its name, or a Testcontainers `StartedNetwork`) every Lambda
+   * container of the run joins, so functions reach service containers on it by their network
+   * alias (`http://dynamodb:8000`). The process backend ignores it (one line says so). See docs/wiring.md.
+   */
+  network?: string | NetworkRef;
+  /**
+   * Ports of servers on the host's loopback (127.0.0.1) that functions may reach, at
+   * `$LAMBDA_TESTKIT_HOST:<port>`: as they are on the process backend; on Docker through a
+   * forwarder on the containers' network gateway, for these ports only. The ports of loopback
+   * `awsEndpoints` are added by themselves. See docs/wiring.md.
+   * @default []
+   */
+  hostPorts?: number[];
+  /**
+   * Points the functions' AWS SDKs at local services through the variables every AWS SDK reads:
+   * a string sets `AWS_ENDPOINT_URL` (every service), an object sets `AWS_ENDPOINT_URL_<SERVICE>`
+   * per service id (`{ dynamodb: 'http://127.0.0.1:8000' }`; `default` sets `AWS_ENDPOINT_URL`).
+   * A `localhost` / `127.0.0.1` host is rewritten to the host name sandboxes use on the backend of
+   * the run, and its port becomes reachable as with `hostPorts`. A function's own `environment` wins.
+   */
+  awsEndpoints?: string | Record<string, string>;
+  /**
+   * Let functions invoke other functions of the run with the AWS SDK (`LambdaClient` + `InvokeCommand`):
+   * sets `AWS_ENDPOINT_URL_LAMBDA` to the pool server and the run's credentials in every sandbox.
+   * On Docker the pool server then also answers on the containers' network gateway (same token).
+   * @default false
+   */
+  functionsCanInvoke?: boolean;
+}
+
+/** What lambda-testkit needs of a Testcontainers `StartedNetwork`: its name. */
+export interface NetworkRef {
+  getName(): string;
 }
 
 /** Identity for config files and editors: `export default defineConfig({...})`. */

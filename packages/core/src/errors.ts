@@ -50,6 +50,13 @@ export const ErrorCodes = {
   TEMPLATE_INVALID: 'LTK_TEMPLATE_INVALID',
   /** esbuild could not bundle a TypeScript/JavaScript entry. */
   BUNDLE_FAILED: 'LTK_BUNDLE_FAILED',
+  /**
+   * A function's synchronous call would wait for an instance that only its own call chain holds
+   * (A invokes A beyond `maxConcurrency`): it could never be served.
+   */
+  CALL_DEADLOCK: 'LTK_CALL_DEADLOCK',
+  /** Wiring to services (`network`, `hostPorts`) could not be set up. */
+  WIRING_FAILED: 'LTK_WIRING_FAILED',
   /** The pool server answered with something the client does not understand. */
   PROTOCOL_ERROR: 'LTK_PROTOCOL_ERROR',
   /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */

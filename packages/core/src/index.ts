@@ -4,11 +4,13 @@
 // it through `@lambda-testkit/core/internal`. The worker side is `@lambda-testkit/core/client`.
 
 export type {
+  BackendWiring,
   LambdaBackend,
   LaunchContext,
   LaunchedInstance,
   PrepareProgress,
   PrepareResult,
+  WiredHost,
 } from './backend.ts';
 export type { DockerBackendOptions, DockerInstance } from './backends/docker/index.ts';
 export {
@@ -28,7 +30,7 @@ export type { ProcessBackendOptions, ProcessInstance } from './backends/process/
 export { ProcessBackend } from './backends/process/index.ts';
 export type { LoadConfigOptions, LoadedConfig } from './config/index.ts';
 export { loadConfig } from './config/index.ts';
-export type { BackendChoice, KubernetesConfig, TestkitConfig } from './config.ts';
+export type { BackendChoice, KubernetesConfig, NetworkRef, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
 export { DEBUG_TIMEOUT_SECONDS } from './debug.ts';
 export * from './errors.ts';

@@ -45,6 +45,12 @@ export interface InvokeOptions {
   clientContext?: string;
   /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
   signal?: AbortSignal;
+  /**
+   * The instance whose handler makes this call (a function invoking a function, docs/wiring.md),
+   * for synchronous calls only: a call that could only be served once its own caller returns fails
+   * with CALL_DEADLOCK instead of waiting forever.
+   */
+  callerInstanceId?: string;
 }
 
 /**

@@ -32,7 +32,7 @@ function logStreamName(now: Date): string {
 
 export function sandboxEnvironment(
   fn: ResolvedFunction,
-  context: Pick<LaunchContext, 'region' | 'accountId'>,
+  context: Pick<LaunchContext, 'region' | 'accountId' | 'environment'>,
   now: Date = new Date(),
 ): Record<string, string> {
   return {
@@ -49,6 +49,8 @@ export function sandboxEnvironment(
     AWS_DEFAULT_REGION: context.region,
     [ACCOUNT_ID_VARIABLE]: context.accountId,
     ...DUMMY_CREDENTIALS,
+    // This instance's own variables (its credentials for the pool server, docs/wiring.md).
+    ...context.environment,
     // The user's variables last: they may replace credentials and region, as in a real function.
     ...fn.environment,
     // A frozen runtime (SIGSTOP between invocations, docs/emulator.md#freeze) stops its inspector

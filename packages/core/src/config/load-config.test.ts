@@ -123,6 +123,38 @@ describe('loadConfig', () => {
     expect(msg).not.toContain('functions.ok');
   });
 
+  it('checks the wiring options (network, hostPorts, awsEndpoints, functionsCanInvoke)', async () => {
+    const fn = { runtime: 'nodejs22.x', handler: 'index.handler', code: '.' };
+    const err = await loadConfig({
+      cwd: base,
+      inline: {
+        functions: { fn },
+        network: 42,
+        hostPorts: [8000, 70000],
+        awsEndpoints: { dynamodb: 'localhost:8000', 's3!': 'http://127.0.0.1:9000' },
+        functionsCanInvoke: 'yes',
+      } as never,
+    }).catch((e: unknown) => e);
+    expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
+    const msg = (err as Error).message;
+    expect(msg).toContain('`network` must be a Docker network name or a Testcontainers StartedNetwork');
+    expect(msg).toContain('`hostPorts` must be an array of port numbers');
+    expect(msg).toContain("`awsEndpoints.dynamodb` must be an http(s) URL such as 'http://127.0.0.1:8000'");
+    expect(msg).toContain('`awsEndpoints.s3!` must be keyed by an AWS service id');
+    expect(msg).toContain('`functionsCanInvoke` must be true or false');
+    const ok = await loadConfig({
+      cwd: base,
+      inline: {
+        functions: { fn },
+        network: { getName: () => 'tc-net' },
+        hostPorts: [8000],
+        awsEndpoints: 'http://127.0.0.1:4566',
+        functionsCanInvoke: true,
+      },
+    });
+    expect(ok.config.hostPorts).toEqual([8000]);
+  });
+
   it('reports a config file that fails to load, naming it', async () => {
     const dir = project('broken', { 'lambda-testkit.config.mjs': 'export default {;' });
     const err = await loadConfig({ cwd: dir }).catch((e: unknown) => e);

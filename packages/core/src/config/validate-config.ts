@@ -94,6 +94,60 @@ function checkBundle(at: string, bundle: unknown, { fail, optional }: Checks, pr
   optional(`${at}.external`, bundle.external, isStringArray, 'an array of module names');
 }
 
+/** Service ids as AWS SDKs spell them in `AWS_ENDPOINT_URL_<SERVICE>` (lower-case here). */
+const SERVICE_ID = /^[a-z][a-z0-9_ -]*$/i;
+
+function isEndpointUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isPort(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 65536;
+}
+
+/** `network`, `hostPorts`, `awsEndpoints`, `functionsCanInvoke` (docs/wiring.md). */
+function checkWiring(
+  raw: Record<string, unknown>,
+  fail: (path: string, expected: string, got: unknown) => void,
+): void {
+  const { network, hostPorts, awsEndpoints, functionsCanInvoke } = raw;
+  if (
+    network !== undefined &&
+    !(typeof network === 'string' && network !== '') &&
+    !(isRecord(network) && typeof network.getName === 'function')
+  ) {
+    fail('network', 'a Docker network name or a Testcontainers StartedNetwork', network);
+  }
+  if (hostPorts !== undefined && !(Array.isArray(hostPorts) && hostPorts.every(isPort))) {
+    fail('hostPorts', 'an array of port numbers (1-65535) of servers on 127.0.0.1', hostPorts);
+  }
+  if (awsEndpoints !== undefined) {
+    if (isRecord(awsEndpoints)) {
+      for (const [service, url] of Object.entries(awsEndpoints)) {
+        if (!SERVICE_ID.test(service))
+          fail(`awsEndpoints.${service}`, 'keyed by an AWS service id such as dynamodb or s3', service);
+        else if (!isEndpointUrl(url))
+          fail(`awsEndpoints.${service}`, "an http(s) URL such as 'http://127.0.0.1:8000'", url);
+      }
+    } else if (!isEndpointUrl(awsEndpoints)) {
+      fail(
+        'awsEndpoints',
+        "an http(s) URL for every service, or an object of them per service id ({ dynamodb: 'http://127.0.0.1:8000' })",
+        awsEndpoints,
+      );
+    }
+  }
+  if (functionsCanInvoke !== undefined && typeof functionsCanInvoke !== 'boolean') {
+    fail('functionsCanInvoke', 'true or false', functionsCanInvoke);
+  }
+}
+
 export function validateConfig(raw: unknown, source: string): TestkitConfig {
   const problems: string[] = [];
   const fail = (path: string, expected: string, got: unknown) =>
@@ -194,6 +248,8 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
     isStringMap,
     "an object mapping runtime ids to image names (e.g. { 'nodejs22.x': 'my/image:tag' })",
   );
+
+  checkWiring(raw, fail);
 
   if (problems.length > 0) {
     throw new ConfigError(

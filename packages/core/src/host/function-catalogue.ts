@@ -19,6 +19,7 @@ import {
 } from '../sources/index.ts';
 import { architectureWarning, hostArchitecture } from './architecture.ts';
 import { withDebugOverride, withImageOverride } from './env-overrides.ts';
+import type { RunWiring } from './run-wiring.ts';
 
 interface ConfigSource {
   config: TestkitConfig;
@@ -42,9 +43,13 @@ export class FunctionCatalogue {
   /** Template files each configuration (by root) read, nested templates included. */
   readonly #templates = new Map<string, string[]>();
 
-  constructor(pool: WarmPool, log: (line: string) => void) {
+  /** What connects functions to the run's services (docs/wiring.md); absent, functions get none of it. */
+  readonly #wiring: RunWiring | undefined;
+
+  constructor(pool: WarmPool, log: (line: string) => void, wiring?: RunWiring) {
     this.#pool = pool;
     this.#log = log;
+    this.#wiring = wiring;
   }
 
   /**
@@ -192,12 +197,20 @@ export class FunctionCatalogue {
     root: string,
     key = root,
   ): Promise<{ resolved: ResolvedFunction[]; unrunnable: UnrunnableFunction[] }> {
+    // The wiring's variables (LAMBDA_TESTKIT_HOST, endpoints) join each function's environment, so a
+    // change to them gives a new deploy id like any other environment edit.
+    const wired = await this.#wiring?.apply(config, key);
     const loaded = await loadFunctions(config, root, { warn: (m) => this.#warn(m) });
     this.#leftOut.set(key, loaded.unrunnable);
     this.#templates.set(key, loaded.templates);
     const summary = unrunnableSummary(loaded.unrunnable);
     if (summary) this.#warn(summary);
-    const specs = withDebugOverride(loaded.specs.map((spec) => withImageOverride(spec, config)));
+    const specs = withDebugOverride(
+      loaded.specs.map((spec) => {
+        const imaged = withImageOverride(spec, config);
+        return this.#wiring && wired ? this.#wiring.applyTo(imaged, key, wired) : imaged;
+      }),
+    );
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
     const foreign = architectureWarning(resolved, hostArchitecture());

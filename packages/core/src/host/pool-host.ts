@@ -14,6 +14,7 @@ import { createRunToken } from '../server/auth.ts';
 import { PoolServer } from '../server/pool-server.ts';
 import { backendChoice, kubernetesOptions } from './env-overrides.ts';
 import { FunctionCatalogue } from './function-catalogue.ts';
+import { RunWiring } from './run-wiring.ts';
 import { selectBackend } from './select-backend.ts';
 import { type SummaryRow, summaryRows } from './summary.ts';
 import { prepareImages, prewarm } from './warm-up.ts';
@@ -96,15 +97,22 @@ export class PoolHost {
       region,
       accountId: config.accountId,
       logger: { warn: log },
+      // Per-instance credentials of functions that may invoke functions (set before any launch).
+      launchEnvironment: (fn, instanceId) => wiring?.launchEnvironment(fn, instanceId),
     });
     const token = createRunToken();
-    const catalogue = new FunctionCatalogue(pool, log);
+    // Made once the server listens: the wiring needs its port, the catalogue the wiring.
+    let wiring: RunWiring | undefined;
+    let catalogue: FunctionCatalogue | undefined;
     const server = new PoolServer({
       pool,
       token,
       log,
-      resolveAlias: (name) => catalogue.resolveAlias(name),
-      leftOut: { error: (name) => catalogue.leftOutError(name), names: () => catalogue.leftOutNames() },
+      resolveAlias: (name) => catalogue?.resolveAlias(name),
+      leftOut: {
+        error: (name) => catalogue?.leftOutError(name),
+        names: () => catalogue?.leftOutNames() ?? [],
+      },
     });
     let url: string;
     try {
@@ -114,6 +122,8 @@ export class PoolHost {
       await backend.close?.();
       throw error;
     }
+    wiring = new RunWiring({ backend, token, serverPort: Number(new URL(url).port), log });
+    catalogue = new FunctionCatalogue(pool, log, wiring);
     const host = new PoolHost({
       backend,
       pool,

@@ -26,6 +26,25 @@ export function poolStopped(name: string): InvokeError {
 }
 
 /**
+ * A synchronous call from a function's own call chain (`chain`, caller first) that could only be
+ * served once a call of that chain ends: it would wait forever (docs/wiring.md).
+ */
+export function callDeadlock(
+  name: string,
+  chain: readonly string[],
+  maxConcurrency: number,
+  callerInstanceId: string,
+): InvokeError {
+  return new InvokeError(
+    ErrorCodes.CALL_DEADLOCK,
+    `A synchronous call to "${name}" from its own call chain (${chain.join(' → ')}) would wait forever: all ` +
+      `${maxConcurrency} instance(s) of "${name}" that maxConcurrency allows are held by calls waiting for ` +
+      'this one. Raise maxConcurrency, invoke with InvocationType "Event" (no waiting), or end the recursion sooner.',
+    { details: { function: name, chain: [...chain], maxConcurrency, callerInstanceId } },
+  );
+}
+
+/**
  * A launch that failed. A backend's own testkit error (DOCKER_UNAVAILABLE, IMAGE_UNAVAILABLE, a bad
  * image setting) already names the problem and the fix and is kept; anything else is wrapped with
  * the function's name.

@@ -1,6 +1,7 @@
 /** The warm pool's options and what it reports (instances, per-function counters and stats). */
 import type { LambdaBackend } from '../backend.ts';
 import type { LambdaTestkitError } from '../errors.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
 import type { DurationSummary } from './duration-summary.ts';
 
 export interface PoolLogger {
@@ -56,6 +57,11 @@ export interface WarmPoolOptions {
   logWaitMs?: number;
   /** Called after every launch attempt, successful or not. */
   onLaunch?: (event: LaunchEvent) => void;
+  /**
+   * Variables for one instance alone (`LaunchContext.environment`), e.g. its credentials for the
+   * pool server. Not part of the deploy id.
+   */
+  launchEnvironment?: (fn: ResolvedFunction, instanceId: string) => Record<string, string> | undefined;
   logger?: PoolLogger;
 }
 

@@ -37,7 +37,14 @@ import type {
 import { classifyAnswer } from './classify.ts';
 import { DurationSamples } from './duration-summary.ts';
 import { InstanceClient } from './invoke-client.ts';
-import { launchFailed, poolStopped, protocolError, transportError, unknownFunction } from './pool-errors.ts';
+import {
+  callDeadlock,
+  launchFailed,
+  poolStopped,
+  protocolError,
+  transportError,
+  unknownFunction,
+} from './pool-errors.ts';
 import type {
   FunctionCounters,
   FunctionStats,
@@ -78,6 +85,8 @@ interface FunctionSlot {
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
   instances: Set<Instance>;
+  /** Calls the queue admitted and that have not ended (each holds one of `maxConcurrency` places). */
+  running: Set<CallRecord>;
   counters: FunctionCounters;
   durations: DurationSamples;
   launchDurations: DurationSamples;
@@ -86,6 +95,12 @@ interface FunctionSlot {
 interface Lease {
   instance: Instance;
   cold: boolean;
+}
+
+/** One admitted call, linked to the call whose handler made it (synchronous calls from functions). */
+interface CallRecord {
+  functionName: string;
+  parent: CallRecord | undefined;
 }
 
 /** Kinds after which the instance is replaced (see the module comment). */
@@ -133,6 +148,9 @@ export class WarmPool implements AsyncDisposable {
   #marginMs: number;
   #logWaitMs: number;
   #onLaunch: ((event: LaunchEvent) => void) | undefined;
+  #launchEnvironment: WarmPoolOptions['launchEnvironment'];
+  /** The call each busy instance serves, by instance id: how a function's call finds its caller. */
+  #serving = new Map<string, CallRecord>();
   #logger: PoolLogger | undefined;
   #slots = new Map<string, FunctionSlot>();
   /** Unregistered slots that may still hold instances (busy ones, launches of admitted calls). */
@@ -162,6 +180,7 @@ export class WarmPool implements AsyncDisposable {
     this.accountId = options.accountId ?? '123456789012';
     this.runId = options.runId ?? randomUUID();
     this.#onLaunch = options.onLaunch;
+    this.#launchEnvironment = options.launchEnvironment;
     this.#logger = options.logger;
   }
 
@@ -175,6 +194,7 @@ export class WarmPool implements AsyncDisposable {
         generation: 0,
         queue: new PQueue({ concurrency: this.#maxConcurrency }),
         instances: new Set(),
+        running: new Set(),
         counters: {
           coldStarts: 0,
           warmHits: 0,
@@ -233,16 +253,28 @@ export class WarmPool implements AsyncDisposable {
   /**
    * Invokes `name` with `payload` on a free warm instance, or on one launched for this call.
    * Function errors are outcomes (`kind`), not rejections; rejections are testkit errors:
-   * UNKNOWN_FUNCTION, LAUNCH_FAILED, INSTANCE_LOST, INVOKE_TIMEOUT, PROTOCOL_ERROR, POOL_STOPPED.
+   * UNKNOWN_FUNCTION, LAUNCH_FAILED, INSTANCE_LOST, INVOKE_TIMEOUT, PROTOCOL_ERROR, POOL_STOPPED,
+   * and CALL_DEADLOCK for a call from a function (`callerInstanceId`) that waits on its own chain.
    */
   async invoke(name: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
+    const parent = options.callerInstanceId ? this.#serving.get(options.callerInstanceId) : undefined;
+    const call: CallRecord = { functionName: name, parent };
+    if (parent && options.callerInstanceId) this.#refuseSelfWait(slot, call, options.callerInstanceId);
     const enqueuedAt = performance.now();
     if (slot.queue.pending >= slot.queue.concurrency || slot.queue.size > 0) slot.counters.queueWaits++;
     const signals = options.signal ? [this.#stop.signal, options.signal] : [this.#stop.signal];
+    const run = async () => {
+      slot.running.add(call);
+      try {
+        return await this.#call(slot, call, payload, options, enqueuedAt);
+      } finally {
+        slot.running.delete(call);
+      }
+    };
     try {
-      return await addWhileWaiting(slot.queue, () => this.#call(slot, payload, options, enqueuedAt), signals);
+      return await addWhileWaiting(slot.queue, run, signals);
     } catch (error) {
       // Waiters rejected by stopAll share its abort reason: give each call its own error.
       if (error === this.#stop.signal.reason) throw poolStopped(name);
@@ -380,14 +412,49 @@ export class WarmPool implements AsyncDisposable {
     if (this.#stopped) throw poolStopped(name);
   }
 
+  /**
+   * A synchronous call from a function's handler that would have to wait while every place of the
+   * target function is taken by a call of its own chain (its caller, the caller's caller, …) would
+   * wait forever: those calls end only after this one. It fails now, with the chain.
+   */
+  #refuseSelfWait(slot: FunctionSlot, call: CallRecord, callerInstanceId: string): void {
+    if (slot.queue.pending < slot.queue.concurrency) return;
+    // Places held by anything else (another test's call, a prewarm) free up by themselves.
+    if (slot.running.size < slot.queue.pending) return;
+    const chain = new Set<CallRecord>();
+    for (let c = call.parent; c; c = c.parent) chain.add(c);
+    for (const running of slot.running) if (!chain.has(running)) return;
+    const names: string[] = [];
+    for (let c: CallRecord | undefined = call; c; c = c.parent) names.unshift(c.functionName);
+    throw callDeadlock(slot.fn.name, names, slot.queue.concurrency, callerInstanceId);
+  }
+
   async #call(
     slot: FunctionSlot,
+    call: CallRecord,
     payload: Uint8Array,
     options: InvokeOptions,
     enqueuedAt: number,
     acquired?: Lease,
   ): Promise<InvocationOutcome> {
-    let lease = acquired ?? (await this.#acquire(slot));
+    const lease = acquired ?? (await this.#acquire(slot));
+    this.#serving.set(lease.instance.id, call);
+    try {
+      return await this.#attempt(slot, call, lease, payload, options, enqueuedAt);
+    } finally {
+      for (const [id, c] of this.#serving) if (c === call) this.#serving.delete(id);
+    }
+  }
+
+  async #attempt(
+    slot: FunctionSlot,
+    call: CallRecord,
+    first: Lease,
+    payload: Uint8Array,
+    options: InvokeOptions,
+    enqueuedAt: number,
+  ): Promise<InvocationOutcome> {
+    let lease = first;
     const queuedMs = performance.now() - enqueuedAt;
     let retried = false;
     for (;;) {
@@ -452,6 +519,7 @@ export class WarmPool implements AsyncDisposable {
             `(${attempt.cause.message}); retrying once on a fresh instance`,
         );
         lease = { instance: await this.#launch(slot), cold: true };
+        this.#serving.set(lease.instance.id, call);
         slot.counters.coldStarts++;
         continue;
       }
@@ -586,7 +654,9 @@ export class WarmPool implements AsyncDisposable {
     enqueuedAt: number,
     start: (invocation: StreamedInvocation) => void,
   ): Promise<void> {
-    const result = await this.#call(slot, payload, options, enqueuedAt, lease);
+    // A streamed call names no caller (functions invoke with InvokeCommand): it joins no chain.
+    const call: CallRecord = { functionName: slot.fn.name, parent: undefined };
+    const result = await this.#call(slot, call, payload, options, enqueuedAt, lease);
     const { payload: bytes, json, ...rest } = result;
     // A failure is reported in the outcome, as InvokeComplete does; its document is not body bytes.
     const body = result.functionError ? [] : [bytes];
@@ -640,6 +710,7 @@ export class WarmPool implements AsyncDisposable {
           region: this.region,
           accountId: this.accountId,
           signal: this.#stop.signal,
+          environment: this.#launchEnvironment?.(fn, instanceId),
         }),
       [this.#stop.signal],
     );

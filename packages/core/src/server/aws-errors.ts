@@ -34,6 +34,9 @@ export function awsShapeOf(error: LambdaTestkitError): AwsErrorShape {
     case ErrorCodes.TEMPLATE_INVALID:
       // Lambda answers 502 when the function cannot be brought up (ResourceNotReady, InvalidRuntime, …).
       return { status: 502, type: 'ResourceNotReadyException' };
+    case ErrorCodes.CALL_DEADLOCK:
+      // Lambda's answer when a function's concurrency is used up (here: by its own call chain).
+      return { status: 429, type: 'TooManyRequestsException' };
     case ErrorCodes.POOL_STOPPED:
       return { status: 503, type: 'ServiceException' };
     default:

@@ -23,6 +23,7 @@ import { sendJson } from '../emulator/http-io.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
+import { callerInstanceId } from '../sandbox-wiring.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { BodyBudget } from './body-budget.ts';
@@ -111,6 +112,11 @@ interface InvokeCall {
   clientContext: string | undefined;
   /** `X-Amz-Log-Type: Tail`: answer with the log's last 4 KB. */
   logTail: boolean;
+  /**
+   * The instance whose handler makes this call, named by its session token (docs/wiring.md): a
+   * synchronous call that waits on its own call chain fails instead of hanging.
+   */
+  callerInstanceId: string | undefined;
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -493,6 +499,7 @@ export class PoolServer {
       payload,
       clientContext: context?.value,
       logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
+      callerInstanceId: callerInstanceId(headerValue(req, 'x-amz-security-token')),
     };
   }
 
@@ -551,6 +558,8 @@ export class PoolServer {
     try {
       outcome = await this.#options.pool.invoke(call.name, call.payload, {
         clientContext: call.clientContext,
+        // Event calls (above) name no caller: their caller does not wait, so they join no chain.
+        callerInstanceId: call.callerInstanceId,
       });
     } catch (error) {
       const err = asTestkitError(error);

@@ -23,7 +23,7 @@ export interface FakeLaunchRecord extends FakeHandle {
 
 export interface FakeBackendOptions {
   /** Answers calls of every instance; gets the function it was launched for. @default echo */
-  handler?: (fn: ResolvedFunction) => FakeRieHandler;
+  handler?: (fn: ResolvedFunction, context: LaunchContext) => FakeRieHandler;
   /** Delay before a launch resolves, to widen races in tests. @default 0 */
   launchDelayMs?: number;
   /** Give instances a LineLog (START/END/REPORT lines) through `logs()`. @default true */
@@ -39,7 +39,7 @@ export class FakeBackend implements LambdaBackend<FakeHandle> {
   /** Launch attempts, including failed ones. */
   launchAttempts = 0;
   launchDelayMs: number;
-  #handler: (fn: ResolvedFunction) => FakeRieHandler;
+  #handler: (fn: ResolvedFunction, context: LaunchContext) => FakeRieHandler;
   #withLogs: boolean;
   #instances = new Map<string, FakeRie>();
   #failNext = 0;
@@ -73,7 +73,7 @@ export class FakeBackend implements LambdaBackend<FakeHandle> {
         this.#failNext--;
         throw new Error(`fake launch failure for ${fn.name}`);
       }
-      const rie = new FakeRie({ handler: this.#handler(fn), memorySize: fn.memorySize });
+      const rie = new FakeRie({ handler: this.#handler(fn, context), memorySize: fn.memorySize });
       const endpoint = await rie.start();
       const handle: FakeHandle = {
         instanceId: context.instanceId,

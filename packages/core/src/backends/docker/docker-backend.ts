@@ -4,10 +4,18 @@
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
-import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from '../../backend.ts';
+import type {
+  BackendWiring,
+  LambdaBackend,
+  LaunchContext,
+  LaunchedInstance,
+  PrepareProgress,
+  WiredHost,
+} from '../../backend.ts';
 import { CONTAINER_INSPECTOR_PORT, withInspectorOption } from '../../debug.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
@@ -15,11 +23,13 @@ import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
 import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
+import { DOCKER_HOST_ALIAS } from '../../sandbox-wiring.ts';
 import { announceDebugger } from '../shared/debugger-announce.ts';
 import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
+import { HostForwarders } from './host-forwarders.ts';
 import { ensureImage } from './image-pull.ts';
 import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
@@ -137,8 +147,73 @@ export function demuxLogLines(raw: Buffer): string[] {
     .filter(Boolean);
 }
 
+/** The wiring in force: the network containers join and the forwarders on its gateway. */
+interface WiringState {
+  network: string | undefined;
+  gateway: string;
+  forwarders: HostForwarders;
+}
+
+/**
+ * The IPv4 gateway of a Docker network: the host's address on its bridge, which its containers
+ * reach. A network that does not exist, or has no gateway (host, none, overlay), fails the wiring.
+ */
+export async function networkGateway(docker: Dockerode, network: string): Promise<string> {
+  let info: {
+    Driver?: string;
+    IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
+    Options?: Record<string, string>;
+  };
+  try {
+    info = await docker.getNetwork(network).inspect();
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    throw new BackendError(
+      ErrorCodes.WIRING_FAILED,
+      status === 404
+        ? `Docker network "${network}" does not exist. Create it first (docker network create, or ` +
+            "Testcontainers' new Network().start() in your global setup) and pass its name or the StartedNetwork as `network`."
+        : `Could not inspect Docker network "${network}": ${error instanceof Error ? error.message : String(error)}.`,
+      { cause: error, details: { network } },
+    );
+  }
+  const ipv4 = /^\d+\.\d+\.\d+\.\d+$/;
+  // The default bridge often lists no Gateway (Docker 20.10): its address is docker0's own, which
+  // Node lists only while a container is attached (libuv skips interfaces without carrier), and
+  // otherwise Docker's default, the subnet's first address. A wrong guess fails the forwarders' bind.
+  const bridge = info.Options?.['com.docker.network.bridge.name'];
+  const gateway =
+    info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && ipv4.test(g)) ??
+    (bridge ? networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address : undefined) ??
+    info.IPAM?.Config?.map((c) => firstHostOf(c.Subnet)).find((g) => g !== undefined);
+  if (!gateway) {
+    throw new BackendError(
+      ErrorCodes.WIRING_FAILED,
+      `Docker network "${network}" (driver ${info.Driver ?? 'unknown'}) shows no IPv4 gateway on this machine, so ` +
+        'lambda-testkit cannot make host ports reachable from its containers. Use a bridge network of an engine on ' +
+        'this machine (the default driver of docker network create), or the process backend.',
+      { details: { network, driver: info.Driver } },
+    );
+  }
+  return gateway;
+}
+
+/** The first host address of an IPv4 subnet (`172.17.0.0/16` → `172.17.0.1`), Docker's default gateway. */
+export function firstHostOf(subnet: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet ?? '');
+  if (!m) return undefined;
+  const hostBits = 32 - Number(m[5]);
+  if (hostBits < 2 || hostBits > 32) return undefined;
+  const address = m.slice(1, 5).reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const block = 2 ** hostBits;
+  const first = address - (address % block) + 1;
+  return [3, 2, 1, 0].map((i) => Math.floor(first / 256 ** i) % 256).join('.');
+}
+
 export class DockerBackend implements LambdaBackend<DockerInstance> {
   readonly name = 'docker';
+  /** An `/etc/hosts` entry of every wired container: the gateway of its network (see `wire`). */
+  readonly sandboxHost = DOCKER_HOST_ALIAS;
   readonly #options: Required<Omit<DockerBackendOptions, 'images'>> & { images: Record<string, string> };
   readonly #instances = new Map<DockerInstance, InstanceState>();
   readonly #images = new Map<string, Promise<unknown>>();
@@ -147,6 +222,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   #reaper: Promise<void> | undefined;
   #swept: Promise<void> | undefined;
   #closed = false;
+  #wiring: WiringState | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
     this.#options = {
@@ -258,6 +334,41 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     return this.#reaper;
   }
 
+  /**
+   * Containers launched from now on join `wiring.network` (else the engine's default bridge) and
+   * resolve `host.lambda-testkit.internal` to that network's gateway, where one forwarder per
+   * `hostPorts` entry pipes to 127.0.0.1:<port> (host-forwarders.ts). Called again, it moves to the
+   * new wiring: forwarders of ports no longer declared close.
+   */
+  async wire(wiring: BackendWiring): Promise<WiredHost | undefined> {
+    const docker = await this.#docker();
+    const network = wiring.network;
+    let gateway: string;
+    try {
+      gateway = await networkGateway(docker, network ?? 'bridge');
+    } catch (error) {
+      // Nothing declared: a run without wiring must not fail for it (the host name then resolves
+      // to nothing, and nothing of the host would be reachable anyway).
+      if (network !== undefined || wiring.hostPorts.length > 0) throw error;
+      await this.#wiring?.forwarders.close();
+      this.#wiring = undefined;
+      return undefined;
+    }
+    if (this.#wiring && this.#wiring.gateway !== gateway) await this.#wiring.forwarders.close();
+    const forwarders =
+      this.#wiring?.gateway === gateway ? this.#wiring.forwarders : new HostForwarders(gateway);
+    this.#wiring = { network, gateway, forwarders };
+    const statuses = await forwarders.set(wiring.hostPorts);
+    const shared = statuses.filter((s) => s.state === 'shared').map((s) => s.port);
+    if (shared.length > 0) {
+      this.#options.log(
+        `host port(s) ${shared.join(', ')} are already taken on ${gateway} (a server listening on every ` +
+          'interface, or another run forwarding them): containers reach whatever listens there.',
+      );
+    }
+    return { address: gateway };
+  }
+
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<DockerInstance>> {
     if (this.#closed) {
       throw new BackendError(
@@ -329,7 +440,12 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       hostIp: this.#options.publishHost,
       limits: { memoryMiB: fn.memorySize + EMULATOR_HEADROOM_MB },
       docker: client.container.dockerode,
-    })
+    });
+    if (this.#wiring) {
+      if (this.#wiring.network) container.withNetworkMode(this.#wiring.network);
+      container.withExtraHosts([{ host: DOCKER_HOST_ALIAS, ipAddress: this.#wiring.gateway }]);
+    }
+    container
       .withName(name)
       .withCommand([fn.handler])
       .withEnvironment(environment)
@@ -496,6 +612,13 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
+    await this.#wiring?.forwarders.close();
+  }
+
+  /** The wiring in force (for tests and diagnostics): network, gateway and forwarded ports. */
+  wiring(): { network: string | undefined; gateway: string; hostPorts: number[] } | undefined {
+    const w = this.#wiring;
+    return w && { network: w.network, gateway: w.gateway, hostPorts: w.forwarders.ports() };
   }
 
   /** `await using backend = new DockerBackend()` closes it (every container it started) at scope end. */

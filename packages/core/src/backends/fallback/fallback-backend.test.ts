@@ -179,3 +179,55 @@ describe('FallbackBackend', () => {
 function launchContext() {
   return { instanceId: 'i-1', runId: 'r-1', region: 'us-east-1', accountId: '123456789012' };
 }
+
+describe('FallbackBackend wiring (docs/wiring.md)', () => {
+  it('wires the primary and gives a function on the fallback its own host name for the host', async () => {
+    class HostedFake extends FakeBackend {
+      readonly sandboxHost: string;
+      readonly wired: unknown[] = [];
+      constructor(sandboxHost: string) {
+        super();
+        this.sandboxHost = sandboxHost;
+      }
+      async wire(wiring: unknown) {
+        this.wired.push(wiring);
+        return { address: '10.0.0.1' };
+      }
+    }
+    const primary = new HostedFake('host.lambda-testkit.internal');
+    const fallback = new HostedFake('127.0.0.1');
+    const seen: Record<string, string>[] = [];
+    const original = fallback.launch.bind(fallback);
+    fallback.launch = async (f, context) => {
+      seen.push(f.environment);
+      return original(f, context);
+    };
+    const backend = new FallbackBackend({
+      primary,
+      fallback: () => fallback,
+      fallsBackOn: () => 'no image',
+      log: () => {},
+    });
+    expect(backend.sandboxHost).toBe('host.lambda-testkit.internal');
+    expect(await backend.wire({ hostPorts: [8000] })).toEqual({ address: '10.0.0.1' });
+    expect(primary.wired).toEqual([{ hostPorts: [8000] }]);
+    primary.failNextLaunches(1);
+    const wired = fn('api', {
+      environment: {
+        LAMBDA_TESTKIT_HOST: 'host.lambda-testkit.internal',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://host.lambda-testkit.internal:8000',
+      },
+    });
+    const launched = await backend.launch(wired, {
+      instanceId: 'i-1',
+      runId: 'run-1',
+      region: 'us-east-1',
+      accountId: '123456789012',
+    });
+    expect(seen).toEqual([
+      { LAMBDA_TESTKIT_HOST: '127.0.0.1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' },
+    ]);
+    await backend.terminate(launched.handle);
+    await backend.close();
+  });
+});

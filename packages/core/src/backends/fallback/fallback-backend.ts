@@ -9,11 +9,13 @@
  * idle sweep reach the right one; `reapStale` and `close` go to both.
  */
 import type {
+  BackendWiring,
   LambdaBackend,
   LaunchContext,
   LaunchedInstance,
   PrepareProgress,
   PrepareResult,
+  WiredHost,
 } from '../../backend.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
@@ -42,6 +44,21 @@ export interface FallbackBackendOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * `fn` as the fallback's sandboxes must see it: the wiring's variables (docs/wiring.md) name the
+ * primary's host for the host (`host.lambda-testkit.internal` on Docker), which the fallback's
+ * sandboxes reach under their own (`127.0.0.1` for processes).
+ */
+function onHostOf(fn: ResolvedFunction, primary: LambdaBackend, fallback: LambdaBackend): ResolvedFunction {
+  const from = primary.sandboxHost ?? '127.0.0.1';
+  const to = fallback.sandboxHost ?? '127.0.0.1';
+  if (from === to) return fn;
+  const environment = Object.fromEntries(
+    Object.entries(fn.environment).map(([key, value]) => [key, value.replaceAll(from, to)]),
+  );
+  return { ...fn, environment };
+}
+
 export class FallbackBackend implements LambdaBackend<FallbackHandle> {
   readonly #primary: LambdaBackend;
   readonly #makeFallback: () => LambdaBackend;
@@ -56,6 +73,16 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
     this.#makeFallback = options.fallback;
     this.#fallsBackOn = options.fallsBackOn;
     this.#log = options.log ?? stderrLog;
+  }
+
+  /** Sandboxes reach the host as the primary's do; a function on the fallback is rewritten (see `launch`). */
+  get sandboxHost(): string | undefined {
+    return this.#primary.sandboxHost;
+  }
+
+  /** The run's wiring holds on the primary (the fallback's sandboxes share the host's loopback). */
+  async wire(wiring: BackendWiring): Promise<WiredHost | undefined> {
+    return this.#primary.wire?.(wiring);
   }
 
   /** `docker`, or `docker+process` once a function runs on the fallback. */
@@ -109,7 +136,7 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
       }
     }
     const fallback = this.#fallbackBackend();
-    const launched = await fallback.launch(fn, context);
+    const launched = await fallback.launch(onHostOf(fn, this.#primary, fallback), context);
     return { endpoint: launched.endpoint, handle: { backend: fallback, handle: launched.handle } };
   }
 

@@ -5,7 +5,7 @@
  * Node.js runtimes only: the runtime child is the Node that runs the pool.
  */
 import { rm } from 'node:fs/promises';
-import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
+import type { BackendWiring, LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
@@ -62,7 +62,8 @@ export interface ProcessBackendOptions {
    */
   reapOnFirstLaunch?: boolean;
   /**
-   * Where lambda-testkit's own lines go (the debugger line of a function with `debug` on).
+   * Where lambda-testkit's own lines go (the debugger line of a function with `debug` on, an ignored
+   * `network`).
    * @default `[lambda-testkit] <line>` on stderr
    */
   log?: LogLine;
@@ -97,12 +98,16 @@ const NODE_RUNTIMES = RUNTIMES.filter((r) => r.family === 'nodejs').map((r) => r
 
 export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   readonly name = 'process';
+  /** Sandboxes are host processes: they reach the host's loopback as it is. */
+  readonly sandboxHost = '127.0.0.1';
   readonly rootDir: string;
   readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir'>> &
     Pick<ProcessBackendOptions, 'bootstrap'>;
   readonly #instances = new Map<ProcessInstance, InstanceState>();
   readonly #runRoots = new Map<string, Promise<string>>();
   #firstReap: Promise<number> | undefined;
+  #warnedNetwork = false;
+  readonly #log: (line: string) => void;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProcessBackendOptions = {}) {
@@ -115,6 +120,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       log: options.log ?? stderrLog,
       bootstrap: options.bootstrap,
     };
+    this.#log = this.#options.log;
   }
 
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<ProcessInstance>> {
@@ -228,6 +234,22 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       }
     })();
     return state.terminating;
+  }
+
+  /**
+   * Host ports need nothing here (sandboxes share the host's loopback; nothing of it is withheld).
+   * A Docker network cannot be joined by a process: said once, so a function that uses a network
+   * alias fails with a reason the user can find.
+   */
+  async wire(wiring: BackendWiring): Promise<undefined> {
+    if (wiring.network && !this.#warnedNetwork) {
+      this.#warnedNetwork = true;
+      this.#log(
+        `network "${wiring.network}" is ignored on the process backend: functions run as host processes and ` +
+          'cannot resolve its aliases. Reach such services through a port published on 127.0.0.1 (hostPorts, awsEndpoints).',
+      );
+    }
+    return undefined;
   }
 
   logs(handle: ProcessInstance): InstanceLogs | undefined {

@@ -29,7 +29,7 @@ const HOST_PASSTHROUGH = ['SYSTEMROOT', 'WINDIR'] as const;
 
 export function processEnvironment(
   fn: ResolvedFunction,
-  context: Pick<LaunchContext, 'region' | 'accountId'>,
+  context: Pick<LaunchContext, 'region' | 'accountId' | 'environment'>,
   folders: SandboxFolders,
   nodeMajor: number,
   host: NodeJS.ProcessEnv = process.env,

@@ -45,7 +45,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   pool: ['root', 'packaging', 'emulator/protocol.ts'],
   'backends/shared': ['root'],
   'backends/docker': ['root', 'backends/shared', 'packaging', 'emulator'],
-  'backends/process': ['root', 'backends/shared', 'packaging'],
+  // The process backend spawns the emulator and sets its wire variables (protocol.ts).
+  'backends/process': ['root', 'backends/shared', 'packaging', 'emulator/protocol.ts'],
   server: ['root', 'client/protocol.ts', 'emulator'],
   host: ['root', 'config', 'sources', 'packaging', 'pool', 'backends/docker', 'backends/process', 'server'],
   cli: ['root', 'backends/docker', 'backends/process', 'backends/shared'],

@@ -450,7 +450,10 @@ export class WarmPool implements AsyncDisposable {
       generation,
       endpoint: launched.endpoint,
       handle: launched.handle,
-      client: new InstanceClient(launched.endpoint, { timeoutMs: fn.timeout * 1000 + this.#marginMs }),
+      client: new InstanceClient(launched.endpoint, {
+        timeoutMs: fn.timeout * 1000 + this.#marginMs,
+        invokeSecret: launched.invokeSecret,
+      }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',
       invocations: 0,

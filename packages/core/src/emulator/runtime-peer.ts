@@ -76,8 +76,11 @@ export async function peerOfConnection(
   // Another user's socket cannot be the runtime's (it runs as the emulator's user): no need to look further.
   if (process.getuid && socket.uid !== process.getuid()) return 'other';
   if (pgid === undefined) return 'other';
+  // The group leader is the runtime client itself, which makes the calls: look there first, and
+  // through the rest of the group (the handler's children) only when it does not hold the socket.
+  if (await holdsSocket(pgid, socket.inode)) return 'runtime';
   for (const pid of await groupMembers(pgid)) {
-    if (await holdsSocket(pid, socket.inode)) return 'runtime';
+    if (pid !== pgid && (await holdsSocket(pid, socket.inode))) return 'runtime';
   }
   return 'other';
 }

@@ -203,8 +203,10 @@ describe('DockerBackend containers', () => {
         ['exec', launched.handle.containerId, 'node', '--input-type=module', '-e', script],
         { encoding: 'utf8', timeout: 30_000 },
       );
-      expect(exec.stderr).toBe('');
-      expect(JSON.parse(exec.stdout)).toEqual({ next: 403, forged: 403 });
+      expect({ stdout: exec.stdout.trim(), stderr: exec.stderr }).toEqual({
+        stdout: JSON.stringify({ next: 403, forged: 403 }),
+        stderr: '',
+      });
       // The runtime itself was not displaced.
       const after = await fetch(invokeUrl(), { method: 'POST', body: '{"n":1}', headers: withSecret() });
       expect(await after.json()).toMatchObject({ echo: { n: 1 } });
@@ -214,10 +216,18 @@ describe('DockerBackend containers', () => {
       const port = Number(new URL(launched.endpoint).port);
       const slow = connect(port, '127.0.0.1');
       slow.on('error', () => {});
-      slow.write(
-        `POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\n` +
-          `x-lambda-testkit-invoke-secret: ${launched.invokeSecret}\r\nContent-Length: 1000\r\n\r\n{`,
+      // `100 Continue` comes back once the emulator has the headers: only then is the race set up.
+      const headersIn = new Promise<void>((resolve) =>
+        slow.on('data', (chunk: Buffer) => {
+          if (chunk.toString('latin1').includes(' 100 ')) resolve();
+        }),
       );
+      slow.write(
+        `POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+          `x-lambda-testkit-invoke-secret: ${launched.invokeSecret}\r\nContent-Length: 1000\r\n\r\n`,
+      );
+      await headersIn;
+      slow.write('{');
       const drip = setInterval(() => slow.write(' '), 50);
       try {
         for (let n = 1; n <= 2; n++) {

@@ -305,10 +305,18 @@ describe('ProcessBackend against other local processes (docs/security.md)', () =
     // Even with the secret (the worst case): the sandbox is taken only once a whole request is in.
     const slow = connect(port, '127.0.0.1');
     slow.on('error', () => {});
-    slow.write(
-      `POST ${INVOKE_PATH} HTTP/1.1\r\nHost: x\r\nx-lambda-testkit-invoke-secret: ${instance.invokeSecret}\r\n` +
-        'Content-Length: 1000\r\n\r\n{',
+    // `100 Continue` comes back once the emulator has the headers: only then is the race set up.
+    const headersIn = new Promise<void>((resolve) =>
+      slow.on('data', (chunk: Buffer) => {
+        if (chunk.toString('latin1').includes(' 100 ')) resolve();
+      }),
     );
+    slow.write(
+      `POST ${INVOKE_PATH} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+        `x-lambda-testkit-invoke-secret: ${instance.invokeSecret}\r\nContent-Length: 1000\r\n\r\n`,
+    );
+    await headersIn;
+    slow.write('{');
     const drip = setInterval(() => slow.write(' '), 50);
     try {
       for (let n = 1; n <= 2; n++) {

@@ -146,9 +146,17 @@ describe('slow, stalled and endless requests', () => {
   test('a sender dripping its body holds its own connection, not the sandbox, and is cut at the request timeout', async () => {
     const running = await start({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
     const slow = rawConnection(running.port);
-    slow.socket.write(
-      `POST ${RIE_INVOKE_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    // `100 Continue` comes back once the emulator has the headers: only then is the race set up.
+    const headersIn = new Promise<void>((resolve) =>
+      slow.socket.on('data', (chunk: Buffer) => {
+        if (chunk.toString('latin1').includes(' 100 ')) resolve();
+      }),
     );
+    slow.socket.write(
+      `POST ${RIE_INVOKE_PATH} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n`,
+    );
+    await headersIn;
+    slow.socket.write('{');
     const drip = setInterval(() => slow.socket.write(' '), 50);
     try {
       // The body is far from complete: the sandbox is free for everyone else.
@@ -156,7 +164,7 @@ describe('slow, stalled and endless requests', () => {
         status: 200,
         text: '{"genuine":true,"secretSeen":null}',
       });
-      expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
+      expect(await slow.closed).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 408 /);
     } finally {
       clearInterval(drip);
     }

@@ -69,7 +69,7 @@ const INVOCATION_PATH = new RegExp(`^${RUNTIME_API_PREFIX}/runtime/invocation/([
 /** What was found out about one connection, for the runtime group it was checked against. */
 interface PeerCheck {
   group: number | undefined;
-  verdict: Promise<PeerVerdict>;
+  verdict: PeerVerdict;
 }
 
 export class RuntimeApiServer {
@@ -115,24 +115,22 @@ export class RuntimeApiServer {
       check = { group, verdict: peerOfConnection(socket.remotePort ?? -1, socket.localPort ?? -1, group) };
       this.#peers.set(socket, check);
     }
-    void check.verdict.then((verdict) => {
-      // `unknown`: this system does not say who holds a socket (no /proc); the refusal of a second
-      // `/next` (sandbox.ts) is then the only guard.
-      if (verdict !== 'other') {
-        this.#route(req, res);
-        return;
-      }
-      const body = runtimeApiError(
-        'AccessDenied',
-        'Only the runtime process this emulator started may use its Runtime API; this connection comes from another process.',
-      );
-      res.writeHead(403, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        connection: 'close',
-      });
-      res.end(body);
+    // `unknown`: this system does not say who holds a socket (no /proc); the refusal of a second
+    // `/next` (sandbox.ts) is then the only guard.
+    if (check.verdict !== 'other') {
+      this.#route(req, res);
+      return;
+    }
+    const body = runtimeApiError(
+      'AccessDenied',
+      'Only the runtime process this emulator started may use its Runtime API; this connection comes from another process.',
+    );
+    res.writeHead(403, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
     });
+    res.end(body);
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {

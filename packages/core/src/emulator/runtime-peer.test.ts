@@ -57,11 +57,11 @@ describe.runIf(process.platform === 'linux')('peerOfConnection (Linux: /proc)', 
     leader = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
     const fromLeader = await accepted();
     const fromChild = await accepted();
-    expect(await verdictOf(fromLeader, leader.pid)).toBe('runtime');
-    expect(await verdictOf(fromChild, leader.pid)).toBe('runtime');
+    expect(verdictOf(fromLeader, leader.pid)).toBe('runtime');
+    expect(verdictOf(fromChild, leader.pid)).toBe('runtime');
     // Against another group, or with no runtime running, the same connections are someone else's.
-    expect(await verdictOf(fromLeader, process.pid)).toBe('other');
-    expect(await verdictOf(fromChild, undefined)).toBe('other');
+    expect(verdictOf(fromLeader, process.pid)).toBe('other');
+    expect(verdictOf(fromChild, undefined)).toBe('other');
   });
 
   test('a connection from this process (outside the group) is not the runtime', async () => {
@@ -73,7 +73,7 @@ describe.runIf(process.platform === 'linux')('peerOfConnection (Linux: /proc)', 
     const client = connect(port, '127.0.0.1');
     client.on('error', () => {});
     try {
-      expect(await verdictOf(await accepted(), leader.pid)).toBe('other');
+      expect(verdictOf(await accepted(), leader.pid)).toBe('other');
     } finally {
       client.destroy();
     }

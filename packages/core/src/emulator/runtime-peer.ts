@@ -8,8 +8,12 @@
  * each socket: on Linux, `/proc/net/tcp` maps the peer's address to a socket inode, and
  * `/proc/<pid>/fd` shows which processes hold that inode. Elsewhere (no `/proc`), the answer is
  * `unknown` and the caller decides (the emulator then relies on refusing a second `/next`).
+ *
+ * Synchronous on purpose: these are reads of kernel tables (no disk), once per connection, and a
+ * chain of a few dozen awaited reads costs more than it saves on a loaded machine, where every await
+ * waits for a turn of the thread pool and the event loop (the runtime's cold start waits on this).
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export type PeerVerdict = 'runtime' | 'other' | 'unknown';
 
@@ -23,11 +27,8 @@ function portOf(hexAddress: string | undefined): number {
  * i.e. the client side of a connection to our server, from `/proc/net/tcp` (IPv4: the Runtime API
  * binds 127.0.0.1 only). Undefined when the table cannot be read or has no such line.
  */
-async function clientSocket(
-  peerPort: number,
-  serverPort: number,
-): Promise<{ inode: string; uid: number } | undefined> {
-  const table = await readFile('/proc/net/tcp', 'utf8').catch(() => undefined);
+function clientSocket(peerPort: number, serverPort: number): { inode: string; uid: number } | undefined {
+  const table = readOr('/proc/net/tcp', undefined);
   if (table === undefined) return undefined;
   for (const line of table.split('\n').slice(1)) {
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode …
@@ -40,47 +41,64 @@ async function clientSocket(
 }
 
 /** The pids whose process group is `pgid` (field 5 of `/proc/<pid>/stat`, after the `(comm)`). */
-async function groupMembers(pgid: number): Promise<number[]> {
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+function groupMembers(pgid: number): number[] {
   const members: number[] = [];
-  await Promise.all(
-    pids.map(async (pid) => {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) members.push(Number(pid));
-    }),
-  );
+  for (const pid of list('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = readOr(`/proc/${pid}/stat`, '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) members.push(Number(pid));
+  }
   return members;
 }
 
-async function holdsSocket(pid: number, inode: string): Promise<boolean> {
+function holdsSocket(pid: number, inode: string): boolean {
   const wanted = `socket:[${inode}]`;
-  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-  for (const fd of fds) {
-    if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === wanted) return true;
+  return list(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === wanted;
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+}
+
+/** A file's text, or `fallback` when it cannot be read (gone, not permitted, no /proc). */
+function readOr<T>(path: string, fallback: T): string | T {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
   }
-  return false;
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /**
  * Whether the client at `peerPort` of a connection to our `serverPort` is held by a process of
  * group `pgid`. `unknown` when the kernel tables cannot be read here (not Linux, a restricted `/proc`).
  */
-export async function peerOfConnection(
+export function peerOfConnection(
   peerPort: number,
   serverPort: number,
   pgid: number | undefined,
-): Promise<PeerVerdict> {
-  const socket = await clientSocket(peerPort, serverPort);
+): PeerVerdict {
+  const socket = clientSocket(peerPort, serverPort);
   if (!socket) return 'unknown';
   // Another user's socket cannot be the runtime's (it runs as the emulator's user): no need to look further.
   if (process.getuid && socket.uid !== process.getuid()) return 'other';
   if (pgid === undefined) return 'other';
   // The group leader is the runtime client itself, which makes the calls: look there first, and
   // through the rest of the group (the handler's children) only when it does not hold the socket.
-  if (await holdsSocket(pgid, socket.inode)) return 'runtime';
-  for (const pid of await groupMembers(pgid)) {
-    if (pid !== pgid && (await holdsSocket(pid, socket.inode))) return 'runtime';
+  if (holdsSocket(pgid, socket.inode)) return 'runtime';
+  for (const pid of groupMembers(pgid)) {
+    if (pid !== pgid && holdsSocket(pid, socket.inode)) return 'runtime';
   }
   return 'other';
 }

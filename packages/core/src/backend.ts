@@ -37,6 +37,15 @@ export interface PrepareProgress {
   message: string;
 }
 
+/** What `prepare` may say back about one function. */
+export interface PrepareResult {
+  /**
+   * Something the run should be told once, such as "run on the process backend instead: image … cannot
+   * be had here". The caller groups functions with the same notice into one line.
+   */
+  notice?: string;
+}
+
 export interface LambdaBackend<H = unknown> {
   readonly name: string;
   /** Starts one instance and resolves once its invoke endpoint accepts connections. */
@@ -44,7 +53,11 @@ export interface LambdaBackend<H = unknown> {
   /** Stops the instance and removes what it left. Idempotent; never throws for an already-gone instance. */
   terminate(handle: H): Promise<void>;
   /** Makes the first launch of `fn` fast (pull or build the image) and reports progress. */
-  prepare?(fn: ResolvedFunction, onProgress?: (p: PrepareProgress) => void): Promise<void>;
+  prepare?(
+    fn: ResolvedFunction,
+    onProgress?: (p: PrepareProgress) => void,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to say resolves with nothing (Promise<void>)
+  ): Promise<PrepareResult | void>;
   /** Removes what earlier runs whose owning process is gone left behind; resolves with how many. */
   reapStale?(): Promise<number>;
   /** The log stream of an instance, from which each invocation's lines are cut. */

@@ -47,8 +47,20 @@ const ALLOWED: Record<string, readonly string[]> = {
   'backends/docker': ['root', 'backends/shared', 'packaging', 'emulator'],
   // The process backend spawns the emulator and sets its wire variables (protocol.ts).
   'backends/process': ['root', 'backends/shared', 'packaging', 'emulator/protocol.ts'],
+  // Runs each function on one of two backends it is given: it knows the interface only.
+  'backends/fallback': ['root'],
   server: ['root', 'client/protocol.ts', 'emulator'],
-  host: ['root', 'config', 'sources', 'packaging', 'pool', 'backends/docker', 'backends/process', 'server'],
+  host: [
+    'root',
+    'config',
+    'sources',
+    'packaging',
+    'pool',
+    'backends/docker',
+    'backends/process',
+    'backends/fallback',
+    'server',
+  ],
   cli: ['root', 'backends/docker', 'backends/process', 'backends/shared'],
   testing: ['root', 'emulator/protocol.ts'],
 };

@@ -3,7 +3,13 @@
 // ("Public surface"). Everything else stays inside the package; this repository's own suites reach
 // it through `@lambda-testkit/core/internal`. The worker side is `@lambda-testkit/core/client`.
 
-export type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from './backend.ts';
+export type {
+  LambdaBackend,
+  LaunchContext,
+  LaunchedInstance,
+  PrepareProgress,
+  PrepareResult,
+} from './backend.ts';
 export type { DockerBackendOptions, DockerInstance } from './backends/docker/index.ts';
 export {
   type BuildLocalImageOptions,
@@ -59,12 +65,14 @@ export { resolveFunction } from './packaging/index.ts';
 export type { DurationSummary } from './pool/index.ts';
 export { WarmPool } from './pool/index.ts';
 export type * from './pool/pool-types.ts';
-export type { PoolServerOptions, ServedPool } from './server/index.ts';
+export type { LeftOutFunctions, PoolServerOptions, ServedPool } from './server/index.ts';
 export { createRunToken, PoolServer } from './server/index.ts';
 export type {
   CdkSourceOptions,
   FunctionOverride,
+  LoadedFunctions,
   LoadFunctionSpecsOptions,
   SamSourceOptions,
+  UnrunnableFunction,
 } from './sources/index.ts';
-export { loadFunctionSpecs } from './sources/index.ts';
+export { loadFunctionSpecs, loadFunctions } from './sources/index.ts';

@@ -1,7 +1,7 @@
 // The runtime table as issue 4 names it: identifier → official base image, deprecations, unknown ids.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ErrorCodes } from './errors.ts';
-import { deprecationWarning, findRuntime, RUNTIMES, runtimeInfo } from './runtimes.ts';
+import { deprecationWarning, findRuntime, RETIRED_RUNTIMES, RUNTIMES, runtimeInfo } from './runtimes.ts';
 
 describe('runtime table', () => {
   it.each([
@@ -52,4 +52,24 @@ describe('runtime table', () => {
     for (const r of RUNTIMES) expect(message).toContain(r.id);
     expect(message).toContain('"image"');
   });
+
+  it.each([
+    ['go1.x', 'provided.al2023'],
+    ['nodejs16.x', 'nodejs22.x'],
+    ['python3.8', 'python3.13'],
+  ])(
+    'a retired identifier (%s) fails with UNSUPPORTED_RUNTIME naming it retired and what to move to',
+    (id, successor) => {
+      expect(findRuntime(id)).toBeUndefined();
+      expect(RETIRED_RUNTIMES[id]).toContain(successor);
+      expect(() => runtimeInfo(id)).toThrow(
+        expect.objectContaining({
+          code: ErrorCodes.UNSUPPORTED_RUNTIME,
+          message: expect.stringContaining(`Runtime "${id}" is retired`),
+          details: expect.objectContaining({ reason: `runtime ${id} is retired` }),
+        }),
+      );
+      expect(() => runtimeInfo(id)).toThrow(`Move the function to ${successor}`);
+    },
+  );
 });

@@ -43,6 +43,28 @@ export const RUNTIMES: readonly RuntimeInfo[] = [
   { id: 'provided.al2023', family: 'provided', image: `${ECR}/provided:al2023` },
 ];
 
+/**
+ * Runtimes AWS has retired (function updates blocked, no maintained base image), with what to move
+ * to. Real templates still name them; they are reported as such instead of as unknown.
+ */
+export const RETIRED_RUNTIMES: Readonly<Record<string, string>> = {
+  'go1.x': 'provided.al2023 (a bootstrap executable built from the Go code)',
+  provided: 'provided.al2023',
+  'nodejs16.x': 'nodejs22.x',
+  'nodejs14.x': 'nodejs22.x',
+  'nodejs12.x': 'nodejs22.x',
+  'nodejs10.x': 'nodejs22.x',
+  'nodejs8.10': 'nodejs22.x',
+  'python3.8': 'python3.13',
+  'python3.7': 'python3.13',
+  'python3.6': 'python3.13',
+  'python2.7': 'python3.13',
+  java8: 'java21',
+  dotnet6: 'dotnet8',
+  'dotnetcore3.1': 'dotnet8',
+  'ruby2.7': 'ruby3.4',
+};
+
 const byId = new Map(RUNTIMES.map((r) => [r.id, r]));
 
 /** The runtime's row, or undefined for an identifier the table does not know. */
@@ -53,12 +75,21 @@ export function findRuntime(id: string): RuntimeInfo | undefined {
 /** The runtime's row; an unknown identifier fails with the list of known ones. */
 export function runtimeInfo(id: string): RuntimeInfo {
   const info = byId.get(id);
+  const successor = RETIRED_RUNTIMES[id];
+  if (!info && successor) {
+    throw new ConfigError(
+      ErrorCodes.UNSUPPORTED_RUNTIME,
+      `Runtime "${id}" is retired: AWS no longer runs it and has no base image for it. ` +
+        `Move the function to ${successor}, or set "image" to a custom image that still runs it.`,
+      { details: { runtime: id, successor, reason: `runtime ${id} is retired` } },
+    );
+  }
   if (!info) {
     throw new ConfigError(
       ErrorCodes.UNSUPPORTED_RUNTIME,
       `Unsupported runtime "${id}". Expected one of: ${RUNTIMES.map((r) => r.id).join(', ')}. ` +
         'Fix the function\'s "runtime", or set "image" to run a custom image.',
-      { details: { runtime: id } },
+      { details: { runtime: id, reason: `runtime ${id} is unknown` } },
     );
   }
   return info;

@@ -7,11 +7,16 @@
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { ConfigError, ErrorCodes, type LambdaTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import { resolveFunction } from '../packaging/resolve-function.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
-import { bundledSources, loadFunctionSpecs } from '../sources/index.ts';
+import {
+  bundledSources,
+  loadFunctions,
+  type UnrunnableFunction,
+  unrunnableSummary,
+} from '../sources/index.ts';
 import { architectureWarning, hostArchitecture } from './architecture.ts';
 import { withImageOverride } from './env-overrides.ts';
 
@@ -32,10 +37,31 @@ export class FunctionCatalogue {
   readonly #aliases = new Map<string, string>();
   /** Source warnings already printed: watch reruns re-read the templates and would repeat them. */
   readonly #warned = new Set<string>();
+  /** Template functions each configuration (by root) declares but that cannot run here. */
+  readonly #leftOut = new Map<string, UnrunnableFunction[]>();
+  /** Template files each configuration (by root) read, nested templates included. */
+  readonly #templates = new Map<string, string[]>();
 
   constructor(pool: WarmPool, log: (line: string) => void) {
     this.#pool = pool;
     this.#log = log;
+  }
+
+  /**
+   * The error an invoke of a left-out function (by name or alias) fails with: why it cannot run
+   * here and what to set. Undefined for any other name.
+   */
+  leftOutError(name: string): LambdaTestkitError | undefined {
+    for (const functions of this.#leftOut.values()) {
+      const found = functions.find((f) => f.name === name || f.aliases.includes(name));
+      if (found) return found.error;
+    }
+    return undefined;
+  }
+
+  /** Names of the functions left out, over every configuration. */
+  leftOutNames(): string[] {
+    return [...this.#leftOut.values()].flatMap((functions) => functions.map((f) => f.name));
   }
 
   /** The pool name an alias stands for, if it is one. */
@@ -48,9 +74,10 @@ export class FunctionCatalogue {
    * configuration declares any more; resolves with the functions `config` declares.
    */
   async load(config: TestkitConfig, root: string, file?: string): Promise<ResolvedFunction[]> {
-    const resolved = await this.#resolve(config, root);
+    const { resolved, unrunnable } = await this.#resolve(config, root);
     const othersDeclare = [...this.#declared].some(([r, names]) => r !== root && names.size > 0);
-    if (resolved.length === 0 && !othersDeclare) {
+    // A template whose every function was left out declares functions: the summary line says why.
+    if (resolved.length === 0 && unrunnable.length === 0 && !othersDeclare) {
       throw new ConfigError(
         ErrorCodes.CONFIG_INVALID,
         `The lambda-testkit configuration (root ${root}) declares no functions. Add them under \`functions\`, ` +
@@ -76,7 +103,7 @@ export class FunctionCatalogue {
     const changed: string[] = [];
     for (const [key, source] of this.#sources) {
       if (source.file) await this.#reread(source);
-      const resolved = await this.#resolve(source.config, source.root);
+      const { resolved } = await this.#resolve(source.config, source.root, key);
       this.#declared.set(key, new Set(resolved.map((fn) => fn.name)));
       changed.push(...this.#register(resolved));
     }
@@ -97,6 +124,7 @@ export class FunctionCatalogue {
       if (config.sam?.template) paths.add(resolve(root, config.sam.template));
       if (config.cdk?.assembly) paths.add(resolve(root, config.cdk.assembly));
     }
+    for (const templates of this.#templates.values()) for (const path of templates) paths.add(path);
     for (const name of this.#pool.functionNames()) {
       const fn = this.#pool.getFunction(name);
       for (const archive of fn ? [fn.code, ...fn.layers] : []) {
@@ -155,14 +183,25 @@ export class FunctionCatalogue {
     this.#log(message);
   }
 
-  async #resolve(config: TestkitConfig, root: string): Promise<ResolvedFunction[]> {
-    const specs = (await loadFunctionSpecs(config, root, { warn: (m) => this.#warn(m) })).map((spec) =>
-      withImageOverride(spec, config),
-    );
+  /**
+   * Loads and resolves a configuration's functions; those a template declares but that cannot run
+   * here are remembered under `key` (the configuration's root) and summed up in one line.
+   */
+  async #resolve(
+    config: TestkitConfig,
+    root: string,
+    key = root,
+  ): Promise<{ resolved: ResolvedFunction[]; unrunnable: UnrunnableFunction[] }> {
+    const loaded = await loadFunctions(config, root, { warn: (m) => this.#warn(m) });
+    this.#leftOut.set(key, loaded.unrunnable);
+    this.#templates.set(key, loaded.templates);
+    const summary = unrunnableSummary(loaded.unrunnable);
+    if (summary) this.#warn(summary);
+    const specs = loaded.specs.map((spec) => withImageOverride(spec, config));
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
     const foreign = architectureWarning(resolved, hostArchitecture());
     if (foreign) this.#warn(foreign);
-    return resolved;
+    return { resolved, unrunnable: loaded.unrunnable };
   }
 }

@@ -92,7 +92,13 @@ export class PoolHost {
     });
     const token = createRunToken();
     const catalogue = new FunctionCatalogue(pool, log);
-    const server = new PoolServer({ pool, token, log, resolveAlias: (name) => catalogue.resolveAlias(name) });
+    const server = new PoolServer({
+      pool,
+      token,
+      log,
+      resolveAlias: (name) => catalogue.resolveAlias(name),
+      leftOut: { error: (name) => catalogue.leftOutError(name), names: () => catalogue.leftOutNames() },
+    });
     let url: string;
     try {
       url = await server.listen();

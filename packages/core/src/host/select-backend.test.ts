@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DockerBackend } from '../backends/docker/docker-backend.ts';
 import { ProcessBackend } from '../backends/process/index.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
-import { selectBackend } from './select-backend.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
+import { processFallbackReason, selectBackend } from './select-backend.ts';
 
 const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';
 
@@ -55,5 +56,40 @@ describe('selectBackend', () => {
     expect(error).toMatchObject({ code: ErrorCodes.DOCKER_UNAVAILABLE });
     expect((error as Error).message).not.toContain('secret');
     expect((error as Error).message).toContain('tcp://***@127.0.0.1:1');
+  });
+});
+
+describe('processFallbackReason (auto with an engine)', () => {
+  const fn = (runtime: string): ResolvedFunction => ({
+    name: 'orders',
+    runtime,
+    handler: 'index.handler',
+    environment: {},
+    timeout: 3,
+    memorySize: 128,
+    architecture: 'x86_64',
+    code: { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' },
+    layers: [],
+    deployId: 'd',
+  });
+  const unavailable = new BackendError(ErrorCodes.IMAGE_UNAVAILABLE, 'Image "x" is not present', {
+    details: {
+      image: 'public.ecr.aws/lambda/nodejs:22',
+      reason: '(HTTP code 500) server error - dial tcp: lookup public.ecr.aws: no such host',
+    },
+  });
+
+  it('sends a Node.js function whose image cannot be had to the process backend, naming image and reason', () => {
+    expect(processFallbackReason(fn('nodejs22.x'), unavailable)).toBe(
+      'image "public.ecr.aws/lambda/nodejs:22" cannot be had here (dial tcp: lookup public.ecr.aws: no such host). ' +
+        "backend 'docker' would stop here; to keep such a function in a container, build an image (lambda-testkit build-image) and select it",
+    );
+  });
+
+  it('keeps other runtimes and other errors where they are', () => {
+    expect(processFallbackReason(fn('python3.13'), unavailable)).toBeUndefined();
+    const launch = new BackendError(ErrorCodes.LAUNCH_FAILED, 'container exited');
+    expect(processFallbackReason(fn('nodejs22.x'), launch)).toBeUndefined();
+    expect(processFallbackReason(fn('nodejs22.x'), new Error('boom'))).toBeUndefined();
   });
 });

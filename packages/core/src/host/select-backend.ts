@@ -1,14 +1,18 @@
 /**
- * Choosing the backend for a run: `docker`, `process`, or `auto` (Docker when an engine answers,
- * otherwise the process backend, said in one line).
+ * Choosing the backend for a run: `docker`, `process`, or `auto`: Docker when an engine answers,
+ * otherwise the process backend, said in one line; with Docker, a Node.js function whose image
+ * cannot be had runs on the process backend in the same run (`FallbackBackend`), said in one line.
  */
 import type { LambdaBackend } from '../backend.ts';
 import { DockerBackend, type DockerBackendOptions } from '../backends/docker/docker-backend.ts';
 import { connectEngine, engineLocationTried } from '../backends/docker/engine.ts';
+import { FallbackBackend } from '../backends/fallback/index.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../backends/process/index.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../config.ts';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { ConfigError, ErrorCodes, isTestkitError } from '../errors.ts';
+import type { ResolvedFunction } from '../function-spec.ts';
 import { stderrLog } from '../log.ts';
+import { findRuntime } from '../runtimes.ts';
 
 export interface SelectBackendOptions {
   /**
@@ -39,6 +43,27 @@ const FACTORIES: Record<
 };
 
 /**
+ * Why `auto` runs `fn` as a local process after Docker failed with `error`: only a missing image
+ * (no registry, an image nobody serves), and only for a runtime the process backend runs (Node.js).
+ * Anything else stands: an explicit `docker` never gets here.
+ */
+export function processFallbackReason(fn: ResolvedFunction, error: unknown): string | undefined {
+  if (!isTestkitError(error, ErrorCodes.IMAGE_UNAVAILABLE)) return undefined;
+  if (findRuntime(fn.runtime)?.family !== 'nodejs') return undefined;
+  const image = typeof error.details.image === 'string' ? error.details.image : 'its image';
+  // The engine's words, without its HTTP wrapper: `(HTTP code 500) server error - Get "…": …`.
+  const why = (typeof error.details.reason === 'string' ? error.details.reason : '').replace(
+    /^\(HTTP code \d+\)[^-]*- /,
+    '',
+  );
+  const short = why.length > 160 ? `${why.slice(0, 157)}...` : why;
+  return (
+    `image "${image}" cannot be had here${short ? ` (${short})` : ''}. backend 'docker' would stop here; ` +
+    'to keep such a function in a container, build an image (lambda-testkit build-image) and select it'
+  );
+}
+
+/**
  * The backend for `choice`. `docker` without an engine fails with BackendError DOCKER_UNAVAILABLE
  * (what was tried, how to fix it); `auto` then falls back to the process backend instead.
  */
@@ -48,14 +73,22 @@ export async function selectBackend(
 ): Promise<LambdaBackend> {
   const log = options.log ?? stderrLog;
   if (choice === 'auto') {
+    let docker: LambdaBackend;
     try {
-      return await FACTORIES.docker(options, log);
+      docker = await FACTORIES.docker(options, log);
     } catch {
       log(
         `backend 'auto': no container engine answered (tried ${engineLocationTried()}); running functions as local processes instead.`,
       );
       return FACTORIES.process(options, log);
     }
+    // Docker answers; a Node.js function whose image no registry gives runs as a process instead.
+    return new FallbackBackend({
+      primary: docker,
+      fallback: () => new ProcessBackend(options.process),
+      fallsBackOn: processFallbackReason,
+      log,
+    });
   }
   const factory = Object.hasOwn(FACTORIES, choice) ? FACTORIES[choice] : undefined;
   if (!factory) {

@@ -2,7 +2,7 @@
  * What the host does before any test runs: make every image present (one pull per image) and start
  * the instances `prewarm` asks for.
  */
-import type { LambdaBackend } from '../backend.ts';
+import type { LambdaBackend, PrepareProgress } from '../backend.ts';
 import type { TestkitConfig } from '../config.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
@@ -12,7 +12,9 @@ import type { WarmPool } from '../pool/warm-pool.ts';
  * Makes every declared function's image present before any test runs, one pull per image, with
  * progress. A pull inside the first invoke would count against that test's timeout and look like
  * a hang; an image that cannot be had (no registry, a typo in an override) fails the setup once,
- * naming every such image, instead of failing each test that calls the function.
+ * naming every such image, instead of failing each test that calls the function. A backend may
+ * instead run a function elsewhere and say so (`PrepareResult.notice`, e.g. `auto`'s process
+ * fallback): one line per notice names every function it concerns.
  */
 export async function prepareImages(
   backend: LambdaBackend,
@@ -20,11 +22,31 @@ export async function prepareImages(
   log: (line: string) => void,
 ): Promise<void> {
   if (!backend.prepare || resolved.length === 0) return;
-  const byImage = new Map<string, ResolvedFunction>();
-  for (const fn of resolved) byImage.set(fn.image ?? fn.runtime, fn);
+  const byImage = new Map<string, ResolvedFunction[]>();
+  for (const fn of resolved) {
+    const key = fn.image ?? fn.runtime;
+    byImage.set(key, [...(byImage.get(key) ?? []), fn]);
+  }
+  const progress = (p: PrepareProgress) => log(p.message);
   const settled = await Promise.allSettled(
-    [...byImage.values()].map((fn) => backend.prepare?.(fn, (p) => log(p.message))),
+    [...byImage.values()].map(async ([first, ...rest]) => {
+      const result = first ? await backend.prepare?.(first, progress) : undefined;
+      const notices: [string, string | undefined][] = [[first?.name ?? '', result?.notice]];
+      // The image's first function went elsewhere: the others of that image are asked too (the
+      // backend remembers the failed pull, so this costs no second pull), each to be routed.
+      if (result?.notice) {
+        for (const fn of rest) notices.push([fn.name, (await backend.prepare?.(fn, progress))?.notice]);
+      }
+      return notices;
+    }),
   );
+  const byNotice = new Map<string, string[]>();
+  for (const s of settled) {
+    if (s.status !== 'fulfilled') continue;
+    for (const [name, notice] of s.value)
+      if (notice) byNotice.set(notice, [...(byNotice.get(notice) ?? []), name]);
+  }
+  for (const [notice, names] of byNotice) log(`${names.join(', ')}: ${notice}`);
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) {

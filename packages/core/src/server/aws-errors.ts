@@ -31,6 +31,7 @@ export function awsShapeOf(error: LambdaTestkitError): AwsErrorShape {
     case ErrorCodes.CODE_NOT_FOUND:
     case ErrorCodes.UNSUPPORTED_RUNTIME:
     case ErrorCodes.BUNDLE_FAILED:
+    case ErrorCodes.TEMPLATE_INVALID:
       // Lambda answers 502 when the function cannot be brought up (ResourceNotReady, InvalidRuntime, …).
       return { status: 502, type: 'ResourceNotReadyException' };
     case ErrorCodes.POOL_STOPPED:

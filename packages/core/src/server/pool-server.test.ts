@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClient } from '../client/pool-client.ts';
-import { ErrorCodes, InvokeError, isTestkitError, LambdaTestkitError } from '../errors.ts';
+import { ConfigError, ErrorCodes, InvokeError, isTestkitError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { createRunToken } from './auth.ts';
 import { logTail, PoolServer, type ServedPool } from './pool-server.ts';
@@ -163,6 +163,49 @@ describe('PoolServer', () => {
     const err = await client.invoke('nope', {}).catch((e: unknown) => e);
     expect(isTestkitError(err, ErrorCodes.UNKNOWN_FUNCTION)).toBe(true);
     expect((err as Error).message).toMatch(/Function not found: nope\. Known functions: echo/);
+  });
+
+  it('answers a left-out function (by name, alias or ARN) with its own error, 502 for AWS clients, and lists them when not found', async () => {
+    const why = new ConfigError(
+      ErrorCodes.UNSUPPORTED_RUNTIME,
+      'Function "Legacy" was left out: go1.x is retired.',
+      {
+        details: { function: 'Legacy' },
+      },
+    );
+    await using leftOutServer = new PoolServer({
+      pool,
+      token,
+      log: () => {},
+      leftOut: {
+        error: (n) => (n === 'Legacy' || n === 'legacy-prod' ? why : undefined),
+        names: () => ['Legacy'],
+      },
+    });
+    const leftOutUrl = await leftOutServer.listen();
+    await using leftOutClient = new PoolClient({ url: leftOutUrl, token });
+    for (const ref of [
+      'Legacy',
+      'legacy-prod',
+      'arn:aws:lambda:us-east-1:123456789012:function:Legacy:live',
+    ]) {
+      const err = await leftOutClient.invoke(ref, {}).catch((e: unknown) => e);
+      expect(isTestkitError(err, ErrorCodes.UNSUPPORTED_RUNTIME)).toBe(true);
+      expect((err as Error).message).toBe('Function "Legacy" was left out: go1.x is retired.');
+    }
+    const res = await request(`${leftOutUrl}/2015-03-31/functions/Legacy/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(502);
+    expect(res.headers['x-amzn-errortype']).toBe('ResourceNotReadyException');
+    await res.body.dump();
+    const unknown = await leftOutClient.invoke('nope', {}).catch((e: unknown) => e);
+    expect((unknown as Error).message).toContain(
+      'Known functions: echo, boom, lost, my-fn; left out here: Legacy.',
+    );
+    expect((await leftOutClient.invoke('echo', { still: 'served' })).payload).toEqual({ still: 'served' });
   });
 
   it('rejects payloads over 6 MB (sync) and 1 MB (Event) with 413 without buffering them', async () => {

@@ -54,8 +54,21 @@ export interface PoolServerOptions {
    * pool knows it by; `undefined` when it is no alias.
    */
   resolveAlias?: (name: string) => string | undefined;
+  /**
+   * Functions the run knows but cannot run here (a template's function left out at load): an
+   * invoke of one answers with its error (why, and what to set) instead of "not found".
+   */
+  leftOut?: LeftOutFunctions;
   /** Where Event (async) invocation failures are reported, since no caller waits for them. */
   log?: (line: string) => void;
+}
+
+/** What the server needs to know of the functions left out at load. */
+export interface LeftOutFunctions {
+  /** The error for a name or alias of a left-out function; undefined for any other name. */
+  error(name: string): LambdaTestkitError | undefined;
+  /** Their names, for the "not found" message. */
+  names(): string[];
 }
 
 const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
@@ -227,12 +240,21 @@ export class PoolServer {
     // An alias may itself contain `:` or `/` (CDK construct paths): try the whole label first.
     const name = this.#poolName(decoded) ?? this.#poolName(ref?.name ?? decoded) ?? ref?.name ?? decoded;
     if (!pool.has(name)) {
+      const leftOut = this.#options.leftOut;
+      const cannotRun = leftOut?.error(decoded) ?? (ref ? leftOut?.error(ref.name) : undefined);
+      if (cannotRun) {
+        const shape = awsShapeOf(cannotRun);
+        await this.#refuse(req, res, shape.status, shape.type, cannotRun);
+        return undefined;
+      }
       const known = pool.functionNames();
+      const skipped = leftOut?.names() ?? [];
       const error = new ConfigError(
         ErrorCodes.UNKNOWN_FUNCTION,
-        `Function not found: ${decoded}. Known functions: ${known.length ? known.join(', ') : '(none)'}. ` +
+        `Function not found: ${decoded}. Known functions: ${known.length ? known.join(', ') : '(none)'}` +
+          `${skipped.length ? `; left out here: ${skipped.join(', ')}` : ''}. ` +
           'Declare it under `functions` in lambda-testkit.config (or the plugin/preset options).',
-        { details: { name, known } },
+        { details: { name, known, leftOut: skipped } },
       );
       await this.#refuse(req, res, 404, 'ResourceNotFoundException', error);
       return undefined;

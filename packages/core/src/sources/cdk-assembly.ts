@@ -11,16 +11,17 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec } from '../function-spec.ts';
 import type { CloudFormationResource } from './cloudformation-template.ts';
-import { readSourceFile, readTemplate } from './cloudformation-template.ts';
+import { readSourceFile } from './cloudformation-template.ts';
 import {
   applyOverride,
   FunctionProperties,
   requireComplete,
   writeInlineCode,
 } from './function-properties.ts';
-import { IntrinsicResolver } from './intrinsics.ts';
+import { loadStackTree } from './nested-stacks.ts';
 import type { SourceContext } from './source-context.ts';
 import type { CdkSourceOptions } from './source-options.ts';
+import { type UnrunnableFunction, unrunnable } from './unrunnable.ts';
 
 interface ManifestArtifact {
   type?: string;
@@ -102,10 +103,18 @@ function assetPath(
   return isAbsolute(path) ? path : resolve(stack.dir, path);
 }
 
+/** What an assembly yields: the functions that can run here, and those that cannot. */
+export interface CdkFunctions {
+  specs: FunctionSpec[];
+  unrunnable: UnrunnableFunction[];
+  /** Every stack template read, nested stacks included. */
+  templates: string[];
+}
+
 export async function loadCdkFunctions(
   options: CdkSourceOptions,
   context: SourceContext,
-): Promise<FunctionSpec[]> {
+): Promise<CdkFunctions> {
   const assembly = resolve(context.root, options.assembly);
   let stacks = await listStacks(assembly);
   if (options.stacks) {
@@ -123,69 +132,88 @@ export async function loadCdkFunctions(
   }
 
   const specs: FunctionSpec[] = [];
+  const unrunnableFunctions: UnrunnableFunction[] = [];
+  const templates: string[] = [];
   const logicalIds = new Map<string, number>();
   /** Every resource seen, by logical id and construct path, for naming an unmatched `functions` entry. */
   const seen = new Map<string, string>();
   const allNames: string[] = [];
   for (const stack of stacks) {
-    const templatePath = join(stack.dir, stack.templateFile);
-    const template = await readTemplate(
-      templatePath,
-      `CloudFormation template of stack ${stack.displayName}`,
-    );
-    const resolver = new IntrinsicResolver({
-      template,
+    // Nested stacks (CDK's NestedStack) are templates of the same assembly, named by asset metadata.
+    const nodes = await loadStackTree({
+      templatePath: join(stack.dir, stack.templateFile),
+      what: `CloudFormation template of stack ${stack.displayName}`,
       parameters: options.parameters,
       ...environmentOf(stack, context),
       stackName: stack.stackName,
+      warn: context.warn,
     });
-    const resources = template.Resources ?? {};
-    for (const [logicalId, resource] of Object.entries(resources)) {
-      const path = metadataString(resource, 'aws:cdk:path');
-      for (const key of [logicalId, path, path?.replace(/\/Resource$/, '')]) {
-        if (key) seen.set(key, resource.Type ?? 'unknown');
-      }
-      if (resource.Type !== 'AWS::Lambda::Function') continue;
-      const cdkPath = path ?? `${stack.displayName}/${logicalId}`;
-      const name = cdkPath.endsWith('/Resource') ? cdkPath.slice(0, -'/Resource'.length) : cdkPath;
-      allNames.push(name);
-      if (options.functions && !options.functions.some((f) => f === name || f === cdkPath || f === logicalId))
-        continue;
-      const aliases = [cdkPath, logicalId].filter((a) => a !== name);
-      const overrideKey = [name, cdkPath, logicalId].find((k) => options.overrides?.[k]);
-      const override = overrideKey ? options.overrides?.[overrideKey] : undefined;
-      const overridesOption = `cdk.overrides["${name}"]`;
-      const label = `CDK function "${name}" (${logicalId} in ${templatePath})`;
-      const props = new FunctionProperties(resolver, label, override);
-      const properties = resource.Properties ?? {};
+    templates.push(...nodes.map((node) => node.templatePath));
+    for (const { templatePath, template, resolver } of nodes) {
+      const resources = template.Resources ?? {};
+      for (const [logicalId, resource] of Object.entries(resources)) {
+        const path = metadataString(resource, 'aws:cdk:path');
+        for (const key of [logicalId, path, path?.replace(/\/Resource$/, '')]) {
+          if (key) seen.set(key, resource.Type ?? 'unknown');
+        }
+        if (resource.Type !== 'AWS::Lambda::Function') continue;
+        const cdkPath = path ?? `${stack.displayName}/${logicalId}`;
+        const name = cdkPath.endsWith('/Resource') ? cdkPath.slice(0, -'/Resource'.length) : cdkPath;
+        allNames.push(name);
+        if (
+          options.functions &&
+          !options.functions.some((f) => f === name || f === cdkPath || f === logicalId)
+        )
+          continue;
+        const aliases = [cdkPath, logicalId].filter((a) => a !== name);
+        logicalIds.set(logicalId, (logicalIds.get(logicalId) ?? 0) + 1);
+        try {
+          const overrideKey = [name, cdkPath, logicalId].find((k) => options.overrides?.[k]);
+          const override = overrideKey ? options.overrides?.[overrideKey] : undefined;
+          const overridesOption = `cdk.overrides["${name}"]`;
+          const label = `CDK function "${name}" (${logicalId} in ${templatePath})`;
+          const props = new FunctionProperties(resolver, label, override);
+          const properties = resource.Properties ?? {};
 
-      if (properties.PackageType === 'Image' && !override?.code && !override?.entry) {
-        throw new ConfigError(
-          ErrorCodes.TEMPLATE_INVALID,
-          `${label} is a container-image function (DockerImageFunction), which lambda-testkit cannot run from an assembly. Leave it out with cdk.functions or cdk.stacks, or give it code, runtime and handler in ${overridesOption}.`,
-          { details: { function: name, path: templatePath } },
-        );
+          if (properties.PackageType === 'Image' && !override?.code && !override?.entry) {
+            throw new ConfigError(
+              ErrorCodes.TEMPLATE_INVALID,
+              `${label} is a container-image function (DockerImageFunction), which lambda-testkit cannot run from an assembly. Leave it out with cdk.functions or cdk.stacks, or give it code, runtime and handler in ${overridesOption}.`,
+              {
+                details: {
+                  function: name,
+                  path: templatePath,
+                  reason: 'a container image (DockerImageFunction)',
+                },
+              },
+            );
+          }
+          let spec: FunctionSpec = { name, aliases, runtime: '', handler: '', ...props.common(properties) };
+          const code = properties.Code as
+            | { ZipFile?: unknown; S3Bucket?: unknown; S3Key?: unknown }
+            | undefined;
+          const inline = props.get('Code.ZipFile', code?.ZipFile);
+          const asset = assetPath(stack, resource, 'Code');
+          if (typeof inline === 'string')
+            spec.code = await writeInlineCode(context.root, spec.runtime, inline);
+          else if (asset) spec.code = asset;
+          else if (!override?.code && !override?.entry) {
+            throw new ConfigError(
+              ErrorCodes.CODE_NOT_FOUND,
+              `${label} has code in S3 (${JSON.stringify(code?.S3Key ?? code)}) and no asset folder in ${stack.dir} (no "aws:asset:path" metadata; synthesize with asset metadata enabled, the default). Set its code in ${overridesOption}.`,
+              { details: { function: name, path: templatePath, reason: 'code in S3 and no asset folder' } },
+            );
+          }
+          spec.layers = layerPaths(props, properties.Layers, resources, stack);
+          spec = applyOverride(spec, override);
+          requireComplete(spec, props, overridesOption);
+          const warning = props.warning(overridesOption);
+          if (warning) context.warn(warning);
+          specs.push(spec);
+        } catch (error) {
+          unrunnableFunctions.push(unrunnable(name, aliases, error));
+        }
       }
-      let spec: FunctionSpec = { name, aliases, runtime: '', handler: '', ...props.common(properties) };
-      const code = properties.Code as { ZipFile?: unknown; S3Bucket?: unknown; S3Key?: unknown } | undefined;
-      const inline = props.get('Code.ZipFile', code?.ZipFile);
-      const asset = assetPath(stack, resource, 'Code');
-      if (typeof inline === 'string') spec.code = await writeInlineCode(context.root, spec.runtime, inline);
-      else if (asset) spec.code = asset;
-      else if (!override?.code && !override?.entry) {
-        throw new ConfigError(
-          ErrorCodes.CODE_NOT_FOUND,
-          `${label} has code in S3 (${JSON.stringify(code?.S3Key ?? code)}) and no asset folder in ${stack.dir} (no "aws:asset:path" metadata; synthesize with asset metadata enabled, the default). Set its code in ${overridesOption}.`,
-          { details: { function: name, path: templatePath } },
-        );
-      }
-      spec.layers = layerPaths(props, properties.Layers, resources, stack);
-      spec = applyOverride(spec, override);
-      requireComplete(spec, props, overridesOption);
-      const warning = props.warning(overridesOption);
-      if (warning) context.warn(warning);
-      logicalIds.set(logicalId, (logicalIds.get(logicalId) ?? 0) + 1);
-      specs.push(spec);
     }
   }
   const unknownOverrides = Object.keys(options.overrides ?? {}).filter(
@@ -198,7 +226,7 @@ export async function loadCdkFunctions(
       { details: { overrides: unknownOverrides, assembly } },
     );
   }
-  const loaded = new Set(specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]));
+  const loaded = new Set([...specs, ...unrunnableFunctions].flatMap((s) => [s.name, ...(s.aliases ?? [])]));
   const unmatched = (options.functions ?? []).filter((f) => !loaded.has(f));
   if (unmatched.length > 0) {
     const why = unmatched.map((f) =>
@@ -213,10 +241,10 @@ export async function loadCdkFunctions(
     );
   }
   // A logical id is an alias only when one loaded function has it; otherwise it would be ambiguous.
-  for (const spec of specs) {
+  for (const spec of [...specs, ...unrunnableFunctions]) {
     spec.aliases = (spec.aliases ?? []).filter((a) => a.includes('/') || logicalIds.get(a) === 1);
   }
-  return specs;
+  return { specs, unrunnable: unrunnableFunctions, templates };
 }
 
 function layerPaths(

@@ -78,7 +78,9 @@ export function parseTemplate(text: string, path: string): CloudFormationTemplat
     parsed =
       path.endsWith('.json') || text.trimStart().startsWith('{')
         ? JSON.parse(text)
-        : parse(text, { customTags: cloudFormationTags, prettyErrors: true, uniqueKeys: true });
+        : // `<<: *defaults` merge keys: templates share Environment blocks that way, and
+          // CloudFormation's YAML parser merges them (YAML 1.1), where YAML 1.2 would keep a `<<` key.
+          parse(text, { customTags: cloudFormationTags, prettyErrors: true, uniqueKeys: true, merge: true });
   } catch (error) {
     throw new ConfigError(
       ErrorCodes.TEMPLATE_INVALID,

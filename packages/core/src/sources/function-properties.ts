@@ -59,6 +59,18 @@ export class FunctionProperties {
     }
   }
 
+  /** The chosen branch of an `Fn::If` around a whole block (undefined, recorded, when undecidable). */
+  #branch(path: string, read: () => unknown): unknown {
+    try {
+      const value = this.#resolver.branch(read());
+      return value === NO_VALUE ? undefined : value;
+    } catch (error) {
+      if (!(error instanceof UnresolvedReference)) throw error;
+      if (!this.#overridden(path)) this.#unresolved.push(`${path} (${error.reason})`);
+      return undefined;
+    }
+  }
+
   /** Records a value that was read but cannot be used here (a layer ARN, S3 code). */
   unusable(path: string, reason: string): void {
     if (!this.#overridden(path)) this.#unresolved.push(`${path} (${reason})`);
@@ -96,7 +108,10 @@ export class FunctionProperties {
     if (typeof handler === 'string') declaration.handler = handler;
     const runtime = this.get('Runtime', properties.Runtime);
     if (typeof runtime === 'string') declaration.runtime = runtime;
-    const variables = (properties.Environment as { Variables?: unknown } | undefined)?.Variables;
+    const variables = this.#branch('Environment.Variables', () => {
+      const environment = this.#branch('Environment', () => properties.Environment);
+      return (environment as { Variables?: unknown } | undefined)?.Variables;
+    });
     if (variables && typeof variables === 'object') {
       const environment: Record<string, string> = {};
       for (const [name, raw] of Object.entries(variables)) {
@@ -167,18 +182,28 @@ export function requireComplete(
       `${label} has no usable ${missing.join(', ')}` +
         `${props.unresolved.length ? ` (${props.unresolved.join('; ')})` : ''}. ` +
         `Declare it in the template, or set it in ${overridesOption}.`,
-      { details: { function: spec.name, missing } },
+      {
+        details: {
+          function: spec.name,
+          missing,
+          reason: `no usable ${missing.join(', ')}${props.unresolved.length ? ` (${props.unresolved.join('; ')})` : ''}`,
+        },
+      },
     );
   }
-  runtimeOf(spec, label);
+  runtimeOf(spec, label, overridesOption);
 }
 
-function runtimeOf(spec: FunctionSpec, label: string) {
+function runtimeOf(spec: FunctionSpec, label: string, overridesOption: string) {
   try {
     return runtimeInfo(spec.runtime);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(error.code, `${label}: ${error.message}`, { cause: error, details: error.details });
+    throw new ConfigError(
+      error.code,
+      `${label}: ${error.message} In a test run, set runtime (and code built for it) in ${overridesOption}.`,
+      { cause: error, details: error.details },
+    );
   }
 }
 
@@ -189,6 +214,7 @@ function runtimeOf(spec: FunctionSpec, label: string) {
 export async function checkHandlerFile(spec: FunctionSpec): Promise<void> {
   if (!spec.code || spec.code.endsWith('.zip')) return;
   const family = runtimeInfo(spec.runtime).family;
+  if (family === 'provided') return checkBootstrap(spec);
   if (family !== 'nodejs' && family !== 'python') return;
   const dot = spec.handler.lastIndexOf('.');
   const invalid = () =>
@@ -223,5 +249,35 @@ export async function checkHandlerFile(spec: FunctionSpec): Promise<void> {
     `Function "${spec.name}": handler "${spec.handler}" names ${candidates.join(' or ')}, which ${spec.code} does not contain` +
       `${present.length ? ` (found: ${present.join(', ')})` : ''}. Fix the handler's file part, or build the code first.`,
     { details: { function: spec.name, handler: spec.handler, code: spec.code } },
+  );
+}
+
+/**
+ * An OS-only runtime (`provided.al2023`) starts the executable `bootstrap` from the code or a
+ * layer (`/var/task/bootstrap`, `/opt/bootstrap`). Go and Rust projects have it only once built
+ * (`sam build`, `cargo lambda build`): without it every invoke would fail the same way.
+ */
+async function checkBootstrap(spec: FunctionSpec): Promise<void> {
+  if (!spec.code || spec.image !== undefined) return;
+  const folders = [spec.code, ...(spec.layers ?? [])];
+  if (folders.some((folder) => folder.endsWith('.zip'))) return; // inside a zip: not looked into
+  for (const folder of folders) {
+    try {
+      if ((await stat(join(folder, 'bootstrap'))).isFile()) return;
+    } catch {
+      // next folder
+    }
+  }
+  throw new ConfigError(
+    ErrorCodes.CODE_NOT_FOUND,
+    `Function "${spec.name}": runtime ${spec.runtime} starts the executable "bootstrap" of the code or a layer, and neither ${folders.join(' nor ')} has one. ` +
+      'Build it first (sam build, then use .aws-sam/build/template.yaml; for Go: GOOS=linux go build -o bootstrap), or point code at the built folder.',
+    {
+      details: {
+        function: spec.name,
+        code: spec.code,
+        reason: 'no bootstrap executable: the code is not built',
+      },
+    },
   );
 }

@@ -23,6 +23,12 @@ export interface IntrinsicContext {
   template: CloudFormationTemplate;
   /** Parameter values given by the user; others use their `Default`. */
   parameters?: Record<string, string>;
+  /**
+   * Parameters a parent stack passes with values only a deployment knows (a nested stack's
+   * `Parameters: { TableName: !Ref Table }`), each with the reason: a `Ref` to one is unresolved,
+   * not its `Default`.
+   */
+  unresolvedParameters?: Record<string, string>;
   region: string;
   accountId: string;
   stackName: string;
@@ -77,6 +83,22 @@ export class IntrinsicResolver {
       if (resolved !== NO_VALUE) out[k] = resolved;
     }
     return out;
+  }
+
+  /**
+   * Chooses the branch of an `Fn::If` (and drops `Ref: AWS::NoValue`) without resolving inside the
+   * branch, so one unresolvable value in it does not hide the others: `Environment: !If [IsProd,
+   * { Variables: … }, !Ref AWS::NoValue]`. Other values are returned as they are.
+   */
+  branch(value: Json): Json {
+    if (!isObject(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length !== 1) return value;
+    if (keys[0] === 'Ref' && value.Ref === 'AWS::NoValue') return NO_VALUE;
+    const arg = value['Fn::If'];
+    if (keys[0] !== 'Fn::If' || !Array.isArray(arg)) return value;
+    const [condition, whenTrue, whenFalse] = arg;
+    return this.branch(this.condition(String(condition)) ? whenTrue : whenFalse);
   }
 
   /** Evaluates a named condition of the template's `Conditions`. */
@@ -189,6 +211,10 @@ export class IntrinsicResolver {
         return NO_VALUE;
     }
     const parameter = ctx.template.Parameters?.[name];
+    const unknown = ctx.unresolvedParameters?.[name];
+    if (parameter && unknown !== undefined) {
+      throw new UnresolvedReference(`!Ref ${name}: the parent stack passes ${unknown}`);
+    }
     if (parameter) {
       // An SSM-typed parameter's Default is the SSM parameter's name; its value lives in AWS.
       const fromSsm = parameter.Type?.startsWith('AWS::SSM::Parameter::Value');

@@ -2,44 +2,30 @@
  * Functions of a SAM template: `AWS::Serverless::Function` (with `Globals.Function`) and
  * `AWS::Lambda::Function`, named by logical id, with local code (`CodeUri`, `InlineCode`), local
  * layers (`AWS::Serverless::LayerVersion` `ContentUri` via `!Ref`) and SAM's esbuild build
- * (`Metadata.BuildMethod: esbuild`), mapped to an `entry` bundled like `sam build` does.
+ * (`Metadata.BuildMethod: esbuild`), mapped to an `entry` bundled like `sam build` does. Nested
+ * applications and stacks are read too (`nested-stacks.ts`), and so are templates `cdk synth`
+ * wrote (their asset metadata names the code). A function that cannot run here is left out and
+ * reported (`unrunnable.ts`); the template's other functions load.
  * Property semantics: AWS SAM specification, "AWS::Serverless::Function" and "Globals section".
  */
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { BUNDLE_LOADERS, type BundleOptions, type FunctionSpec } from '../function-spec.ts';
-import type { CloudFormationResource, CloudFormationTemplate } from './cloudformation-template.ts';
-import { readTemplate } from './cloudformation-template.ts';
+import type { CloudFormationResource } from './cloudformation-template.ts';
 import {
   applyOverride,
   FunctionProperties,
   requireComplete,
   writeInlineCode,
 } from './function-properties.ts';
-import { IntrinsicResolver, UnresolvedReference } from './intrinsics.ts';
+import type { IntrinsicResolver } from './intrinsics.ts';
+import { conditionHolds, loadStackTree, type StackNode, templateFile } from './nested-stacks.ts';
 import type { SourceContext } from './source-context.ts';
 import type { SamSourceOptions } from './source-options.ts';
+import { type UnrunnableFunction, unrunnable } from './unrunnable.ts';
 
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
-
-async function templatePath(root: string, template: string): Promise<string> {
-  const path = resolve(root, template);
-  try {
-    if (!(await stat(path)).isDirectory()) return path;
-  } catch {
-    return path; // readTemplate reports the missing file
-  }
-  for (const name of ['template.yaml', 'template.yml', 'template.json']) {
-    try {
-      await stat(join(path, name));
-      return join(path, name);
-    } catch {
-      // next name
-    }
-  }
-  return join(path, 'template.yaml');
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -105,122 +91,182 @@ function bundleOptions(properties: Record<string, unknown>, label: string): Bund
   return options;
 }
 
+/** What a SAM template yields: the functions that can run here, and those that cannot. */
+export interface SamFunctions {
+  specs: FunctionSpec[];
+  unrunnable: UnrunnableFunction[];
+  /** Every template file read: the root and its nested templates. */
+  templates: string[];
+}
+
+/** One function resource of the template tree, with the names it answers to. */
+interface FunctionSite {
+  stack: StackNode;
+  logicalId: string;
+  resource: CloudFormationResource;
+  /** `Function`, or `Parent/Child/Function` in a nested template. */
+  name: string;
+  aliases: string[];
+  /** Merged with `Globals.Function` for a serverless function. */
+  properties: Record<string, unknown>;
+  serverless: boolean;
+  /** The resource `Condition` holds (or cannot be evaluated). */
+  active: boolean;
+}
+
 export async function loadSamFunctions(
   options: SamSourceOptions,
   context: SourceContext,
-): Promise<FunctionSpec[]> {
-  const path = await templatePath(context.root, options.template);
-  const template: CloudFormationTemplate = await readTemplate(path, 'SAM template');
-  const base = dirname(path);
-  const resources = template.Resources ?? {};
-  const resolver = new IntrinsicResolver({
-    template,
+): Promise<SamFunctions> {
+  const path = await templateFile(resolve(context.root, options.template));
+  const stacks = await loadStackTree({
+    templatePath: path,
     parameters: options.parameters,
     region: context.region,
     accountId: context.accountId,
-    // SAM CLI's default for local runs.
-    stackName: 'local',
+    warn: context.warn,
   });
-  const wanted = options.functions;
-  for (const name of wanted ?? []) {
-    const type = resources[name]?.Type;
-    if (!FUNCTION_TYPES.has(type ?? '')) {
-      const found = type ? `a resource of type ${type}, which lambda-testkit does not run` : 'not a resource';
-      throw new ConfigError(
-        ErrorCodes.CONFIG_INVALID,
-        `sam.functions names "${name}", ${found} in ${path}. Functions there: ${listFunctions(resources)}.`,
-        { details: { function: name, path } },
-      );
-    }
-  }
-  const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
-  checkOverrideKeys(options, resources, resolver, globals, path);
+  const sites = functionSites(stacks);
+  checkWanted(options, sites, stacks[0]?.template.Resources ?? {}, path);
+  checkOverrideKeys(options, sites, path);
   const specs: FunctionSpec[] = [];
-  for (const [logicalId, resource] of Object.entries(resources)) {
-    if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
-    if (wanted && !wanted.includes(logicalId)) continue;
-    if (resource.Condition && !conditionHolds(resolver, resource.Condition)) continue;
-    const serverless = resource.Type === 'AWS::Serverless::Function';
-    const properties = serverless
-      ? withGlobals(globals, resource.Properties ?? {})
-      : (resource.Properties ?? {});
-    const functionName = literalName(resolver, properties.FunctionName);
-    const overrideKey = options.overrides?.[logicalId] ? logicalId : functionName;
-    const override = overrideKey ? options.overrides?.[overrideKey] : undefined;
-    const overridesOption = `sam.overrides.${logicalId}`;
-    const label = `SAM function "${logicalId}" (${path})`;
-    const props = new FunctionProperties(resolver, label, override);
-
-    if (properties.PackageType === 'Image' && !override?.code && !override?.entry) {
-      throw new ConfigError(
-        ErrorCodes.TEMPLATE_INVALID,
-        `${label} is a container-image function (PackageType: Image), which lambda-testkit cannot run from a template. Leave it out with sam.functions, or give it code, runtime and handler in ${overridesOption}.`,
-        { details: { function: logicalId, path } },
-      );
+  const unrunnableFunctions: UnrunnableFunction[] = [];
+  for (const site of sites) {
+    if (!site.active) continue;
+    if (options.functions && !options.functions.some((f) => f === site.name || site.aliases.includes(f)))
+      continue;
+    try {
+      specs.push(await loadFunction(site, options, context));
+    } catch (error) {
+      unrunnableFunctions.push(unrunnable(site.name, site.aliases, error));
     }
-    let spec: FunctionSpec = { name: logicalId, runtime: '', handler: '', ...props.common(properties) };
-    if (functionName && functionName !== logicalId) spec.aliases = [functionName];
-    await setCode(spec, {
-      properties,
-      resource,
-      serverless,
-      props,
-      base,
-      root: context.root,
-      overridden: Boolean(override?.code ?? override?.entry),
-    });
-    spec.layers = await layerPaths(props, properties.Layers, resources, base);
-    spec = applyOverride(spec, override);
-    requireComplete(spec, props, overridesOption);
-    const warning = props.warning(overridesOption);
-    if (warning) context.warn(warning);
-    specs.push(spec);
   }
-  return specs;
+  return { specs, unrunnable: unrunnableFunctions, templates: stacks.map((s) => s.templatePath) };
+}
+
+/**
+ * Every function resource of the tree, named as SAM CLI names them: the logical id in the root
+ * template, `Parent/Child/Function` in nested ones, with the logical id as an alias where only
+ * one function of the tree has it; a literal `FunctionName` and CDK's construct path
+ * (`aws:cdk:path` without `/Resource`) are aliases too.
+ */
+function functionSites(stacks: readonly StackNode[]): FunctionSite[] {
+  const sites: FunctionSite[] = [];
+  for (const stack of stacks) {
+    const globals = (stack.template.Globals?.Function ?? {}) as Record<string, unknown>;
+    for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
+      if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
+      const serverless = resource.Type === 'AWS::Serverless::Function';
+      const properties = serverless
+        ? withGlobals(globals, resource.Properties ?? {})
+        : (resource.Properties ?? {});
+      const aliases: string[] = [];
+      const functionName = literalName(stack.resolver, properties.FunctionName);
+      if (functionName) aliases.push(functionName);
+      const cdkPath = resource.Metadata?.['aws:cdk:path'];
+      if (typeof cdkPath === 'string') aliases.push(cdkPath.replace(/\/Resource$/, ''));
+      sites.push({
+        stack,
+        logicalId,
+        resource,
+        name: [...stack.path, logicalId].join('/'),
+        aliases,
+        properties,
+        serverless,
+        active: !resource.Condition || conditionHolds(stack.resolver, resource.Condition),
+      });
+    }
+  }
+  const active = sites.filter((s) => s.active);
+  for (const site of sites) {
+    const same = active.filter((s) => s.logicalId === site.logicalId || s.name === site.logicalId);
+    if (site.stack.path.length > 0 && same.length === 1 && same[0] === site)
+      site.aliases.unshift(site.logicalId);
+    site.aliases = [...new Set(site.aliases)].filter((a) => a !== site.name);
+  }
+  return sites;
+}
+
+async function loadFunction(
+  site: FunctionSite,
+  options: SamSourceOptions,
+  context: SourceContext,
+): Promise<FunctionSpec> {
+  const { stack, resource, properties, serverless, name } = site;
+  const overrideKey = [name, ...site.aliases].find((key) => options.overrides?.[key]);
+  const override = overrideKey ? options.overrides?.[overrideKey] : undefined;
+  const overridesOption = name.includes('/') ? `sam.overrides["${name}"]` : `sam.overrides.${name}`;
+  const label = `SAM function "${name}" (${stack.templatePath})`;
+  const props = new FunctionProperties(stack.resolver, label, override);
+
+  if (properties.PackageType === 'Image' && !override?.code && !override?.entry) {
+    throw new ConfigError(
+      ErrorCodes.TEMPLATE_INVALID,
+      `${label} is a container-image function (PackageType: Image), which lambda-testkit cannot run from a template. Leave it out with sam.functions, or give it code, runtime and handler in ${overridesOption}.`,
+      {
+        details: {
+          function: name,
+          path: stack.templatePath,
+          reason: 'a container image (PackageType: Image)',
+        },
+      },
+    );
+  }
+  let spec: FunctionSpec = { name, runtime: '', handler: '', ...props.common(properties) };
+  if (site.aliases.length > 0) spec.aliases = [...site.aliases];
+  await setCode(spec, {
+    properties,
+    resource,
+    serverless,
+    props,
+    base: dirname(stack.templatePath),
+    root: context.root,
+    overridden: Boolean(override?.code ?? override?.entry),
+  });
+  const resources = stack.template.Resources ?? {};
+  spec.layers = await layerPaths(props, properties.Layers, resources, dirname(stack.templatePath));
+  spec = applyOverride(spec, override);
+  requireComplete(spec, props, overridesOption);
+  const warning = props.warning(overridesOption);
+  if (warning) context.warn(warning);
+  return spec;
+}
+
+/** Every `sam.functions` entry must name a function of the tree. */
+function checkWanted(
+  options: SamSourceOptions,
+  sites: readonly FunctionSite[],
+  rootResources: Record<string, CloudFormationResource>,
+  path: string,
+): void {
+  for (const wanted of options.functions ?? []) {
+    if (sites.some((s) => s.name === wanted || s.aliases.includes(wanted))) continue;
+    const type = rootResources[wanted]?.Type;
+    const found = type ? `a resource of type ${type}, which lambda-testkit does not run` : 'not a resource';
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `sam.functions names "${wanted}", ${found} in ${path}. Functions there: ${listFunctions(sites)}.`,
+      { details: { function: wanted, path } },
+    );
+  }
 }
 
 /** An override for a name no function has is a typo that would silently do nothing. */
-function checkOverrideKeys(
-  options: SamSourceOptions,
-  resources: Record<string, CloudFormationResource>,
-  resolver: IntrinsicResolver,
-  globals: Record<string, unknown>,
-  path: string,
-): void {
-  const names = new Set<string>();
-  for (const [logicalId, resource] of Object.entries(resources)) {
-    if (!FUNCTION_TYPES.has(resource.Type ?? '')) continue;
-    names.add(logicalId);
-    const own =
-      resource.Properties?.FunctionName ??
-      (resource.Type === 'AWS::Serverless::Function' ? globals.FunctionName : undefined);
-    const functionName = literalName(resolver, own);
-    if (functionName) names.add(functionName);
-  }
+function checkOverrideKeys(options: SamSourceOptions, sites: readonly FunctionSite[], path: string): void {
+  // A logical id two nested functions share is no alias: an override keyed by it would apply to neither.
+  const names = new Set(sites.flatMap((s) => [s.name, ...s.aliases]));
   const unknown = Object.keys(options.overrides ?? {}).filter((key) => !names.has(key));
   if (unknown.length > 0) {
     throw new ConfigError(
       ErrorCodes.CONFIG_INVALID,
-      `sam.overrides names ${unknown.map((k) => `"${k}"`).join(', ')}, which no function of ${path} is called. Functions there: ${listFunctions(resources)}.`,
+      `sam.overrides names ${unknown.map((k) => `"${k}"`).join(', ')}, which no function of ${path} is called. Functions there: ${listFunctions(sites)}.`,
       { details: { overrides: unknown, path } },
     );
   }
 }
 
-function listFunctions(resources: Record<string, CloudFormationResource>): string {
-  const names = Object.entries(resources)
-    .filter(([, r]) => FUNCTION_TYPES.has(r.Type ?? ''))
-    .map(([id]) => id);
-  return names.length ? names.join(', ') : '(none)';
-}
-
-function conditionHolds(resolver: IntrinsicResolver, condition: string): boolean {
-  try {
-    return resolver.condition(condition);
-  } catch (error) {
-    if (error instanceof UnresolvedReference) return true; // cannot tell: keep the function
-    throw error;
-  }
+function listFunctions(sites: readonly FunctionSite[]): string {
+  return sites.length ? sites.map((s) => s.name).join(', ') : '(none)';
 }
 
 function literalName(resolver: IntrinsicResolver, raw: unknown): string | undefined {
@@ -299,9 +345,11 @@ async function layerPaths(
   resources: Record<string, CloudFormationResource>,
   base: string,
 ): Promise<string[] | undefined> {
-  if (!Array.isArray(raw)) return undefined;
+  // `Layers: !Ref LayerArns` (a CommaDelimitedList parameter) or `!If [...]`: resolve the list first.
+  const list = Array.isArray(raw) ? raw : props.get('Layers', raw);
+  if (!Array.isArray(list)) return undefined;
   const layers: string[] = [];
-  for (const [index, item] of raw.entries()) {
+  for (const [index, item] of list.entries()) {
     const path = `Layers[${index}]`;
     const ref = isObject(item) && typeof item.Ref === 'string' ? item.Ref : undefined;
     const layer = ref ? resources[ref] : undefined;

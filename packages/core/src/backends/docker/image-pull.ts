@@ -39,7 +39,7 @@ export function imageUnavailable(image: string, reason: string, cause?: unknown)
       'If no registry is reachable from here, build the local image (`lambda-testkit build-image`) and select it ' +
       'with the image override (the function\'s "image", the config\'s "images", or LAMBDA_TESTKIT_IMAGE), ' +
       'or run the functions as local processes (LAMBDA_TESTKIT_BACKEND=process).',
-    { cause, details: { image } },
+    { cause, details: { image, reason: reason.trim() } },
   );
 }
 

@@ -1,0 +1,137 @@
+/**
+ * A backend that runs each function on a primary backend, or on a fallback backend when the
+ * primary cannot have it and the fallback can run it: `backend: 'auto'` on a machine where Docker
+ * answers but no registry does runs the Node.js functions whose image cannot be pulled as local
+ * processes, and the others in containers, in one run.
+ *
+ * It is a `LambdaBackend` like any other: the pool never learns that two backends serve it. Each
+ * instance handle remembers the backend that launched it, so terminate, logs, stop-all and the
+ * idle sweep reach the right one; `reapStale` and `close` go to both.
+ */
+import type {
+  LambdaBackend,
+  LaunchContext,
+  LaunchedInstance,
+  PrepareProgress,
+  PrepareResult,
+} from '../../backend.ts';
+import type { ResolvedFunction } from '../../function-spec.ts';
+import type { InstanceLogs } from '../../instance-logs.ts';
+import { stderrLog } from '../../log.ts';
+
+/** The handle the pool holds: the launching backend's own handle, and that backend. */
+export interface FallbackHandle {
+  backend: LambdaBackend;
+  handle: unknown;
+}
+
+export interface FallbackBackendOptions {
+  primary: LambdaBackend;
+  /** Made on first need (a run that never falls back creates nothing). */
+  fallback: () => LambdaBackend;
+  /**
+   * Why `fn` goes to the fallback after the primary failed to prepare or launch it with `error`,
+   * in a few words (`image "…" cannot be had here`), or undefined when the error stands.
+   */
+  fallsBackOn: (fn: ResolvedFunction, error: unknown) => string | undefined;
+  /**
+   * One line per function that falls back at launch (functions prepared before falling back are
+   * reported by the caller of `prepare`, grouped).
+   * @default a line on stderr
+   */
+  log?: (line: string) => void;
+}
+
+export class FallbackBackend implements LambdaBackend<FallbackHandle> {
+  readonly #primary: LambdaBackend;
+  readonly #makeFallback: () => LambdaBackend;
+  readonly #fallsBackOn: FallbackBackendOptions['fallsBackOn'];
+  readonly #log: (line: string) => void;
+  #fallback: LambdaBackend | undefined;
+  /** Function name → why it runs on the fallback. */
+  readonly #routed = new Map<string, string>();
+
+  constructor(options: FallbackBackendOptions) {
+    this.#primary = options.primary;
+    this.#makeFallback = options.fallback;
+    this.#fallsBackOn = options.fallsBackOn;
+    this.#log = options.log ?? stderrLog;
+  }
+
+  /** `docker`, or `docker+process` once a function runs on the fallback. */
+  get name(): string {
+    return this.#fallback && this.#routed.size > 0
+      ? `${this.#primary.name}+${this.#fallback.name}`
+      : this.#primary.name;
+  }
+
+  /** The functions that run on the fallback, with why. */
+  get fallenBack(): ReadonlyMap<string, string> {
+    return this.#routed;
+  }
+
+  #fallbackBackend(): LambdaBackend {
+    this.#fallback ??= this.#makeFallback();
+    return this.#fallback;
+  }
+
+  /** Prepares on the primary; a function the primary cannot have is sent to the fallback. */
+  async prepare(
+    fn: ResolvedFunction,
+    onProgress?: (p: PrepareProgress) => void,
+  ): Promise<PrepareResult | undefined> {
+    try {
+      await this.#primary.prepare?.(fn, onProgress);
+      // Prepared where it failed before (an image built or an override fixed since): back to the primary.
+      this.#routed.delete(fn.name);
+      return undefined;
+    } catch (error) {
+      const reason = this.#fallsBackOn(fn, error);
+      if (reason === undefined) throw error;
+      this.#routed.set(fn.name, reason);
+      const fallback = this.#fallbackBackend();
+      await fallback.prepare?.(fn, onProgress);
+      return { notice: `run on the ${fallback.name} backend instead: ${reason}` };
+    }
+  }
+
+  async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<FallbackHandle>> {
+    if (!this.#routed.has(fn.name)) {
+      try {
+        const launched = await this.#primary.launch(fn, context);
+        // Everything the backend said about the instance (its invoke secret too), around our handle.
+        return { ...launched, handle: { backend: this.#primary, handle: launched.handle } };
+      } catch (error) {
+        // A function no prepare saw (added by a watch rerun) meets the missing image here.
+        const reason = this.#fallsBackOn(fn, error);
+        if (reason === undefined) throw error;
+        this.#routed.set(fn.name, reason);
+        this.#log(`${fn.name}: run on the ${this.#fallbackBackend().name} backend instead: ${reason}`);
+      }
+    }
+    const fallback = this.#fallbackBackend();
+    const launched = await fallback.launch(fn, context);
+    return { ...launched, handle: { backend: fallback, handle: launched.handle } };
+  }
+
+  terminate(handle: FallbackHandle): Promise<void> {
+    return handle.backend.terminate(handle.handle);
+  }
+
+  logs(handle: FallbackHandle): InstanceLogs | undefined {
+    return handle.backend.logs?.(handle.handle);
+  }
+
+  /** Both backends sweep what dead runs left (the fallback's leftovers may be from an earlier run). */
+  async reapStale(): Promise<number> {
+    const counts = await Promise.all([
+      this.#primary.reapStale?.() ?? 0,
+      this.#fallbackBackend().reapStale?.() ?? 0,
+    ]);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#primary.close?.(), this.#fallback?.close?.()]);
+  }
+}

@@ -1,0 +1,1 @@
+export { FallbackBackend, type FallbackBackendOptions, type FallbackHandle } from './fallback-backend.ts';

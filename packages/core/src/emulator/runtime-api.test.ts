@@ -10,6 +10,8 @@ const env = {
   LAMBDA_TESTKIT_ACCOUNT_ID: '444455556666',
   AWS_LAMBDA_FUNCTION_TIMEOUT: '7',
   LAMBDA_TASK_ROOT: import.meta.dirname,
+  // The probe keeps working while its /next waits (it sends a second one): no freeze between invokes.
+  LAMBDA_TESTKIT_FREEZE: 'false',
   PATH: process.env.PATH ?? '',
 };
 

@@ -46,6 +46,8 @@ export interface RuntimeApiHandler {
   initErrorPost(): PostAdmission;
   /** The process group of the runtime the emulator started (its pid), if one is running. */
   runtimeGroup(): number | undefined;
+  /** The uid the runtime runs as when it is not the emulator's own (LAMBDA_TESTKIT_RUNTIME_USER). */
+  runtimeUid(): number | undefined;
 }
 
 /** The event of one invocation as `/next` delivers it. */
@@ -112,7 +114,13 @@ export class RuntimeApiServer {
     const group = this.#handler.runtimeGroup();
     let check = this.#peers.get(socket);
     if (!check || check.group !== group) {
-      check = { group, verdict: peerOfConnection(socket.remotePort ?? -1, socket.localPort ?? -1, group) };
+      const verdict = peerOfConnection(
+        socket.remotePort ?? -1,
+        socket.localPort ?? -1,
+        group,
+        this.#handler.runtimeUid(),
+      );
+      check = { group, verdict };
       this.#peers.set(socket, check);
     }
     // `unknown`: this system does not say who holds a socket (no /proc); the refusal of a second

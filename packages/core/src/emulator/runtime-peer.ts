@@ -13,7 +13,7 @@
  * chain of a few dozen awaited reads costs more than it saves on a loaded machine, where every await
  * waits for a turn of the thread pool and the event loop (the runtime's cold start waits on this).
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export type PeerVerdict = 'runtime' | 'other' | 'unknown';
 
@@ -72,14 +72,6 @@ function readOr<T>(path: string, fallback: T): string | T {
   }
 }
 
-function ownerOf(path: string): number | undefined {
-  try {
-    return statSync(path).uid;
-  } catch {
-    return undefined;
-  }
-}
-
 function list(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -96,14 +88,16 @@ export function peerOfConnection(
   peerPort: number,
   serverPort: number,
   pgid: number | undefined,
+  runtimeUid?: number,
 ): PeerVerdict {
   const socket = clientSocket(peerPort, serverPort);
   if (!socket) return 'unknown';
   if (pgid === undefined) return 'other';
-  // A socket of another user than the runtime's (the emulator's, or LAMBDA_TESTKIT_RUNTIME_USER's)
-  // cannot be the runtime's: no need to look further. `/proc/<pid>` belongs to the process's user.
-  const runtimeUid = ownerOf(`/proc/${pgid}`);
-  if (runtimeUid === undefined || socket.uid !== runtimeUid) return 'other';
+  // A runtime run as another user (LAMBDA_TESTKIT_RUNTIME_USER, in the Docker backend's containers):
+  // its open files are closed to an emulator without CAP_SYS_PTRACE, so its user is what is checked.
+  if (runtimeUid !== undefined) return socket.uid === runtimeUid ? 'runtime' : 'other';
+  // Another user's socket cannot be the runtime's (it runs as the emulator's user).
+  if (process.getuid && socket.uid !== process.getuid()) return 'other';
   // The group leader is the runtime client itself, which makes the calls: look there first, and
   // through the rest of the group (the handler's children) only when it does not hold the socket.
   if (holdsSocket(pgid, socket.inode)) return 'runtime';

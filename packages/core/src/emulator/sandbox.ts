@@ -399,6 +399,11 @@ export class Sandbox implements RuntimeApiHandler {
     return this.#proc?.pid;
   }
 
+  /** The uid of LAMBDA_TESTKIT_RUNTIME_USER, when the runtime runs as that user (RuntimeApiHandler). */
+  runtimeUid(): number | undefined {
+    return this.#options.config.runtimeUser?.uid;
+  }
+
   /** `POST /init/error` (RuntimeApiHandler). */
   initErrorPost(): PostAdmission {
     if (this.#phase !== 'started') return { refuse: invalidTransition('init error') };

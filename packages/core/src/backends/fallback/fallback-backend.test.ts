@@ -116,10 +116,11 @@ describe('FallbackBackend', () => {
         invokeSecret: secret,
       }));
     }
-    expect((await backend.launch(fn('containers'), launchContext())).invokeSecret).toBe('primary-secret');
-    expect((await backend.launch(fn('local', { image: MISSING }), launchContext())).invokeSecret).toBe(
-      'fallback-secret',
-    );
+    const onPrimary = await backend.launch(fn('containers'), launchContext());
+    const onFallback = await backend.launch(fn('local', { image: MISSING }), launchContext());
+    await Promise.all([backend.terminate(onPrimary.handle), backend.terminate(onFallback.handle)]);
+    expect(onPrimary.invokeSecret).toBe('primary-secret');
+    expect(onFallback.invokeSecret).toBe('fallback-secret');
   });
 
   it('keeps errors it is not told to fall back on (a Python function without its image)', async () => {

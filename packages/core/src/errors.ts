@@ -52,6 +52,8 @@ export const ErrorCodes = {
   BUNDLE_FAILED: 'LTK_BUNDLE_FAILED',
   /** The pool server answered with something the client does not understand. */
   PROTOCOL_ERROR: 'LTK_PROTOCOL_ERROR',
+  /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */
+  STREAM_ABANDONED: 'LTK_STREAM_ABANDONED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -244,6 +244,7 @@ describe('DockerBackend containers', () => {
         slow.destroy();
       }
     });
+  });
 
   it('bounds the sandbox like Lambda: memory without swap, 1024 processes, only the capabilities the emulator needs', async () => {
     expect(inspect.HostConfig).toMatchObject({

@@ -131,13 +131,31 @@ for (let i = 0; i < COLD_RUNS; i++) {
 }
 
 // ---- warm: one pool instance, and a direct client to that same container ----
-const pool = new core.WarmPool({ backend, runId: `bench-${randomUUID().slice(0, 8)}` });
+// The direct client needs the instance's invoke secret, which only the backend's answer carries.
+let launched;
+const recording = {
+  name: backend.name,
+  launch: async (f, context) => {
+    launched = await backend.launch(f, context);
+    return launched;
+  },
+  terminate: (handle) => backend.terminate(handle),
+  logs: (handle) => backend.logs(handle),
+};
+const pool = new core.WarmPool({ backend: recording, runId: `bench-${randomUUID().slice(0, 8)}` });
 pool.register(fn);
 await pool.invoke('bench-echo', payload(0));
-const endpoint = pool.list()[0].endpoint;
-const direct = new Client(endpoint, { connections: 1, pipelining: 1 });
+const direct = new Client(launched.endpoint, { connections: 1, pipelining: 1 });
+const directHeaders = launched.invokeSecret
+  ? { 'x-lambda-testkit-invoke-secret': launched.invokeSecret }
+  : {};
 async function directInvoke(n) {
-  const res = await direct.request({ method: 'POST', path: INVOKE_PATH, body: payload(n) });
+  const res = await direct.request({
+    method: 'POST',
+    path: INVOKE_PATH,
+    body: payload(n),
+    headers: directHeaders,
+  });
   await res.body.arrayBuffer();
 }
 const poolInvoke = (n) => pool.invoke('bench-echo', payload(n));

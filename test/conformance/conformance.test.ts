@@ -203,6 +203,32 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect((await emulator.invoke({ ok: 1 })).status).toBe(200);
   });
 
+  // Which process holds a Runtime API connection is read from /proc: Linux only (docs/security.md).
+  // aws-lambda-ric sends no custom header: it is let in because it is the process the emulator started.
+  test.runIf(process.platform === 'linux')(
+    'another process can neither take an event from the Runtime API nor forge its answer',
+    async () => {
+      const emulator = await start('basic.sleep');
+      const api = `http://127.0.0.1:${emulator.runtimeApiPort}/2018-06-01/runtime`;
+      const pending = emulator.invoke({ ms: 1_500 });
+      const [, requestId] = await emulator.waitForStdout(/START RequestId: (\S+)/, 10_000);
+      const next = await fetch(`${api}/invocation/next`, { signal: AbortSignal.timeout(10_000) });
+      expect(next.status).toBe(403);
+      expect(await next.json()).toMatchObject({ errorType: 'AccessDenied' });
+      const forged = await fetch(`${api}/invocation/${requestId}/response`, {
+        method: 'POST',
+        body: '{"hijacked":true}',
+      });
+      expect(forged.status).toBe(403);
+      await forged.arrayBuffer();
+      const answer = await pending;
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('"slept"');
+      // The runtime was not displaced: it takes the next event too.
+      expect((await emulator.invoke({ ms: 1 })).text).toBe('"slept"');
+    },
+  );
+
   test('two concurrent requests: the second gets 429 Runtime.ConcurrentInvocation at once, the first succeeds', async () => {
     const emulator = await start('basic.sleep');
     const first = emulator.invoke({ ms: 800 });

@@ -48,12 +48,15 @@ export interface Answer {
 export class EmulatorUnderTest {
   readonly url: string;
   readonly child: ChildProcess;
+  /** The Runtime API's port on 127.0.0.1 (from the ready message). */
+  readonly runtimeApiPort: number;
   stdout = '';
   stderr = '';
 
-  constructor(url: string, child: ChildProcess) {
+  constructor(url: string, child: ChildProcess, runtimeApiPort: number) {
     this.url = url;
     this.child = child;
+    this.runtimeApiPort = runtimeApiPort;
   }
 
   async invoke(event: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -122,13 +125,19 @@ export async function startEmulator(options: StartOptions): Promise<EmulatorUnde
     if (emulator) emulator.stderr = stderr;
   });
   let emulator: EmulatorUnderTest | undefined;
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { type?: string; port?: number }) => {
-      if (m.type === 'ready' && typeof m.port === 'number') resolve(m.port);
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code} before ready:\n${stderr}`)));
-  });
-  emulator = new EmulatorUnderTest(`http://127.0.0.1:${port}`, child);
+  const { port, runtimeApiPort } = await new Promise<{ port: number; runtimeApiPort: number }>(
+    (resolve, reject) => {
+      child.once('message', (m: { type?: string; port?: number; runtimeApiPort?: number }) => {
+        if (m.type === 'ready' && typeof m.port === 'number' && typeof m.runtimeApiPort === 'number') {
+          resolve({ port: m.port, runtimeApiPort: m.runtimeApiPort });
+        }
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`emulator exited with ${code} before ready:\n${stderr}`)),
+      );
+    },
+  );
+  emulator = new EmulatorUnderTest(`http://127.0.0.1:${port}`, child, runtimeApiPort);
   emulator.stdout = stdout;
   emulator.stderr = stderr;
   return emulator;

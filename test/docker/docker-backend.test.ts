@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -149,11 +150,101 @@ describe('DockerBackend containers', () => {
     const res = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
       method: 'POST',
       body: JSON.stringify({ direct: true }),
+      headers: { 'x-lambda-testkit-invoke-secret': launched.invokeSecret ?? '' },
     });
     expect(await res.json()).toMatchObject({ echo: { direct: true } });
     const logs = await capture?.finish(5_000);
     expect(logs?.lines[0]).toMatch(/^START RequestId: /);
     expect(logs?.lines.at(-1)).toMatch(/^REPORT RequestId: /);
+  });
+
+  describe('against other local processes (docs/security.md)', () => {
+    const invokeUrl = () => `${launched.endpoint}/2015-03-31/functions/function/invocations`;
+    const withSecret = () => ({ 'x-lambda-testkit-invoke-secret': launched.invokeSecret ?? '' });
+
+    it("the local image's emulator answers only calls with the instance's invoke secret, which the handler never sees", async () => {
+      expect(launched.invokeSecret).toMatch(/^[\w-]{43}$/);
+      for (const headers of [{}, { 'x-lambda-testkit-invoke-secret': 'guessed' }]) {
+        const denied = await fetch(invokeUrl(), { method: 'POST', body: '{}', headers });
+        expect(denied.status).toBe(403);
+        expect(await denied.json()).toMatchObject({ errorType: 'AccessDenied' });
+      }
+      const byGet = await fetch(invokeUrl(), { headers: { origin: 'http://evil.example' } });
+      expect(byGet.status).toBe(403);
+      await byGet.arrayBuffer();
+      const allowed = await fetch(invokeUrl(), {
+        method: 'POST',
+        body: JSON.stringify({ action: 'guards' }),
+        headers: withSecret(),
+      });
+      expect(await allowed.json()).toMatchObject({
+        secret: null,
+        runtimeApi: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      });
+    });
+
+    it('publishes the invoke port and nothing else: the Runtime API stays inside the container', () => {
+      expect(Object.keys(inspect.Config.ExposedPorts ?? {})).toEqual(['8080/tcp']);
+      expect(Object.keys(inspect.NetworkSettings.Ports ?? {})).toEqual(['8080/tcp']);
+    });
+
+    it("another process in the container can neither take the runtime's events nor answer them", async () => {
+      const res = await fetch(invokeUrl(), {
+        method: 'POST',
+        body: JSON.stringify({ action: 'guards' }),
+        headers: withSecret(),
+      });
+      const { runtimeApi } = (await res.json()) as { runtimeApi: string };
+      const script = `const api = 'http://${runtimeApi}/2018-06-01/runtime';
+        const next = await fetch(api + '/invocation/next', { signal: AbortSignal.timeout(10000) });
+        const forged = await fetch(api + '/invocation/some-id/response', { method: 'POST', body: '{}' });
+        console.log(JSON.stringify({ next: next.status, forged: forged.status }));`;
+      const exec = spawnSync(
+        'docker',
+        ['exec', launched.handle.containerId, 'node', '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect({ stdout: exec.stdout.trim(), stderr: exec.stderr }).toEqual({
+        stdout: JSON.stringify({ next: 403, forged: 403 }),
+        stderr: '',
+      });
+      // The runtime itself was not displaced.
+      const after = await fetch(invokeUrl(), { method: 'POST', body: '{"n":1}', headers: withSecret() });
+      expect(await after.json()).toMatchObject({ echo: { n: 1 } });
+    });
+
+    it('a sender dripping a body into the invoke port does not hold the sandbox', async () => {
+      const port = Number(new URL(launched.endpoint).port);
+      const slow = connect(port, '127.0.0.1');
+      slow.on('error', () => {});
+      // `100 Continue` comes back once the emulator has the headers: only then is the race set up.
+      const headersIn = new Promise<void>((resolve) =>
+        slow.on('data', (chunk: Buffer) => {
+          if (chunk.toString('latin1').includes(' 100 ')) resolve();
+        }),
+      );
+      slow.write(
+        `POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+          `x-lambda-testkit-invoke-secret: ${launched.invokeSecret}\r\nContent-Length: 1000\r\n\r\n`,
+      );
+      await headersIn;
+      slow.write('{');
+      const drip = setInterval(() => slow.write(' '), 50);
+      try {
+        for (let n = 1; n <= 2; n++) {
+          const res = await fetch(invokeUrl(), {
+            method: 'POST',
+            body: JSON.stringify({ n }),
+            headers: withSecret(),
+          });
+          expect(res.status).toBe(200);
+          expect(await res.json()).toMatchObject({ echo: { n } });
+        }
+      } finally {
+        clearInterval(drip);
+        slow.destroy();
+      }
+    });
   });
 
   it('bounds the sandbox like Lambda: memory without swap, 1024 processes, only the capabilities the emulator needs', async () => {

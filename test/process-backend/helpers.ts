@@ -5,7 +5,13 @@ import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FunctionSpec, type LaunchContext, resolveFunction } from '@lambda-testkit/core';
+import {
+  type FunctionSpec,
+  type LaunchContext,
+  type LaunchedInstance,
+  resolveFunction,
+} from '@lambda-testkit/core';
+import { INVOKE_SECRET_HEADER } from '@lambda-testkit/core/emulator';
 import { request } from 'undici';
 
 export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -57,12 +63,21 @@ export interface RawAnswer {
   json: unknown;
 }
 
-/** POSTs an event to an instance's RIE-compatible invoke route, as the pool's client does. */
-export async function invoke(endpoint: string, event: unknown = {}): Promise<RawAnswer> {
-  const res = await request(`${endpoint}${INVOKE_PATH}`, {
+/**
+ * POSTs an event to an instance's RIE-compatible invoke route, as the pool's client does: with the
+ * instance's invoke secret, unless `secret` says otherwise (`null`: no secret header at all).
+ */
+export async function invoke(
+  instance: Pick<LaunchedInstance, 'endpoint' | 'invokeSecret'>,
+  event: unknown = {},
+  secret: string | null | undefined = instance.invokeSecret,
+): Promise<RawAnswer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (secret) headers[INVOKE_SECRET_HEADER] = secret;
+  const res = await request(`${instance.endpoint}${INVOKE_PATH}`, {
     method: 'POST',
     body: JSON.stringify(event),
-    headers: { 'content-type': 'application/json' },
+    headers,
   });
   const text = await res.body.text();
   let json: unknown;

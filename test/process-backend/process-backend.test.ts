@@ -4,8 +4,9 @@
  * the owning process is SIGKILLed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,12 @@ import {
   resolveFunction,
 } from '@lambda-testkit/core';
 import { zipDirectory } from '@lambda-testkit/core/internal';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   appFunction,
   fixturesDir,
+  INVOKE_PATH,
   invoke,
   isRunning,
   launchContext,
@@ -65,17 +68,18 @@ interface Counted {
 
 describe('ProcessBackend', () => {
   it('serves a cold start then a warm invoke from the same runtime process', async () => {
-    const { endpoint, handle } = await launch(await appFunction({ name: 'warm' }));
-    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const instance = await launch(await appFunction({ name: 'warm' }));
+    const { handle } = instance;
+    expect(instance.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(handle.dir.startsWith(join(rootDir, runId))).toBe(true);
 
     const logs = backend.logs(handle);
     expect(logs).toBeDefined();
     const coldLogs = logs!.capture();
-    const cold = await invoke(endpoint, { n: 1 });
+    const cold = await invoke(instance, { n: 1 });
     const coldLines = await coldLogs.finish(2000);
     const warmLogs = logs!.capture();
-    const warm = await invoke(endpoint, { n: 2 });
+    const warm = await invoke(instance, { n: 2 });
     const warmLines = await warmLogs.finish(2000);
 
     expect(cold.status).toBe(200);
@@ -109,8 +113,9 @@ describe('ProcessBackend', () => {
         environment: { TABLE_NAME: 'orders', STAGE: 'test' },
         memorySize: 512,
       });
-      const { endpoint, handle } = await launch(fn);
-      const res = await invoke(endpoint);
+      const instance = await launch(fn);
+      const { handle } = instance;
+      const res = await invoke(instance);
       expect(res.status).toBe(200);
       const { env, cwd, tz } = res.json as { env: Record<string, string>; cwd: string; tz: number };
 
@@ -145,6 +150,10 @@ describe('ProcessBackend', () => {
       expect(env.AWS_PROFILE).toBeUndefined();
       expect(env.LTK_TEST_HOST_SECRET).toBeUndefined();
       expect(JSON.stringify(env)).not.toContain('do-not-leak');
+      // The instance's invoke secret stays with the emulator.
+      expect(instance.invokeSecret).toMatch(/^[\w-]{43}$/);
+      expect(env.LAMBDA_TESTKIT_INVOKE_SECRET).toBeUndefined();
+      expect(JSON.stringify(env)).not.toContain(instance.invokeSecret);
       expect(env.HOME).not.toBe(saved.HOME);
     } finally {
       for (const key of [
@@ -167,8 +176,9 @@ describe('ProcessBackend', () => {
         handler: 'index.layer',
         layers: [layers.base, layers.versioned, layers.override, layers.bin],
       });
-      const { endpoint, handle } = await launch(fn);
-      const res = await invoke(endpoint);
+      const instance = await launch(fn);
+      const { handle } = instance;
+      const res = await invoke(instance);
       expect(res.status).toBe(200);
       expect(res.json).toEqual({
         lib: 'override layer',
@@ -185,7 +195,7 @@ describe('ProcessBackend', () => {
         layers: [layers.override, layers.versioned, layers.base],
       });
       const second = await launch(reversed);
-      expect(((await invoke(second.endpoint)).json as { lib: string }).lib).toBe('base layer');
+      expect(((await invoke(second)).json as { lib: string }).lib).toBe('base layer');
     } finally {
       await rm(join(layers.base, '..'), { recursive: true, force: true });
     }
@@ -200,9 +210,10 @@ describe('ProcessBackend', () => {
         { name: 'zipped', runtime: 'nodejs22.x', handler: 'index.handler', code: zipPath },
         { root: dir },
       );
-      const { endpoint, handle } = await launch(fn);
+      const instance = await launch(fn);
+      const { handle } = instance;
       expect(existsSync(join(handle.taskRoot, 'index.js'))).toBe(true);
-      const res = await invoke(endpoint, { from: 'zip' });
+      const res = await invoke(instance, { from: 'zip' });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ invocations: 1, echo: { from: 'zip' } });
     } finally {
@@ -213,14 +224,14 @@ describe('ProcessBackend', () => {
   it('recovers on the next invoke after a timeout (fresh runtime process)', async () => {
     // 2 s: the first (cold) call must fit on a loaded machine; the 3 s call still times out.
     const fn = await appFunction({ name: 'slow', handler: 'index.slow', timeout: 2 });
-    const { endpoint } = await launch(fn);
-    const first = (await invoke(endpoint)).json as Counted;
-    const timedOut = await invoke(endpoint, { sleepMs: 3000 });
+    const instance = await launch(fn);
+    const first = (await invoke(instance)).json as Counted;
+    const timedOut = await invoke(instance, { sleepMs: 3000 });
     expect(timedOut.text).toContain('Task timed out after 2.00 seconds');
     await waitFor(() => !isRunning(first.pid));
     expect(isRunning(first.pid)).toBe(false);
 
-    const next = await invoke(endpoint);
+    const next = await invoke(instance);
     expect(next.status).toBe(200);
     const n = next.json as Counted;
     expect(n.invocations).toBe(1);
@@ -229,20 +240,21 @@ describe('ProcessBackend', () => {
 
   it('recovers on the next invoke after process.exit(1) in the handler', async () => {
     const fn = await appFunction({ name: 'exit', handler: 'index.exit' });
-    const { endpoint } = await launch(fn);
-    const crashed = await invoke(endpoint, { exit: true });
+    const instance = await launch(fn);
+    const crashed = await invoke(instance, { exit: true });
     expect(crashed.status).toBe(502);
     expect(crashed.text).toContain('Runtime.ExitError');
 
-    const next = await invoke(endpoint);
+    const next = await invoke(instance);
     expect(next.status).toBe(200);
     expect((next.json as Counted).invocations).toBe(1);
   });
 
   it('terminate ends emulator, runtime and their detached children, removes the folder; twice is fine', async () => {
     const fn = await appFunction({ name: 'terminate-me', handler: 'index.daemon' });
-    const { endpoint, handle } = await backend.launch(fn, launchContext(runId));
-    const { pid: runtimePid, daemonPid } = (await invoke(endpoint)).json as Counted & { daemonPid: number };
+    const instance = await backend.launch(fn, launchContext(runId));
+    const { handle } = instance;
+    const { pid: runtimePid, daemonPid } = (await invoke(instance)).json as Counted & { daemonPid: number };
     expect(isRunning(handle.pid)).toBe(true);
     expect(isRunning(runtimePid)).toBe(true);
     expect(isRunning(daemonPid)).toBe(true);
@@ -266,6 +278,91 @@ describe('ProcessBackend', () => {
     expect(error).toMatchObject({ code: ErrorCodes.UNSUPPORTED_RUNTIME });
     expect((error as Error).message).toMatch(/python3\.13.*Node\.js functions only.*Docker backend/s);
   });
+});
+
+describe('ProcessBackend against other local processes (docs/security.md)', () => {
+  it('the instance port answers only calls that carry its invoke secret', async () => {
+    const instance = await launch(await appFunction({ name: 'guarded' }));
+    for (const secret of [null, 'guessed', `${instance.invokeSecret}x`]) {
+      const denied = await invoke(instance, { n: 1 }, secret);
+      expect(denied.status).toBe(403);
+      expect(denied.json).toMatchObject({ errorType: 'AccessDenied' });
+    }
+    const byGet = await request(`${instance.endpoint}${INVOKE_PATH}`, {
+      method: 'GET',
+      headers: { origin: 'http://evil.example', host: 'localhost' },
+    });
+    expect(byGet.statusCode).toBe(403);
+    await byGet.body.dump();
+    // Nothing of those reached the handler: the first call that does is its first invocation.
+    const allowed = await invoke(instance, { n: 2 });
+    expect(allowed.status).toBe(200);
+    expect(allowed.json).toMatchObject({ invocations: 1, echo: { n: 2 } });
+  });
+
+  it('a sender dripping a body into the instance port does not hold the sandbox', async () => {
+    const instance = await launch(await appFunction({ name: 'dripped' }));
+    const port = Number(new URL(instance.endpoint).port);
+    // Even with the secret (the worst case): the sandbox is taken only once a whole request is in.
+    const slow = connect(port, '127.0.0.1');
+    slow.on('error', () => {});
+    // `100 Continue` comes back once the emulator has the headers: only then is the race set up.
+    const headersIn = new Promise<void>((resolve) =>
+      slow.on('data', (chunk: Buffer) => {
+        if (chunk.toString('latin1').includes(' 100 ')) resolve();
+      }),
+    );
+    slow.write(
+      `POST ${INVOKE_PATH} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+        `x-lambda-testkit-invoke-secret: ${instance.invokeSecret}\r\nContent-Length: 1000\r\n\r\n`,
+    );
+    await headersIn;
+    slow.write('{');
+    const drip = setInterval(() => slow.write(' '), 50);
+    try {
+      for (let n = 1; n <= 2; n++) {
+        const answer = await invoke(instance, { n });
+        expect(answer.status).toBe(200);
+        expect(answer.json).toMatchObject({ echo: { n } });
+      }
+    } finally {
+      clearInterval(drip);
+      slow.destroy();
+    }
+  });
+
+  // Which process holds a Runtime API connection is read from /proc: Linux only (docs/security.md).
+  it.runIf(process.platform === 'linux')(
+    'another process can neither take events from the Runtime API nor answer them',
+    async () => {
+      const instance = await launch(await appFunction({ name: 'hijack', handler: 'index.note' }));
+      const idFile = join(rootDir, 'hijack-request-id');
+      const warm = await invoke(instance, { idFile });
+      const { runtimeApi } = warm.json as { runtimeApi: string };
+      expect(runtimeApi).toMatch(/^127\.0\.0\.1:\d+$/);
+      const api = `http://${runtimeApi}/2018-06-01/runtime`;
+
+      // The runtime waits on /next; a second /next from here must neither replace it nor wait.
+      const stolen = await request(`${api}/invocation/next`, { headersTimeout: 10_000 });
+      expect(stolen.statusCode).toBe(403);
+      expect(await stolen.body.json()).toMatchObject({ errorType: 'AccessDenied' });
+
+      // A forged answer for the request in flight is refused; the handler's own answer goes through.
+      await rm(idFile, { force: true });
+      const pending = invoke(instance, { idFile, sleepMs: 1_000 });
+      expect(await waitFor(() => existsSync(idFile) && readFileSync(idFile, 'utf8') !== '', 10_000)).toBe(
+        true,
+      );
+      const requestId = readFileSync(idFile, 'utf8');
+      const forged = await request(`${api}/invocation/${requestId}/response`, {
+        method: 'POST',
+        body: '{"hijacked":true}',
+      });
+      expect(forged.statusCode).toBe(403);
+      await forged.body.dump();
+      expect((await pending).json).toMatchObject({ genuine: true });
+    },
+  );
 });
 
 describe('ProcessBackend launch failures', () => {
@@ -319,7 +416,7 @@ describe('ProcessBackend launch failures', () => {
     const error = await backend.launch(fn, sameId).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
     expect(existsSync(first.handle.taskRoot)).toBe(true);
-    expect((await invoke(first.endpoint)).status).toBe(200);
+    expect((await invoke(first)).status).toBe(200);
   });
 
   it('refuses to launch after close()', async () => {
@@ -340,7 +437,7 @@ describe('ProcessBackend crash safety', () => {
     const fn = await appFunction({ name: 'close-me' });
     const a = await closing.launch(fn, launchContext('close-run'));
     const b = await closing.launch(fn, launchContext('close-run'));
-    const pids = [a.handle.pid, b.handle.pid, ((await invoke(a.endpoint)).json as Counted).pid];
+    const pids = [a.handle.pid, b.handle.pid, ((await invoke(a)).json as Counted).pid];
     await closing.close();
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
     expect(processesUnder(own)).toEqual([]);
@@ -358,7 +455,7 @@ describe('ProcessBackend crash safety', () => {
       await second.launch(fn, launchContext('shared'));
       await second.close();
       expect(existsSync(kept.handle.taskRoot)).toBe(true);
-      expect((await invoke(kept.endpoint)).status).toBe(200);
+      expect((await invoke(kept)).status).toBe(200);
       // Once no instance is left, a close removes the run folder; the other backend makes it again.
       await first.terminate(kept.handle);
       const third = new ProcessBackend({ rootDir: own });
@@ -366,7 +463,7 @@ describe('ProcessBackend crash safety', () => {
       await third.close();
       expect(existsSync(join(own, 'shared'))).toBe(false);
       const again = await first.launch(fn, launchContext('shared'));
-      expect((await invoke(again.endpoint)).status).toBe(200);
+      expect((await invoke(again)).status).toBe(200);
       expect(existsSync(join(own, 'shared', 'owner.json'))).toBe(true);
       await first.close();
       expect(existsSync(join(own, 'shared'))).toBe(false);
@@ -508,7 +605,7 @@ describe('ProcessBackend crash safety', () => {
       expect(existsSync(join(own, 'doomed-run'))).toBe(false);
 
       expect(isRunning(live.handle.pid)).toBe(true);
-      expect((await invoke(live.endpoint)).status).toBe(200);
+      expect((await invoke(live)).status).toBe(200);
       expect(await sweeper.reapStale()).toBe(0);
       await neighbour.close();
       await sweeper.close();

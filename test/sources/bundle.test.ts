@@ -92,6 +92,7 @@ describe('bundling a TypeScript entry', () => {
       const res = await request(`${instance.endpoint}/2015-03-31/functions/function/invocations`, {
         method: 'POST',
         body: JSON.stringify({ quantity: 1 }),
+        headers: { 'x-lambda-testkit-invoke-secret': instance.invokeSecret ?? '' },
       });
       const body = JSON.stringify(await res.body.json());
       expect(body).toContain('order has no id');

@@ -43,6 +43,12 @@ export interface LaunchedInstance<H = unknown> {
   endpoint: string;
   /** Opaque to the pool; passed back to `terminate` and `logs`. */
   handle: H;
+  /**
+   * The instance's invoke secret, when its endpoint requires one (lambda-testkit's emulator started
+   * with `LAMBDA_TESTKIT_INVOKE_SECRET`): the pool sends it on every invoke in the
+   * `x-lambda-testkit-invoke-secret` header and never logs it (docs/security.md).
+   */
+  invokeSecret?: string;
 }
 
 export interface PrepareProgress {

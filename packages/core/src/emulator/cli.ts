@@ -19,7 +19,9 @@
  *   LAMBDA_TESTKIT_RUNTIME (runtime id such as `nodejs22.x`: sets AWS_EXECUTION_ENV=AWS_Lambda_<id> for the
  *   runtime), LAMBDA_TESTKIT_FREEZE (false: no freeze between invocations), LAMBDA_TESTKIT_RUNTIME_USER
  *   (uid:gid to run the runtime as). Everything is forwarded to the runtime, plus AWS_LAMBDA_RUNTIME_API,
- *   _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle).
+ *   _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle), except
+ *   LAMBDA_TESTKIT_INVOKE_SECRET: when set, every invoke request must carry it in the
+ *   x-lambda-testkit-invoke-secret header (docs/security.md); it is never forwarded nor printed.
  * - The handler may also come from `_HANDLER` (set by lambda-entrypoint.sh) when no argument is given.
  *
  * File layout: this folder and `../bootstrap/` import nothing but `node:` builtins, so they can be
@@ -35,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { EmulatorConfigError } from './config.ts';
 import { PortInUseError, type RunningEmulator, startEmulator } from './emulator.ts';
 import { PROFILES, type Profile } from './invoke-server.ts';
+import { INVOKE_SECRET_VARIABLE } from './protocol.ts';
 
 const USAGE = `Usage: lambda-testkit-emulator [options] <handler>
 
@@ -97,6 +100,10 @@ async function main(): Promise<void> {
     usageError(`Expected --profile to be one of ${PROFILES.join(', ')}, got "${profile}".`);
   }
 
+  // Read once and dropped from this process's environment: nothing started later inherits it.
+  const invokeSecret = process.env[INVOKE_SECRET_VARIABLE];
+  delete process.env[INVOKE_SECRET_VARIABLE];
+
   let emulator: RunningEmulator;
   try {
     emulator = await startEmulator({
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
       port: port(values.port, '--port', 8080),
       runtimeApiPort: port(values['runtime-api-port'], '--runtime-api-port', 0),
       profile: profile as Profile,
+      ...(invokeSecret ? { invokeSecret } : {}),
       ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
     });
   } catch (error) {

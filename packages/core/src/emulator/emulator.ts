@@ -9,6 +9,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatorConfigError, readFunctionConfig } from './config.ts';
 import { createInvokeServer, type Profile } from './invoke-server.ts';
+import { INVOKE_SECRET_VARIABLE } from './protocol.ts';
 import { commandFor, type RuntimeOutput } from './runtime-process.ts';
 import { Sandbox } from './sandbox.ts';
 
@@ -55,6 +56,24 @@ export interface EmulatorOptions {
    * @default the emulator's own stdout/stderr (inherited)
    */
   output?: RuntimeOutput;
+  /**
+   * The invoke secret every request must carry in `x-lambda-testkit-invoke-secret`
+   * (docs/security.md#instances-and-the-runtime-api). Never forwarded to the runtime.
+   * @default `env.LAMBDA_TESTKIT_INVOKE_SECRET`; unset or empty, requests are not checked (as AWS's RIE)
+   */
+  invokeSecret?: string;
+  /**
+   * Longest wait for an invoke request's headers, in ms: an idle or dripping connection is answered
+   * 408 and closed after it.
+   * @default 10000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Longest wait for a whole invoke request (headers and body), in ms. The invocation that follows
+   * is not covered: it has the function timeout.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningEmulator {
@@ -131,11 +150,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   if (!existsSync(bootstrap)) {
     throw new EmulatorConfigError(`The bootstrap "${bootstrap}" does not exist. Fix the --bootstrap path.`);
   }
+  const invokeSecret = options.invokeSecret || env[INVOKE_SECRET_VARIABLE] || undefined;
+  // The handler must not learn the secret: the runtime gets the environment without it.
+  const { [INVOKE_SECRET_VARIABLE]: _secret, ...runtimeEnv } = env;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const sandbox = new Sandbox({
     config,
     handler: options.handler,
     command: commandFor(bootstrap),
-    env,
+    env: runtimeEnv,
     runtimeApiPort: options.runtimeApiPort ?? 0,
     ...(options.output ? { output: options.output } : {}),
   });
@@ -148,7 +171,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       throw new PortInUseError('Runtime API', '127.0.0.1', options.runtimeApiPort ?? 0);
     throw error;
   }
-  const server = createInvokeServer(sandbox, config, profile);
+  const server = createInvokeServer(sandbox, config, profile, {
+    secret: invokeSecret,
+    headersTimeoutMs,
+    // Node refuses a request timeout shorter than the headers timeout.
+    requestTimeoutMs: Math.max(options.requestTimeoutMs ?? 30_000, headersTimeoutMs),
+  });
   let port: number;
   try {
     port = await listen(server, host, options.port ?? 8080, 'invoke endpoint');

@@ -14,5 +14,10 @@ export {
   startEmulator,
 } from './emulator.ts';
 export { PROFILES, type Profile } from './invoke-server.ts';
-export { MAX_PAYLOAD_BYTES, RIE_INVOKE_PATH } from './protocol.ts';
+export {
+  INVOKE_SECRET_HEADER,
+  INVOKE_SECRET_VARIABLE,
+  MAX_PAYLOAD_BYTES,
+  RIE_INVOKE_PATH,
+} from './protocol.ts';
 export type { RuntimeOutput } from './runtime-process.ts';

@@ -9,10 +9,12 @@
  *   `X-Amz-Function-Error: Unhandled`, JSON timeout, AWS service errors with `x-amzn-errortype`, any function
  *   name in the path.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
 import { readBody } from './http-io.ts';
 import {
+  INVOKE_SECRET_HEADER,
   invokeError,
   LAMBDA_INVOKE_PATH,
   MAX_PAYLOAD_BYTES,
@@ -42,10 +44,41 @@ export function decodeClientContext(header: string): Buffer | undefined {
 /** Header values must be representable on the wire (RIE would forward the bytes; Node refuses control chars). */
 const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, profile: Profile): Server {
+/** What guards the invoke endpoint (docs/security.md#instances-and-the-runtime-api). */
+export interface InvokeGuard {
+  /** Required in `x-lambda-testkit-invoke-secret` on every request when set; unset, nothing is checked. */
+  secret?: string | undefined;
+  /** Longest wait for a request's headers, from the connection or the previous request. */
+  headersTimeoutMs: number;
+  /** Longest wait for a whole request, headers and body (not the invocation: it starts after). */
+  requestTimeoutMs: number;
+}
+
+/**
+ * How many bytes past the limit are read and dropped after a refusal before the connection is closed:
+ * closing with unread bytes makes the kernel reset the connection, which loses the answer for a caller
+ * still uploading. Bounded, so a caller cannot make the emulator read forever.
+ */
+const LINGER_BYTES = 16 * 1024 * 1024;
+
+export function createInvokeServer(
+  sandbox: Sandbox,
+  config: FunctionConfig,
+  profile: Profile,
+  guard: InvokeGuard,
+): Server {
   let inFlight: string | undefined;
+  const expected = guard.secret === undefined ? undefined : digest(guard.secret);
+
+  function authorized(req: IncomingMessage): boolean {
+    if (!expected) return true;
+    const given = req.headers[INVOKE_SECRET_HEADER];
+    return typeof given === 'string' && timingSafeEqual(digest(given), expected);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Before anything else, the path included: without the secret nothing is revealed or read.
+    if (!authorized(req)) return refuse(req, res, forbidden(profile));
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     // The streaming route is ours in both profiles (docs/lambda-protocol.md#response-streaming).
     const streamMatch = req.method === 'POST' ? STREAM_INVOKE_PATH.exec(path) : null;
@@ -56,8 +89,7 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
         ? path === RIE_INVOKE_PATH // RIE checks no method (docs/lambda-protocol.md#rie-invoke-route)
         : req.method === 'POST' && nameMatch !== null);
     if (!routed) {
-      req.resume();
-      return reply(res, {
+      return refuse(req, res, {
         status: 404,
         body: '404 page not found\n',
         headers: { 'content-type': 'text/plain; charset=utf-8' },
@@ -67,15 +99,15 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
       (profile === 'lambda' || streamMatch) &&
       !namesThisFunction(decodeURIComponent(nameMatch![1]!), config)
     ) {
-      req.resume();
       if (profile === 'rie') {
-        return reply(res, {
+        return refuse(req, res, {
           status: 404,
           body: '404 page not found\n',
           headers: { 'content-type': 'text/plain; charset=utf-8' },
         });
       }
-      return reply(
+      return refuse(
+        req,
         res,
         serviceError(
           404,
@@ -85,32 +117,35 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
         ),
       );
     }
-    if (inFlight !== undefined) {
-      req.resume();
-      return reply(res, concurrencyError(profile, inFlight));
+    const input: InvokeInput = { event: Buffer.alloc(0) };
+    const rawContext = req.headers['x-amz-client-context'];
+    if (typeof rawContext === 'string' && rawContext !== '') {
+      const decoded = decodeClientContext(rawContext);
+      if (!decoded || !HEADER_SAFE.test(decoded.toString('latin1'))) {
+        return refuse(req, res, badClientContext(profile, decoded === undefined));
+      }
+      input.clientContext = decoded;
     }
+    const traceId = req.headers['x-amzn-trace-id'];
+    if (typeof traceId === 'string' && traceId) input.traceId = traceId;
+    const tenantId = req.headers['x-amz-tenant-id'];
+    if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
+
+    // Never more than the limit is read before the 413: a declared length over it is refused unread.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_PAYLOAD_BYTES) {
+      return refuse(req, res, requestTooLarge(profile, declared));
+    }
+    const read = await readBody(req, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+    if (!read.ended) return refuse(req, res, requestTooLarge(profile, undefined));
+    input.event = read.body;
+
+    // The sandbox is reserved only now, with the whole request in hand: a slow or stalled sender
+    // holds its own connection, never the sandbox (docs/security.md#instances-and-the-runtime-api).
+    if (inFlight !== undefined) return reply(res, concurrencyError(profile, inFlight));
     inFlight = 'pending';
     try {
-      const input: InvokeInput = { event: Buffer.alloc(0) };
-      const rawContext = req.headers['x-amz-client-context'];
-      if (typeof rawContext === 'string' && rawContext !== '') {
-        const decoded = decodeClientContext(rawContext);
-        if (!decoded || !HEADER_SAFE.test(decoded.toString('latin1'))) {
-          req.resume();
-          return reply(res, badClientContext(profile, decoded === undefined));
-        }
-        input.clientContext = decoded;
-      }
-      const traceId = req.headers['x-amzn-trace-id'];
-      if (typeof traceId === 'string' && traceId) input.traceId = traceId;
-      const tenantId = req.headers['x-amz-tenant-id'];
-      if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
-
-      const read = await readBody(req, MAX_PAYLOAD_BYTES);
-      if (read.size > MAX_PAYLOAD_BYTES) return reply(res, requestTooLarge(profile, read.size));
-      input.event = read.body;
       if (streamMatch) return await streamReply(sandbox, input, res, config);
-
       const invocationType = req.headers['x-amz-invocation-type'];
       if (profile === 'lambda' && invocationType === 'DryRun') {
         return reply(res, { status: 204, body: '', headers: {} });
@@ -129,20 +164,53 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        reply(res, {
-          status: 500,
-          body: invokeError('Emulator.InternalError', error instanceof Error ? error.message : String(error)),
-          headers: { 'content-type': 'application/json' },
-        });
-      } else res.destroy();
-    });
-  });
-  // An invocation may run for up to 15 minutes; Node's default 5-minute request timeout must not cut it.
-  server.requestTimeout = 0;
+  const server = createServer(
+    {
+      headersTimeout: guard.headersTimeoutMs,
+      // Covers receiving the request only: Node stops this clock once the body is complete, so an
+      // invocation may still run for its whole function timeout (up to 15 minutes).
+      requestTimeout: guard.requestTimeoutMs,
+      // How often Node looks for expired requests (default 30 s, which would stretch both timeouts).
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, guard.headersTimeoutMs / 4)),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) {
+          reply(res, {
+            status: 500,
+            body: invokeError(
+              'Emulator.InternalError',
+              error instanceof Error ? error.message : String(error),
+            ),
+            headers: { 'content-type': 'application/json' },
+          });
+        } else res.destroy();
+      });
+    },
+  );
   return server;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Answers a request whose body is not wanted, at once. What the caller still sends is then read and
+ * dropped, up to LINGER_BYTES, so that a caller still uploading can read the answer (closing with
+ * unread bytes makes the kernel reset the connection); past that, the connection is cut. The request
+ * timeout bounds the time the same way.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, r: Reply): void {
+  reply(res, r);
+  if (req.complete) return;
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) req.socket.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
 }
 
 function namesThisFunction(name: string, config: FunctionConfig): boolean {
@@ -185,10 +253,20 @@ function concurrencyError(profile: Profile, inFlight: string): Reply {
   return json(429, invokeError('Runtime.ConcurrentInvocation', message), { 'retry-after': '1' });
 }
 
-function requestTooLarge(profile: Profile, size: number): Reply {
-  const message = `Request payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes). Send a smaller event.`;
+/** `size` undefined: a body without a declared length that went past the limit (it was not read further). */
+function requestTooLarge(profile: Profile, size: number | undefined): Reply {
+  const sent = size === undefined ? `more than ${MAX_PAYLOAD_BYTES} bytes` : `${size} bytes`;
+  const message = `Request payload size (${sent}) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes). Send a smaller event.`;
   if (profile === 'lambda') return serviceError(413, 'RequestTooLargeException', message);
   return json(413, invokeError('RequestEntityTooLarge', message));
+}
+
+function forbidden(profile: Profile): Reply {
+  const message =
+    "This instance answers only its lambda-testkit pool: the request lacks the instance's invoke secret " +
+    `(header ${INVOKE_SECRET_HEADER}). Invoke the function through the pool (lambda.invoke, or the pool server's URL and token).`;
+  if (profile === 'lambda') return serviceError(403, 'AccessDeniedException', message, 'Message');
+  return json(403, invokeError('AccessDenied', message));
 }
 
 function badClientContext(profile: Profile, notBase64: boolean): Reply {

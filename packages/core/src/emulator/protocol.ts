@@ -58,6 +58,17 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
 
 export const RUNTIME_API_PREFIX = '/2018-06-01';
 
+/**
+ * The per-instance invoke secret: the backend puts it in the emulator's environment (read once at
+ * start, never forwarded to the runtime, never printed), and the pool sends it on every invoke in
+ * {@link INVOKE_SECRET_HEADER}. Without it set, the emulator checks nothing (as AWS's RIE).
+ * AWS's RIE ignores both, so the pool may always send the header (docs/security.md).
+ */
+export const INVOKE_SECRET_VARIABLE = 'LAMBDA_TESTKIT_INVOKE_SECRET';
+
+/** The request header that carries the invoke secret. */
+export const INVOKE_SECRET_HEADER = 'x-lambda-testkit-invoke-secret';
+
 export const Headers = {
   requestId: 'lambda-runtime-aws-request-id',
   deadlineMs: 'lambda-runtime-deadline-ms',

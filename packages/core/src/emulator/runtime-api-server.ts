@@ -5,9 +5,10 @@
  * speaks HTTP for it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readBody, sendJson, sendText } from './http-io.ts';
 import { Headers, MAX_PAYLOAD_BYTES, RUNTIME_API_PREFIX, runtimeApiError } from './protocol.ts';
+import { type PeerVerdict, peerOfConnection } from './runtime-peer.ts';
 
 /** A post of `/response`, `/error` or `/init/error`, read to its end (at most MAX_PAYLOAD_BYTES kept). */
 export interface ReceivedPost {
@@ -61,6 +62,10 @@ export interface RuntimeApiHandler {
     responseMode: string | undefined,
   ): PostAdmission;
   initErrorPost(): PostAdmission;
+  /** The process group of the runtime the emulator started (its pid), if one is running. */
+  runtimeGroup(): number | undefined;
+  /** The uid the runtime runs as when it is not the emulator's own (LAMBDA_TESTKIT_RUNTIME_USER). */
+  runtimeUid(): number | undefined;
 }
 
 /** The event of one invocation as `/next` delivers it. */
@@ -81,13 +86,20 @@ const INIT_ERROR_PATH = `${RUNTIME_API_PREFIX}/runtime/init/error`;
 const PING_PATH = `${RUNTIME_API_PREFIX}/ping`;
 const INVOCATION_PATH = new RegExp(`^${RUNTIME_API_PREFIX}/runtime/invocation/([^/]+)/(response|error)$`);
 
+/** What was found out about one connection, for the runtime group it was checked against. */
+interface PeerCheck {
+  group: number | undefined;
+  verdict: PeerVerdict;
+}
+
 export class RuntimeApiServer {
   readonly #server: Server;
   readonly #handler: RuntimeApiHandler;
+  readonly #peers = new WeakMap<Socket, PeerCheck>();
 
   constructor(handler: RuntimeApiHandler) {
     this.#handler = handler;
-    this.#server = createServer((req, res) => this.#route(req, res));
+    this.#server = createServer((req, res) => this.#admit(req, res));
     // `/next` is a long poll with no server timeout (docs/lambda-protocol.md#runtime-api).
     this.#server.requestTimeout = 0;
     this.#server.keepAliveTimeout = 0;
@@ -108,6 +120,43 @@ export class RuntimeApiServer {
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /**
+   * Only the runtime this emulator started may use the Runtime API: a connection from any other
+   * process gets 403 and is closed (runtime-peer.ts, docs/security.md#instances-and-the-runtime-api).
+   * Checked once per connection and runtime: a connection of a runtime since replaced is refused.
+   */
+  #admit(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    const group = this.#handler.runtimeGroup();
+    let check = this.#peers.get(socket);
+    if (!check || check.group !== group) {
+      const verdict = peerOfConnection(
+        socket.remotePort ?? -1,
+        socket.localPort ?? -1,
+        group,
+        this.#handler.runtimeUid(),
+      );
+      check = { group, verdict };
+      this.#peers.set(socket, check);
+    }
+    // `unknown`: this system does not say who holds a socket (no /proc); the refusal of a second
+    // `/next` (sandbox.ts) is then the only guard.
+    if (check.verdict !== 'other') {
+      this.#route(req, res);
+      return;
+    }
+    const body = runtimeApiError(
+      'AccessDenied',
+      'Only the runtime process this emulator started may use its Runtime API; this connection comes from another process.',
+    );
+    res.writeHead(403, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {

@@ -10,13 +10,28 @@ const env = {
   LAMBDA_TESTKIT_ACCOUNT_ID: '444455556666',
   AWS_LAMBDA_FUNCTION_TIMEOUT: '7',
   LAMBDA_TASK_ROOT: import.meta.dirname,
+  // The probe keeps working while its /next waits (it sends a second one): no freeze between invokes.
+  LAMBDA_TESTKIT_FREEZE: 'false',
   PATH: process.env.PATH ?? '',
 };
 
-/** Keeps START/REPORT lines out of the test output; the runtime is piped instead of inherited. */
+/** Keeps START/REPORT lines out of the test output (the runtime is piped), collecting stdout. */
 function quiet() {
-  const sink = () => new PassThrough().resume();
-  return { stdout: sink(), stderr: sink() };
+  const stdout = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  return { stdout, stderr: new PassThrough().resume() };
+}
+let printed = '';
+
+/** Waits (bounded) until the runtime printed `text`. */
+async function printedLine(text: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!printed.includes(text)) {
+    if (Date.now() > until) throw new Error(`The runtime never printed "${text}"; it printed:\n${printed}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('Runtime API state machine (docs/lambda-protocol.md#runtime-api)', () => {
@@ -84,6 +99,21 @@ describe('Runtime API state machine (docs/lambda-protocol.md#runtime-api)', () =
     const badMode = await invoke({});
     expect(badMode.status).toBe(200);
     expect(JSON.parse(badMode.text).errorType).toBe('Runtime.InvalidResponseModeHeader');
+
+    // A second /next never displaces the one waiting (it would take the next event): it gets 403.
+    await printedLine('probe: one of two concurrent /next refused');
+    const fifth = await invoke({});
+    expect(fifth.status).toBe(200);
+    expect(JSON.parse(fifth.text)).toEqual({
+      takenStatus: 200,
+      refused: {
+        status: 403,
+        body: expect.objectContaining({
+          errorType: 'InvalidStateTransition',
+          errorMessage: expect.stringContaining('a /next request is already waiting'),
+        }),
+      },
+    });
   });
 
   test('lambda profile: Invoke API shapes for success, function name routing and 404', async () => {

@@ -333,6 +333,19 @@ export class Sandbox implements RuntimeApiHandler {
 
   /** `GET /next` (RuntimeApiHandler). */
   next(res: ServerResponse): void {
+    // A second /next while one waits is refused, never put in its place: displacing the first would
+    // hand the next event to whoever asked last (docs/security.md#instances-and-the-runtime-api).
+    // A waiter whose connection is gone no longer counts (its 'close' may not have run yet).
+    const waiting = this.#nextWaiter;
+    if (waiting && !waiting.destroyed && !waiting.socket?.destroyed) {
+      const body = runtimeApiError(
+        'InvalidStateTransition',
+        'State transition from Ready to Ready failed for runtime. Error: a /next request is already waiting for the next event',
+      );
+      res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (this.#phase === 'started') this.#initDoneAt ??= performance.now();
     this.#phase = 'ready';
     const inv = this.#current;
@@ -340,8 +353,6 @@ export class Sandbox implements RuntimeApiHandler {
       this.#deliver(inv, res);
       return;
     }
-    // A second /next while one waits replaces it (the runtime gave up on the first connection).
-    this.#nextWaiter?.destroy();
     this.#nextWaiter = res;
     res.once('close', () => {
       if (this.#nextWaiter === res) this.#nextWaiter = undefined;
@@ -420,6 +431,16 @@ export class Sandbox implements RuntimeApiHandler {
         return ACCEPTED;
       },
     };
+  }
+
+  /** The runtime's process group: it is spawned detached, so its pid (RuntimeApiHandler). */
+  runtimeGroup(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  /** The uid of LAMBDA_TESTKIT_RUNTIME_USER, when the runtime runs as that user (RuntimeApiHandler). */
+  runtimeUid(): number | undefined {
+    return this.#options.config.runtimeUser?.uid;
   }
 
   /** `POST /init/error` (RuntimeApiHandler). */

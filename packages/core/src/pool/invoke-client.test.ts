@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RIE_INVOKE_PATH } from '../emulator/protocol.ts';
+import { INVOKE_SECRET_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import { FakeRie } from '../testing/index.ts';
 import { InstanceClient } from './invoke-client.ts';
 
@@ -42,6 +42,24 @@ describe('InstanceClient', () => {
     expect(attempt.ok && JSON.parse(attempt.body.toString())).toEqual({ got: { a: 1 }, ctx: 'e30=' });
     expect(rie.calls).toBe(1);
     expect(RIE_INVOKE_PATH).toBe('/2015-03-31/functions/function/invocations');
+  });
+
+  it("sends the instance's invoke secret on every call, and no such header without one", async () => {
+    const seen: (string | string[] | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers[INVOKE_SECRET_HEADER]);
+      req.resume();
+      req.on('end', () => res.end('"ok"'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => server.close(() => r())));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const withSecret = new InstanceClient(endpoint, { timeoutMs: 5_000, invokeSecret: 'per-instance' });
+    cleanup.push(() => withSecret.destroy());
+    for (let i = 0; i < 2; i++)
+      expect((await withSecret.invoke({ payload: Buffer.from('1') })).ok).toBe(true);
+    expect((await client(endpoint).invoke({ payload: Buffer.from('1') })).ok).toBe(true);
+    expect(seen).toEqual(['per-instance', 'per-instance', undefined]);
   });
 
   it('keeps one connection across calls', async () => {

@@ -8,7 +8,7 @@
 
 import type { Readable } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
-import { RIE_INVOKE_PATH, STREAM_INVOKE_ROUTE } from '../emulator/protocol.ts';
+import { INVOKE_SECRET_HEADER, RIE_INVOKE_PATH, STREAM_INVOKE_ROUTE } from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
 
 export type InvokeAttempt =
@@ -28,6 +28,8 @@ export type InvokeAttempt =
 export interface InstanceClientOptions {
   /** Longest wait for the answer's headers and between body chunks: function timeout + margin. */
   timeoutMs: number;
+  /** Sent in `x-lambda-testkit-invoke-secret` on every invoke (the instance requires it; RIE ignores it). */
+  invokeSecret?: string | undefined;
 }
 
 export interface InvokeRequest {
@@ -59,10 +61,12 @@ export class InstanceClient {
   readonly endpoint: string;
   #client: Client;
   #timeoutMs: number;
+  #invokeSecret: string | undefined;
 
   constructor(endpoint: string, options: InstanceClientOptions) {
     this.endpoint = endpoint;
     this.#timeoutMs = options.timeoutMs;
+    this.#invokeSecret = options.invokeSecret;
     // `Client` is a single connection by construction (a `Pool` with `connections: 1` without the
     // pool). pipelining 1: one request on the wire at a time, which is also all RIE survives
     // (aws-lambda-runtime-interface-emulator#97). keepAliveTimeout is left at undici's default on
@@ -76,6 +80,7 @@ export class InstanceClient {
   invoke(request: InvokeRequest): Promise<InvokeAttempt> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
+    if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
     const options: Dispatcher.DispatchOptions = {
       method: 'POST',
       path: RIE_INVOKE_PATH,
@@ -139,6 +144,7 @@ export class InstanceClient {
   async invokeStream(request: InvokeRequest): Promise<StreamAttempt> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
+    if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
     try {
       const res = await this.#client.request({
         method: 'POST',

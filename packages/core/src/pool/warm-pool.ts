@@ -745,6 +745,7 @@ export class WarmPool implements AsyncDisposable {
       // A debugged function's timeout is lifted (DEBUG_TIMEOUT_SECONDS), and this deadline with it.
       client: new InstanceClient(launched.endpoint, {
         timeoutMs: invokeTimeoutSeconds(fn) * 1000 + this.#marginMs,
+        invokeSecret: launched.invokeSecret,
       }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',

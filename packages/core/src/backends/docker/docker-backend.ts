@@ -17,6 +17,7 @@ import type {
   WiredHost,
 } from '../../backend.ts';
 import { CONTAINER_INSPECTOR_PORT, withInspectorOption } from '../../debug.ts';
+import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
@@ -31,7 +32,7 @@ import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
 import { HostForwarders } from './host-forwarders.ts';
 import { ensureImage } from './image-pull.ts';
-import { ContainerLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
+import { ContainerLabels, ImageLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
 import { LambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
@@ -217,6 +218,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   readonly #options: Required<Omit<DockerBackendOptions, 'images'>> & { images: Record<string, string> };
   readonly #instances = new Map<DockerInstance, InstanceState>();
   readonly #images = new Map<string, Promise<unknown>>();
+  readonly #ownEmulator = new Map<string, Promise<boolean>>();
   readonly #warned = new Set<string>();
   #client: Promise<ContainerRuntimeClient> | undefined;
   #reaper: Promise<void> | undefined;
@@ -248,6 +250,25 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#options.log(warning);
     }
     return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
+  }
+
+  /**
+   * Whether an image runs lambda-testkit's emulator: the local image, or one built on it, carries
+   * its builder's label. Only then does a container get an invoke secret: AWS's RIE would ignore it
+   * and hand it to the handler's environment (docs/security.md#instances-and-the-runtime-api).
+   */
+  #runsOwnEmulator(image: string): Promise<boolean> {
+    let known = this.#ownEmulator.get(image);
+    if (!known) {
+      known = this.#docker()
+        .then((docker) => docker.getImage(image).inspect())
+        .then(
+          (info) => info.Config?.Labels?.[ImageLabels.builder] !== undefined,
+          () => false,
+        );
+      this.#ownEmulator.set(image, known);
+    }
+    return known;
   }
 
   #engine(): Promise<ContainerRuntimeClient> {
@@ -429,6 +450,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       );
       exposed.push(CONTAINER_INSPECTOR_PORT);
     }
+    // Our emulator then answers only the pool, also to other containers that reach :8080 directly.
+    const invokeSecret = (await this.#runsOwnEmulator(image))
+      ? randomBytes(32).toString('base64url')
+      : undefined;
+    if (invokeSecret) environment[INVOKE_SECRET_VARIABLE] = invokeSecret;
 
     const logs = new LineLog();
     const tail: string[] = [];
@@ -522,7 +548,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         `The launch of "${fn.name}" was cancelled (the pool stopped).`,
       );
     }
-    return { endpoint: `http://${host}:${started.getMappedPort(INVOKE_PORT)}`, handle: instance };
+    return {
+      endpoint: `http://${host}:${started.getMappedPort(INVOKE_PORT)}`,
+      handle: instance,
+      ...(invokeSecret ? { invokeSecret } : {}),
+    };
   }
 
   /**

@@ -104,6 +104,25 @@ describe('FallbackBackend', () => {
     expect(backend.name).toBe('fake+fake');
   });
 
+  it("passes on each backend's invoke secret with the instance (the pool must send it)", async () => {
+    const { backend, primary, fallback } = setup();
+    for (const [inner, secret] of [
+      [primary, 'primary-secret'],
+      [fallback, 'fallback-secret'],
+    ] as const) {
+      const launch = inner.launch.bind(inner);
+      vi.spyOn(inner, 'launch').mockImplementation(async (...args) => ({
+        ...(await launch(...args)),
+        invokeSecret: secret,
+      }));
+    }
+    const onPrimary = await backend.launch(fn('containers'), launchContext());
+    const onFallback = await backend.launch(fn('local', { image: MISSING }), launchContext());
+    await Promise.all([backend.terminate(onPrimary.handle), backend.terminate(onFallback.handle)]);
+    expect(onPrimary.invokeSecret).toBe('primary-secret');
+    expect(onFallback.invokeSecret).toBe('fallback-secret');
+  });
+
   it('keeps errors it is not told to fall back on (a Python function without its image)', async () => {
     const { backend } = setup();
     const error = await backend.prepare(fn('py', { runtime: 'python3.13', image: MISSING })).catch((e) => e);

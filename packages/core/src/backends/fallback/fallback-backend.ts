@@ -126,7 +126,8 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
     if (!this.#routed.has(fn.name)) {
       try {
         const launched = await this.#primary.launch(fn, context);
-        return { endpoint: launched.endpoint, handle: { backend: this.#primary, handle: launched.handle } };
+        // Everything the backend said about the instance (its invoke secret too), around our handle.
+        return { ...launched, handle: { backend: this.#primary, handle: launched.handle } };
       } catch (error) {
         // A function no prepare saw (added by a watch rerun) meets the missing image here.
         const reason = this.#fallsBackOn(fn, error);
@@ -137,7 +138,7 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
     }
     const fallback = this.#fallbackBackend();
     const launched = await fallback.launch(onHostOf(fn, this.#primary, fallback), context);
-    return { endpoint: launched.endpoint, handle: { backend: fallback, handle: launched.handle } };
+    return { ...launched, handle: { backend: fallback, handle: launched.handle } };
   }
 
   terminate(handle: FallbackHandle): Promise<void> {

@@ -4,8 +4,10 @@
  * ports, with the code and layers unpacked into temp folders and a sandbox's environment.
  * Node.js runtimes only: the runtime child is the Node that runs the pool.
  */
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { BackendWiring, LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
+import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
@@ -157,11 +159,17 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       throwIfAborted(context.signal, fn);
       await mergeLayers(fn.layers, layout.opt);
       throwIfAborted(context.signal, fn);
+      // Only the pool, which gets it back below, may invoke this instance: any other process on the
+      // machine can reach its loopback port (docs/security.md#instances-and-the-runtime-api).
+      const invokeSecret = randomBytes(32).toString('base64url');
       const emulator = await spawnEmulator({
         emulatorPath: this.#options.emulatorPath,
         handler: fn.handler,
         cwd: layout.task,
-        env: processEnvironment(fn, context, layout, info.major),
+        env: {
+          ...processEnvironment(fn, context, layout, info.major),
+          [INVOKE_SECRET_VARIABLE]: invokeSecret,
+        },
         bootstrap: this.#options.bootstrap,
         startupTimeoutMs: this.#options.startupTimeoutMs,
         signal: context.signal,
@@ -199,7 +207,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
           `Launch of "${fn.name}" was cancelled: the process backend was closed meanwhile.`,
         );
       }
-      return { endpoint, handle };
+      return { endpoint, handle, invokeSecret };
     } catch (cause) {
       // Only what this launch made: a duplicate instance id must not take down the first instance.
       if (created) {

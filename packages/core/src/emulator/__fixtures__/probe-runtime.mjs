@@ -39,4 +39,18 @@ await post(`/invocation/${three.id}/response`, JSON.stringify(second));
 
 const four = await next();
 await post(`/invocation/${four.id}/response`, '{}', { 'Lambda-Runtime-Function-Response-Mode': 'bogus' });
+
+// Two /next at once, while no event is coming: one of them is refused at once and the other keeps
+// waiting. The test sends the fifth event only after this line is printed.
+const both = [fetch(`${api}/invocation/next`), fetch(`${api}/invocation/next`)];
+const settled = await Promise.race(both.map((request, index) => request.then((res) => ({ res, index }))));
+const fifth = { refused: { status: settled.res.status, body: await settled.res.json() } };
+console.log('probe: one of two concurrent /next refused');
+const taken = await both[1 - settled.index];
+fifth.takenStatus = taken.status;
+await taken.text();
+await post(
+  `/invocation/${taken.headers.get('lambda-runtime-aws-request-id')}/response`,
+  JSON.stringify(fifth),
+);
 await next();

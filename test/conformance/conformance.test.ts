@@ -67,6 +67,18 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(warmLogs).not.toContain('Init Duration');
   });
 
+  test('X-Amzn-Trace-Id reaches the handler as _X_AMZN_TRACE_ID, and is gone on a call without one', async () => {
+    const emulator = await start('lifecycle.trace');
+    const header = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const traced = json((await emulator.invoke({}, { 'x-amzn-trace-id': header })).text);
+    expect(traced).toMatchObject({ traceEnv: header, xRayTraceId: header });
+    // Both clients delete the variable when the runtime API sends no Lambda-Runtime-Trace-Id (a
+    // warm call never sees the previous call's trace) and give context.xRayTraceId ''. The pool
+    // always sends one; only a direct call of the emulator can lack it.
+    const untraced = json((await emulator.invoke({})).text);
+    expect(untraced).toEqual({ traceEnv: null, xRayTraceId: '' });
+  });
+
   test('CommonJS module.exports, .js in a type:module package, folders and nested handler paths resolve', async () => {
     const cjs = await start('plain.handler');
     expect(json((await cjs.invoke({ a: 1 })).text)).toEqual({ cjs: true, event: { a: 1 } });

@@ -38,11 +38,18 @@ export interface InvocationOutcome {
   instanceId: string;
   /** The invocation's log lines, START to REPORT, when the backend provides logs. */
   logs: string[];
+  /** The X-Ray trace header the invocation ran with (`_X_AMZN_TRACE_ID` in the sandbox). */
+  traceId: string;
 }
 
 export interface InvokeOptions {
   /** Base64 JSON client context (`X-Amz-Client-Context`). */
   clientContext?: string;
+  /**
+   * The caller's X-Ray header (`X-Amzn-Trace-Id`); kept when its `Root=` is well-formed, otherwise
+   * (and when absent) the invocation gets a new one. The handler sees it as `_X_AMZN_TRACE_ID`.
+   */
+  traceId?: string;
   /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
   signal?: AbortSignal;
 }

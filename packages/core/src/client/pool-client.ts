@@ -140,6 +140,7 @@ export class PoolClient {
           ? options.clientContext
           : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
     }
+    if (options.traceId !== undefined) headers['x-amzn-trace-id'] = options.traceId;
     const bytes = typeof payload === 'string' ? encoder.encode(payload) : payload;
     const invocationType = headers['x-amz-invocation-type'] ?? 'RequestResponse';
     if (bytes.byteLength > payloadLimitFor(invocationType)) {
@@ -176,6 +177,7 @@ export class PoolClient {
       queuedMs: Number(header(h, TestkitHeaders.queuedMs) ?? 0),
       instanceId: header(h, TestkitHeaders.instanceId) ?? '',
       outcome: header(h, TestkitHeaders.kind),
+      traceId: header(h, TestkitHeaders.traceId),
     };
   }
 

@@ -38,6 +38,7 @@ export const TestkitHeaders = {
   durationMs: 'x-lambda-testkit-duration-ms',
   queuedMs: 'x-lambda-testkit-queued-ms',
   kind: 'x-lambda-testkit-outcome',
+  traceId: 'x-lambda-testkit-trace-id',
 } as const;
 
 /** The static secret paired with the run token when the token is used as an AWS access key id. */

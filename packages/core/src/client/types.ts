@@ -18,6 +18,12 @@ export interface ClientInvokeOptions {
    * @default true
    */
   logs?: boolean;
+  /**
+   * X-Ray trace header sent as `X-Amzn-Trace-Id` (`Root=1-…;Parent=…;Sampled=…`); the handler sees
+   * it as `_X_AMZN_TRACE_ID`. Without one (or with one lacking a well-formed `Root=`), the
+   * invocation gets a new one, as on Lambda.
+   */
+  traceId?: string;
   /** Aborts the HTTP request to the pool server. */
   signal?: AbortSignal;
 }
@@ -52,6 +58,8 @@ export interface InvokeRawResult {
   instanceId: string;
   /** How the pool classified the answer: success, handled, timeout, exit, init, oversized. */
   outcome?: string;
+  /** The X-Ray trace header the handler saw as `_X_AMZN_TRACE_ID` (RequestResponse only). */
+  traceId?: string;
 }
 
 export interface InvokeResult<TPayload = unknown> extends InvokeRawResult {

@@ -32,6 +32,8 @@ export interface InvokeRequest {
   payload: Uint8Array;
   /** Passed through as `X-Amz-Client-Context` (base64 JSON). */
   clientContext?: string | undefined;
+  /** Passed through as `X-Amzn-Trace-Id`; the runtime gets it as `Lambda-Runtime-Trace-Id`. */
+  traceId?: string | undefined;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -57,6 +59,7 @@ export class InstanceClient {
   invoke(request: InvokeRequest): Promise<InvokeAttempt> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
+    if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
     const options: Dispatcher.DispatchOptions = {
       method: 'POST',
       path: RIE_INVOKE_PATH,

@@ -470,6 +470,26 @@ describe('WarmPool outcomes', () => {
     expect(result.logs[2]).toMatch(new RegExp(`^REPORT RequestId: ${result.requestId}\\t`));
   });
 
+  it("forwards the caller's well-formed trace header, and gives every other call a new one", async () => {
+    const { pool } = setup({ handler: () => (r) => ({ body: { traceId: r.traceId } }) });
+    const caller = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const kept = await pool.invoke('orders', bytes({}), { traceId: caller });
+    expect(kept.json).toEqual({ traceId: caller });
+    expect(kept.traceId).toBe(caller);
+    const wellFormed = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
+    const fresh = await pool.invoke('orders', bytes({}));
+    const again = await pool.invoke('orders', bytes({}));
+    const malformed = await pool.invoke('orders', bytes({}), { traceId: 'Root=nonsense' });
+    for (const result of [fresh, again, malformed]) {
+      expect(result.traceId).toMatch(wellFormed);
+      expect(result.json).toEqual({ traceId: result.traceId });
+    }
+    expect(new Set([fresh.traceId, again.traceId, malformed.traceId]).size).toBe(3);
+    // The root's first part is the call's time in epoch seconds, as X-Ray expects.
+    const seconds = Number.parseInt(fresh.traceId.slice(7, 15), 16);
+    expect(Math.abs(seconds - Date.now() / 1000)).toBeLessThan(60);
+  });
+
   it('generates a request id when the backend gives no logs', async () => {
     const { pool } = setup({ logs: false });
     const result = await pool.invoke('orders', bytes(1));

@@ -39,6 +39,7 @@ import type {
   WarmPoolOptions,
 } from './pool-types.ts';
 import { addWhileWaiting } from './queue-while-waiting.ts';
+import { traceHeaderFor } from './trace-id.ts';
 
 interface Instance {
   id: string;
@@ -325,13 +326,18 @@ export class WarmPool implements AsyncDisposable {
     let lease = await this.#acquire(slot);
     const queuedMs = performance.now() - enqueuedAt;
     let retried = false;
+    const traceId = traceHeaderFor(options.traceId);
     for (;;) {
       const { instance } = lease;
       const capture = instance.logs?.capture();
       instance.invocations++;
       instance.lastUsedAt = Date.now();
       const started = performance.now();
-      const attempt = await instance.client.invoke({ payload, clientContext: options.clientContext });
+      const attempt = await instance.client.invoke({
+        payload,
+        clientContext: options.clientContext,
+        traceId,
+      });
       const durationMs = performance.now() - started;
       const logs = capture
         ? await capture.finish(attempt.ok && !this.#stopped ? this.#logWaitMs : 0)
@@ -357,6 +363,7 @@ export class WarmPool implements AsyncDisposable {
           queuedMs,
           instanceId: instance.id,
           logs: logs?.lines ?? [],
+          traceId,
         };
       }
 

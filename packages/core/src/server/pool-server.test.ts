@@ -50,6 +50,7 @@ function outcome(partial: Partial<InvocationOutcome> & { payload: Buffer }): Inv
     queuedMs: 0,
     instanceId: 'i-1',
     logs: [],
+    traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
     ...partial,
   };
 }

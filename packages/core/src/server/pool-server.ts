@@ -86,6 +86,8 @@ interface InvokeCall {
   clientContext: string | undefined;
   /** `X-Amz-Log-Type: Tail`: answer with the log's last 4 KB. */
   logTail: boolean;
+  /** The caller's `X-Amzn-Trace-Id`, if any (the pool keeps it or makes a new one). */
+  traceId: string | undefined;
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -319,6 +321,7 @@ export class PoolServer {
       payload,
       clientContext,
       logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
+      traceId: headerValue(req, 'x-amzn-trace-id'),
     };
   }
 
@@ -337,10 +340,10 @@ export class PoolServer {
   }
 
   /** Event invocation: accepted at once (202); a failure is logged, since no caller waits for it. */
-  #invokeInBackground(res: ServerResponse, { name, payload, clientContext }: InvokeCall): void {
+  #invokeInBackground(res: ServerResponse, { name, payload, clientContext, traceId }: InvokeCall): void {
     const requestId = randomUUID();
     const run = this.#options.pool
-      .invoke(name, payload, { clientContext })
+      .invoke(name, payload, { clientContext, traceId })
       .then((outcome) => {
         if (outcome.functionError) {
           this.#log(
@@ -363,6 +366,7 @@ export class PoolServer {
     try {
       outcome = await this.#options.pool.invoke(call.name, call.payload, {
         clientContext: call.clientContext,
+        traceId: call.traceId,
       });
     } catch (error) {
       const err = asTestkitError(error);
@@ -380,6 +384,7 @@ export class PoolServer {
       [TestkitHeaders.durationMs]: outcome.durationMs.toFixed(2),
       [TestkitHeaders.queuedMs]: outcome.queuedMs.toFixed(2),
       [TestkitHeaders.kind]: outcome.kind,
+      [TestkitHeaders.traceId]: outcome.traceId,
     };
     if (outcome.functionError) headers['x-amz-function-error'] = outcome.functionError;
     if (call.logTail) headers['x-amz-log-result'] = logTail(outcome.logs);

@@ -1,0 +1,84 @@
+// Invocation lifecycle through the pool server with the real @aws-sdk/client-lambda, on the process
+// backend: trace ids, throttling, qualifiers, Event invocations.
+import { fileURLToPath } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
+import { PoolClient } from '@lambda-testkit/core/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
+const fn = (handler: string, more: Record<string, unknown> = {}) => ({
+  runtime: 'nodejs22.x',
+  code: '.',
+  handler,
+  ...more,
+});
+
+let sdk: LambdaClient;
+let client: PoolClient;
+const decode = (bytes: Uint8Array | undefined) => JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+const WELL_FORMED_TRACE = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
+
+beforeAll(async () => {
+  const handle = await acquirePoolHost(
+    {
+      backend: 'process',
+      functions: {
+        trace: fn('lifecycle.trace'),
+      },
+    },
+    { root, log: () => {} },
+  );
+  client = new PoolClient({ url: handle.url, token: handle.token, region: handle.region });
+  sdk = new LambdaClient(client.sdkConfig());
+});
+afterAll(async () => {
+  sdk?.destroy();
+  await client?.close();
+  await releasePoolHost({ keepAlive: false });
+});
+
+describe('trace ids', () => {
+  it('gives every invocation a new well-formed _X_AMZN_TRACE_ID when the caller sends none', async () => {
+    const first = decode(
+      (await sdk.send(new InvokeCommand({ FunctionName: 'trace', Payload: '{}' }))).Payload,
+    );
+    const second = decode(
+      (await sdk.send(new InvokeCommand({ FunctionName: 'trace', Payload: '{}' }))).Payload,
+    );
+    expect(first.traceEnv).toMatch(WELL_FORMED_TRACE);
+    expect(second.traceEnv).toMatch(WELL_FORMED_TRACE);
+    expect(second.traceEnv).not.toBe(first.traceEnv);
+  });
+
+  it("forwards the caller's X-Amzn-Trace-Id, as the SDK sends it from inside a Lambda function", async () => {
+    // The SDK's recursion-detection middleware sends _X_AMZN_TRACE_ID as X-Amzn-Trace-Id when it
+    // runs in a function (AWS_LAMBDA_FUNCTION_NAME set): a function calling another one.
+    const caller = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const saved = { name: process.env.AWS_LAMBDA_FUNCTION_NAME, trace: process.env._X_AMZN_TRACE_ID };
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'caller';
+    process.env._X_AMZN_TRACE_ID = caller;
+    try {
+      const out = await sdk.send(new InvokeCommand({ FunctionName: 'trace', Payload: '{}' }));
+      expect(decode(out.Payload).traceEnv).toBe(caller);
+    } finally {
+      for (const [key, value] of [
+        ['AWS_LAMBDA_FUNCTION_NAME', saved.name],
+        ['_X_AMZN_TRACE_ID', saved.trace],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it('lambda.invoke takes a trace header and reports the one the handler saw', async () => {
+    const sent = 'Root=1-6759e988-00862e3fe1be46a994272793;Parent=13995c3f42cd8ad8;Sampled=0';
+    const kept = await client.invoke<{ traceEnv: string }>('trace', {}, { traceId: sent });
+    expect(kept.payload.traceEnv).toBe(sent);
+    expect(kept.traceId).toBe(sent);
+    const made = await client.invoke<{ traceEnv: string }>('trace', {}, { traceId: 'not-a-trace-header' });
+    expect(made.traceId).toMatch(WELL_FORMED_TRACE);
+    expect(made.payload.traceEnv).toBe(made.traceId);
+  });
+});

@@ -1,10 +1,10 @@
 // Invocation lifecycle through the pool server with the real @aws-sdk/client-lambda, on the process
 // backend: trace ids, throttling, qualifiers, Event invocations.
 import { fileURLToPath } from 'node:url';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
 import { PoolClient } from '@lambda-testkit/core/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 const fn = (handler: string, more: Record<string, unknown> = {}) => ({
@@ -25,6 +25,8 @@ beforeAll(async () => {
       backend: 'process',
       functions: {
         trace: fn('lifecycle.trace'),
+        throttled: fn('lifecycle.slow', { timeout: 30, reservedConcurrency: 1 }),
+        off: fn('lifecycle.slow', { reservedConcurrency: 0 }),
       },
     },
     { root, log: () => {} },
@@ -80,5 +82,56 @@ describe('trace ids', () => {
     const made = await client.invoke<{ traceEnv: string }>('trace', {}, { traceId: 'not-a-trace-header' });
     expect(made.traceId).toMatch(WELL_FORMED_TRACE);
     expect(made.payload.traceEnv).toBe(made.traceId);
+  });
+});
+
+describe('throttling (reservedConcurrency)', () => {
+  it('answers 429 TooManyRequestsException over the reserved concurrency, then serves again', async () => {
+    // One attempt: the SDK retries throttling errors by default, which would only hide the answer.
+    const once = new LambdaClient({ ...client.sdkConfig(), maxAttempts: 1 });
+    try {
+      const first = sdk.send(new InvokeCommand({ FunctionName: 'throttled', Payload: '{"ms":1500}' }));
+      await vi.waitFor(
+        async () =>
+          expect(
+            (await client.instances()).some((i) => i.functionName === 'throttled' && i.state === 'busy'),
+          ).toBe(true),
+        { timeout: 20_000, interval: 20 },
+      );
+      const refused = await once.send(new InvokeCommand({ FunctionName: 'throttled', Payload: '{}' })).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(TooManyRequestsException);
+      expect(refused).toMatchObject({
+        $metadata: { httpStatusCode: 429 },
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      });
+      const viaHelper = await client.invoke('throttled', {}).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(viaHelper).toMatchObject({ code: 'LTK_THROTTLED' });
+      expect(decode((await first).Payload)).toEqual({ slept: 1500 });
+      expect(
+        decode((await once.send(new InvokeCommand({ FunctionName: 'throttled', Payload: '{}' }))).Payload),
+      ).toEqual({ slept: 0 });
+      expect((await client.stats()).throttled).toMatchObject({ throttles: 2 });
+    } finally {
+      once.destroy();
+    }
+  });
+
+  it('refuses every call of a function with reservedConcurrency 0', async () => {
+    const once = new LambdaClient({ ...client.sdkConfig(), maxAttempts: 1 });
+    try {
+      const refused = await once.send(new InvokeCommand({ FunctionName: 'off', Payload: '{}' })).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(TooManyRequestsException);
+    } finally {
+      once.destroy();
+    }
   });
 });

@@ -50,6 +50,11 @@ export const ErrorCodes = {
   BUNDLE_FAILED: 'LTK_BUNDLE_FAILED',
   /** The pool server answered with something the client does not understand. */
   PROTOCOL_ERROR: 'LTK_PROTOCOL_ERROR',
+  /**
+   * A call beyond the function's `reservedConcurrency` (Lambda's 429 TooManyRequestsException,
+   * reason ReservedFunctionConcurrentInvocationLimitExceeded).
+   */
+  THROTTLED: 'LTK_THROTTLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

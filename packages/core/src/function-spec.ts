@@ -47,6 +47,15 @@ export interface FunctionDeclaration {
   architecture?: Architecture;
   /** Container image to use instead of the official base image for `runtime` (Docker backend). */
   image?: string;
+  /**
+   * Opt-in throttling, as Lambda's reserved concurrency (SAM/CloudFormation
+   * `ReservedConcurrentExecutions`): at most this many calls of the function run at once, and a
+   * RequestResponse call beyond it is refused with 429 `TooManyRequestsException` (testkit code
+   * `LTK_THROTTLED`) instead of waiting. 0 throttles every call. Event calls wait their turn (Lambda
+   * queues throttled events and retries them). Without it, calls over `maxConcurrency` wait FIFO.
+   * @default undefined (no throttling)
+   */
+  reservedConcurrency?: number;
 }
 
 /** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
@@ -131,6 +140,8 @@ export interface ResolvedFunction {
   memorySize: number;
   architecture: Architecture;
   image?: string;
+  /** See `FunctionDeclaration.reservedConcurrency`; not part of the deploy id (no relaunch). */
+  reservedConcurrency?: number;
   code: ResolvedArchive;
   layers: ResolvedArchive[];
   /** base64url SHA-256 over code, launch configuration and layers; see `packaging/deploy-id.ts`. */

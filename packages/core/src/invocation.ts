@@ -50,6 +50,13 @@ export interface InvokeOptions {
    * (and when absent) the invocation gets a new one. The handler sees it as `_X_AMZN_TRACE_ID`.
    */
   traceId?: string;
+  /**
+   * Refuse the call (LTK_THROTTLED) when the function's `reservedConcurrency` calls are already
+   * admitted, as Lambda refuses a synchronous call; `false` waits instead (Event calls: Lambda
+   * queues them). A reserved concurrency of 0 refuses every call either way.
+   * @default true
+   */
+  throttle?: boolean;
   /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
   signal?: AbortSignal;
 }

@@ -49,5 +49,7 @@ export interface ServiceErrorBody {
   Type: 'User' | 'Service';
   message: string;
   Message: string;
+  /** Why a 429 was answered, as Lambda says (`ReservedFunctionConcurrentInvocationLimitExceeded`). */
+  Reason?: string;
   testkitError?: { name: string; code: string; message: string; details: Record<string, unknown> };
 }

@@ -140,7 +140,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
           isStringMap,
           'an object of string values (Lambda environment values are strings)',
         );
-        for (const key of ['timeout', 'memorySize'] as const) {
+        for (const key of ['timeout', 'memorySize', 'reservedConcurrency'] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
           }

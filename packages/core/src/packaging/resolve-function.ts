@@ -19,6 +19,8 @@ export interface ResolveFunctionOptions {
 /** Lambda's own limits (CreateFunction): timeout 1..900 s, memory 128..10240 MB. */
 const TIMEOUT_RANGE = [1, 900] as const;
 const MEMORY_RANGE = [128, 10_240] as const;
+/** Lambda's default account concurrency is 1000. */
+const RESERVED_CONCURRENCY_RANGE = [0, 1000] as const;
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
 /** Lambda's rule for environment variable names (CreateFunction `Environment.Variables`). */
 const ENV_NAME = /^[a-zA-Z]\w*$/;
@@ -159,6 +161,9 @@ export async function resolveFunction(
     throw fail(ErrorCodes.CONFIG_INVALID, name, '"image" must be a non-empty image reference when set.');
   }
   const environment = checkEnvironment(name, spec.environment);
+  if (spec.reservedConcurrency !== undefined) {
+    checkRange(name, 'reservedConcurrency', spec.reservedConcurrency, RESERVED_CONCURRENCY_RANGE);
+  }
   if (spec.code === undefined) {
     throw fail(
       ErrorCodes.CONFIG_INVALID,
@@ -193,5 +198,6 @@ export async function resolveFunction(
   const deployId = computeDeployId({ codeSha256: code.sha256, launch, layers: layers.map((l) => l.sha256) });
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
+  if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
   return resolved;
 }

@@ -28,7 +28,14 @@ import type { InvocationKind, InvocationOutcome, InvokeOptions } from '../invoca
 import { classifyAnswer } from './classify.ts';
 import { DurationSamples } from './duration-summary.ts';
 import { InstanceClient } from './invoke-client.ts';
-import { launchFailed, poolStopped, protocolError, transportError, unknownFunction } from './pool-errors.ts';
+import {
+  launchFailed,
+  poolStopped,
+  protocolError,
+  throttled,
+  transportError,
+  unknownFunction,
+} from './pool-errors.ts';
 import type {
   FunctionCounters,
   FunctionStats,
@@ -66,6 +73,8 @@ interface FunctionSlot {
   removed?: boolean;
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
+  /** Calls admitted by `invoke` and not settled yet (waiting or running): what throttling counts. */
+  admitted: number;
   instances: Set<Instance>;
   counters: FunctionCounters;
   durations: DurationSamples;
@@ -141,7 +150,8 @@ export class WarmPool implements AsyncDisposable {
       this.#slots.set(fn.name, {
         fn,
         generation: 0,
-        queue: new PQueue({ concurrency: this.#maxConcurrency }),
+        queue: new PQueue({ concurrency: this.#concurrencyOf(fn) }),
+        admitted: 0,
         instances: new Set(),
         counters: {
           coldStarts: 0,
@@ -153,6 +163,7 @@ export class WarmPool implements AsyncDisposable {
           errors: 0,
           retries: 0,
           instancesLost: 0,
+          throttles: 0,
         },
         durations: new DurationSamples(),
         launchDurations: new DurationSamples(),
@@ -161,6 +172,7 @@ export class WarmPool implements AsyncDisposable {
     }
     const changed = slot.fn.deployId !== fn.deployId;
     slot.fn = fn;
+    slot.queue.concurrency = this.#concurrencyOf(fn);
     if (changed) {
       this.#logger?.debug?.(
         `lambda-testkit: "${fn.name}" has a new deploy id ${fn.deployId}; retiring old instances`,
@@ -206,15 +218,26 @@ export class WarmPool implements AsyncDisposable {
   async invoke(name: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
+    const reserved = slot.fn.reservedConcurrency;
+    if (
+      reserved !== undefined &&
+      (reserved === 0 || (options.throttle !== false && slot.admitted >= reserved))
+    ) {
+      slot.counters.throttles++;
+      throw throttled(name, reserved);
+    }
     const enqueuedAt = performance.now();
     if (slot.queue.pending >= slot.queue.concurrency || slot.queue.size > 0) slot.counters.queueWaits++;
     const signals = options.signal ? [this.#stop.signal, options.signal] : [this.#stop.signal];
+    slot.admitted++;
     try {
       return await addWhileWaiting(slot.queue, () => this.#call(slot, payload, options, enqueuedAt), signals);
     } catch (error) {
       // Waiters rejected by stopAll share its abort reason: give each call its own error.
       if (error === this.#stop.signal.reason) throw poolStopped(name);
       throw error;
+    } finally {
+      slot.admitted--;
     }
   }
 
@@ -311,6 +334,14 @@ export class WarmPool implements AsyncDisposable {
     const slot = this.#slots.get(name);
     if (!slot) throw unknownFunction(name, this.functionNames());
     return slot;
+  }
+
+  /** Calls of `fn` that may run at once: the pool's limit, or the reserved concurrency below it. */
+  #concurrencyOf(fn: ResolvedFunction): number {
+    const reserved = fn.reservedConcurrency;
+    return reserved !== undefined && reserved >= 1
+      ? Math.min(this.#maxConcurrency, reserved)
+      : this.#maxConcurrency;
   }
 
   #assertRunning(name: string): void {

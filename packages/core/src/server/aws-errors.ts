@@ -34,6 +34,8 @@ export function awsShapeOf(error: LambdaTestkitError): AwsErrorShape {
     case ErrorCodes.TEMPLATE_INVALID:
       // Lambda answers 502 when the function cannot be brought up (ResourceNotReady, InvalidRuntime, …).
       return { status: 502, type: 'ResourceNotReadyException' };
+    case ErrorCodes.THROTTLED:
+      return { status: 429, type: 'TooManyRequestsException' };
     case ErrorCodes.POOL_STOPPED:
       return { status: 503, type: 'ServiceException' };
     default:
@@ -54,6 +56,8 @@ export function sendAwsError(
     Message: error.message,
     testkitError: error.toJSON(),
   };
+  // Lambda's throttling answer names why (`Reason`), which the SDK exposes on the exception.
+  if (typeof error.details.reason === 'string') body.Reason = error.details.reason;
   const text = JSON.stringify(body);
   if (res.headersSent) {
     res.destroy();

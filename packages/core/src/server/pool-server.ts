@@ -343,7 +343,8 @@ export class PoolServer {
   #invokeInBackground(res: ServerResponse, { name, payload, clientContext, traceId }: InvokeCall): void {
     const requestId = randomUUID();
     const run = this.#options.pool
-      .invoke(name, payload, { clientContext, traceId })
+      // Lambda queues an Event call over the reserved concurrency instead of refusing it.
+      .invoke(name, payload, { clientContext, traceId, throttle: false })
       .then((outcome) => {
         if (outcome.functionError) {
           this.#log(

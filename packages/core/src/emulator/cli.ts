@@ -17,7 +17,9 @@
  *   AWS_LAMBDA_LOG_GROUP_NAME, _STREAM_NAME, AWS_REGION, LAMBDA_TESTKIT_ACCOUNT_ID (ARN account, default
  *   123456789012), LAMBDA_TASK_ROOT (runtime cwd, default /var/task), LAMBDA_RUNTIME_DIR,
  *   LAMBDA_TESTKIT_RUNTIME (runtime id such as `nodejs22.x`: sets AWS_EXECUTION_ENV=AWS_Lambda_<id> for the
- *   runtime). Everything is forwarded to the runtime, plus AWS_LAMBDA_RUNTIME_API and _HANDLER.
+ *   runtime), LAMBDA_TESTKIT_FREEZE (false: no freeze between invocations), LAMBDA_TESTKIT_RUNTIME_USER
+ *   (uid:gid to run the runtime as). Everything is forwarded to the runtime, plus AWS_LAMBDA_RUNTIME_API,
+ *   _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle).
  * - The handler may also come from `_HANDLER` (set by lambda-entrypoint.sh) when no argument is given.
  *
  * File layout: this folder and `../bootstrap/` import nothing but `node:` builtins, so they can be

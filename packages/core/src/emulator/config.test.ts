@@ -72,11 +72,17 @@ describe('decodeClientContext', () => {
 describe('report lines', () => {
   test("RIE's REPORT format, with Init Duration only when given", () => {
     expect(startLine('id-1', '$LATEST')).toBe('START RequestId: id-1 Version: $LATEST\n');
-    expect(reportLine({ requestId: 'id-1', durationMs: 1.234, memorySizeMb: 128 })).toBe(
-      'REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n',
+    expect(reportLine({ requestId: 'id-1', durationMs: 1.234, memorySizeMb: 128, maxMemoryUsedMb: 61 })).toBe(
+      'REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 61 MB\t\n',
     );
     expect(
-      reportLine({ requestId: 'id-1', durationMs: 2, initDurationMs: 10.5, memorySizeMb: 128 }),
+      reportLine({
+        requestId: 'id-1',
+        durationMs: 2,
+        initDurationMs: 10.5,
+        memorySizeMb: 128,
+        maxMemoryUsedMb: 70,
+      }),
     ).toContain('REPORT RequestId: id-1\tInit Duration: 10.50 ms\tDuration: 2.00 ms\t');
   });
 });

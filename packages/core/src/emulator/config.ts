@@ -14,8 +14,8 @@ export interface FunctionConfig {
   functionVersion: string;
   memorySizeMb: number;
   /**
-   * Whole seconds; one timer covers init + invoke on a cold start, as in RIE
-   * (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
+   * Whole seconds, counted from the delivery of the event; on a cold start the init phase has its
+   * own limit first (`INIT_TIMEOUT_MS` in sandbox.ts), as on Lambda (docs/emulator.md#init-phase).
    */
   timeoutSeconds: number;
   region: string;
@@ -25,6 +25,16 @@ export interface FunctionConfig {
   /** The runtime's cwd and `LAMBDA_TASK_ROOT`. */
   taskRoot: string;
   runtimeDir: string;
+  /**
+   * Freeze the runtime between invocations (SIGSTOP/SIGCONT of its process group), as Lambda does
+   * (docs/emulator.md#freeze). `LAMBDA_TESTKIT_FREEZE=false` turns it off.
+   */
+  freeze: boolean;
+  /**
+   * Run the runtime as this unprivileged user (`LAMBDA_TESTKIT_RUNTIME_USER=uid:gid`), as Lambda runs
+   * function code: it can then write only where that user may (docs/emulator.md#file-system).
+   */
+  runtimeUser?: { uid: number; gid: number };
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
 }
@@ -50,6 +60,33 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return Number(raw);
 }
 
+/** Variable that turns the freeze between invocations off (`false` or `0`). */
+export const FREEZE_VARIABLE = 'LAMBDA_TESTKIT_FREEZE';
+
+function readFreeze(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env[FREEZE_VARIABLE] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new EmulatorConfigError(
+    `Expected ${FREEZE_VARIABLE} to be true or false, got "${env[FREEZE_VARIABLE]}". Set it to false to run without freezing, or unset it.`,
+  );
+}
+
+/** `uid:gid` of the unprivileged user the runtime runs as (set by the Docker backend). */
+export const RUNTIME_USER_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME_USER';
+
+function readRuntimeUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } | undefined {
+  const raw = env[RUNTIME_USER_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d+):(\d+)$/.exec(raw);
+  if (!match) {
+    throw new EmulatorConfigError(
+      `Expected ${RUNTIME_USER_VARIABLE} to be "uid:gid" (numbers, e.g. 993:990), got "${raw}". Fix or unset it.`,
+    );
+  }
+  return { uid: Number(match[1]), gid: Number(match[2]) };
+}
+
 export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME || 'test_function';
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
@@ -60,6 +97,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     );
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
+  const runtimeUser = readRuntimeUser(env);
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
@@ -70,6 +108,8 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     functionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
     taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
+    freeze: readFreeze(env),
+    ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeId ? { runtimeId } : {}),
   };
 }
@@ -100,6 +140,12 @@ export function runtimeEnvironment(
     LAMBDA_RUNTIME_DIR: config.runtimeDir,
   };
   for (const [key, value] of Object.entries(defaults)) if (!out[key]) out[key] = value;
+  // The V8 heap may not outgrow the function's memory (docs/emulator.md#memory); the emulator's
+  // resident-size watch enforces the rest. A limit the user set in NODE_OPTIONS wins.
+  const nodeOptions = out.NODE_OPTIONS ?? '';
+  if (!nodeOptions.includes('--max-old-space-size')) {
+    out.NODE_OPTIONS = `${nodeOptions} --max-old-space-size=${config.memorySizeMb}`.trim();
+  }
   if (config.runtimeId && !out.AWS_EXECUTION_ENV) out.AWS_EXECUTION_ENV = `AWS_Lambda_${config.runtimeId}`;
   out.AWS_LAMBDA_RUNTIME_API = runtimeApi;
   out._HANDLER = handler;

@@ -190,6 +190,11 @@ function exitMessage(requestId: string, outcome: Extract<Outcome, { kind: 'exit'
     : `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.reason}`;
 }
 
+/** Lambda reports a runtime killed for its memory as `Runtime.OutOfMemory` (docs/emulator.md#memory). */
+function exitErrorType(outcome: Extract<Outcome, { kind: 'exit' }>): string {
+  return outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+}
+
 function tooLargeBody(size: number): string {
   return invokeError(
     'Function.ResponseSizeTooLarge',
@@ -219,7 +224,7 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
     case 'timeout':
       return text(200, timeoutText(outcome.timeoutSeconds));
     case 'exit':
-      return text(502, invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+      return text(502, invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
     case 'initError':
       return text(502, outcome.body);
   }
@@ -251,6 +256,6 @@ function lambdaReply({ requestId, outcome }: InvokeResult, config: FunctionConfi
         ),
       );
     case 'exit':
-      return failed(invokeError('Runtime.ExitError', exitMessage(requestId, outcome)));
+      return failed(invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
   }
 }

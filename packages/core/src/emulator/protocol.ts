@@ -5,6 +5,12 @@
  * core's errors module.
  */
 
+/**
+ * Lambda's limit for the init phase of an on-demand function (docs/emulator.md#init-phase): the
+ * function timeout starts when the event is delivered, or once this much init time has passed.
+ */
+export const INIT_TIMEOUT_MS = 10_000;
+
 /** The route RIE registers (docs/lambda-protocol.md#rie-invoke-route). */
 export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 

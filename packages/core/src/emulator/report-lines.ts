@@ -18,14 +18,16 @@ export interface ReportFigures {
   /** Present on a cold start: from spawning the runtime to its first `/next` (or its failure). */
   initDurationMs?: number;
   memorySizeMb: number;
+  /** The runtime's peak resident size (memory-watch.ts); the configured size where it cannot be read. */
+  maxMemoryUsedMb: number;
 }
 
 export function reportLine(f: ReportFigures): string {
   const init = f.initDurationMs === undefined ? '' : `Init Duration: ${f.initDurationMs.toFixed(2)} ms\t`;
-  // RIE prints the configured size as "Max Memory Used": it measures nothing, and neither do we.
+  // RIE prints the configured size as "Max Memory Used"; we print the measured peak.
   return (
     `REPORT RequestId: ${f.requestId}\t${init}Duration: ${f.durationMs.toFixed(2)} ms\t` +
     `Billed Duration: ${Math.ceil(f.durationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\t` +
-    `Max Memory Used: ${f.memorySizeMb} MB\t\n`
+    `Max Memory Used: ${f.maxMemoryUsedMb} MB\t\n`
   );
 }

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { preferForOomKill } from './memory-watch.ts';
 
 export interface RuntimeCommand {
   /** Executable to run: `node` for a `.js`/`.ts` bootstrap, or the bootstrap itself. */
@@ -14,6 +15,12 @@ export interface RuntimeCommand {
 
 /** Why the runtime ended, in RIE's words ("exit status 3", "signal: killed"), or undefined for exit 0. */
 export type ExitReason = string | undefined;
+
+/** An unprivileged user to run the runtime as (the emulator must be root to switch). */
+export interface RuntimeUser {
+  uid: number;
+  gid: number;
+}
 
 export interface RuntimeOutput {
   stdout: Writable;
@@ -41,15 +48,23 @@ export class RuntimeProcess {
   readonly #child: ChildProcess;
   #gone = false;
 
-  constructor(command: RuntimeCommand, env: Record<string, string>, cwd: string, output?: RuntimeOutput) {
+  constructor(
+    command: RuntimeCommand,
+    env: Record<string, string>,
+    cwd: string,
+    output?: RuntimeOutput,
+    user?: RuntimeUser,
+  ) {
     this.#child = spawn(command.file, command.args, {
       cwd,
       env,
       detached: true,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
       // Inherit: the runtime writes to the emulator's own stdout/stderr, so its lines land before the
       // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
       stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
     });
+    if (this.#child.pid !== undefined) preferForOomKill(this.#child.pid);
     if (output) {
       this.#child.stdout?.pipe(output.stdout, { end: false });
       this.#child.stderr?.pipe(output.stderr, { end: false });
@@ -79,16 +94,32 @@ export class RuntimeProcess {
     return !this.#gone;
   }
 
+  /**
+   * Freezes the whole group (SIGSTOP), as Lambda freezes an execution environment between
+   * invocations: timers and promises left running wait for the next `thaw`.
+   */
+  freeze(): void {
+    this.#signalGroup('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#signalGroup('SIGCONT');
+  }
+
   /** SIGKILL to the whole process group; safe to call any number of times, also synchronously at exit. */
   kill(): void {
     this.#killGroup();
   }
 
   #killGroup(): void {
+    this.#signalGroup('SIGKILL');
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
     const pid = this.#child.pid;
     if (pid === undefined) return;
     try {
-      process.kill(-pid, 'SIGKILL');
+      process.kill(-pid, signal);
     } catch {
       // ESRCH: the group is already gone.
     }

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
-import { MAX_PAYLOAD_BYTES, runtimeApiError } from './protocol.ts';
+import { MemoryWatch } from './memory-watch.ts';
+import { INIT_TIMEOUT_MS, MAX_PAYLOAD_BYTES, runtimeApiError } from './protocol.ts';
 import { endLine, reportLine, startLine } from './report-lines.ts';
 import {
   ACCEPTED,
@@ -33,8 +34,8 @@ export type Outcome =
   /** `/response` exceeded 6 291 556 bytes; the runtime got a 413. */
   | { kind: 'responseTooLarge'; size: number }
   | { kind: 'timeout'; timeoutSeconds: number }
-  /** The runtime ended before answering. */
-  | { kind: 'exit'; reason: ExitReason }
+  /** The runtime ended before answering; `outOfMemory` when it went over the memory limit. */
+  | { kind: 'exit'; reason: ExitReason; outOfMemory?: boolean }
   /** The runtime posted `/init/error` (and then ended). */
   | { kind: 'initError'; body: Buffer; errorType: string };
 
@@ -50,14 +51,19 @@ export interface InvokeResult {
   requestId: string;
   outcome: Outcome;
   durationMs: number;
-  /** Set on a cold start. */
+  /** Set on a cold start (also a runtime restarted after it ended while idle). */
   initDurationMs?: number;
+  /** Peak resident size of the runtime in MB, when it could be measured. */
+  maxMemoryUsedMb?: number;
 }
 
 interface Invocation {
   requestId: string;
   input: InvokeInput;
-  deadlineMs: number;
+  /** Set when the function timeout starts: at delivery on a cold start, at once on a warm one. */
+  deadlineMs?: number;
+  /** The init-limit timer, then the function-timeout timer. */
+  timer?: ReturnType<typeof setTimeout>;
   reservedAt: number;
   deliveredAt?: number;
   /** The process started for this invocation (a cold start), if any. */
@@ -83,12 +89,18 @@ export interface SandboxOptions {
 /** How long a runtime may linger after posting `/init/error` before its group is killed. */
 const INIT_ERROR_GRACE_MS = 2_000;
 
+/** Exits that a V8 heap-limit crash produces (Node aborts after "JavaScript heap out of memory"). */
+const ABORT_REASONS = new Set(['signal: aborted', 'signal: trap', 'exit status 134']);
+
 export class Sandbox implements RuntimeApiHandler {
   readonly #options: SandboxOptions;
   readonly #server: RuntimeApiServer;
   readonly #stdout: Writable;
   #runtimeApi = '';
   #proc: RuntimeProcess | undefined;
+  /** The memory watch of the newest runtime (kept after it ends, for its REPORT). */
+  #watch: MemoryWatch | undefined;
+  #frozen = false;
   #phase: Phase = 'started';
   #initDoneAt: number | undefined;
   #initError: { body: Buffer; errorType: string } | undefined;
@@ -127,7 +139,6 @@ export class Sandbox implements RuntimeApiHandler {
       requestId,
       input,
       reservedAt: performance.now(),
-      deadlineMs: Date.now() + config.timeoutSeconds * 1000,
       settle: (outcome) => {
         if (inv.outcome) return;
         inv.outcome = outcome;
@@ -139,30 +150,59 @@ export class Sandbox implements RuntimeApiHandler {
     // everything the handler prints fall between START and REPORT.
     this.#stdout.write(startLine(requestId, config.functionVersion));
 
-    if (!this.#proc) inv.spawned = this.#spawn();
-    // One timer for init + invoke, as RIE (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
-    const timer = setTimeout(() => {
-      inv.settle({ kind: 'timeout', timeoutSeconds: config.timeoutSeconds });
-      this.#discardProcess();
-    }, config.timeoutSeconds * 1000);
+    if (this.#proc) this.#startFunctionClock(inv);
+    else {
+      inv.spawned = this.#spawn();
+      this.#startInitClock(inv);
+    }
     if (this.#nextWaiter) this.#deliver(inv, this.#takeWaiter());
+    this.#watch?.start();
 
     const outcome = await settled;
-    clearTimeout(timer);
+    clearTimeout(inv.timer);
+    const watch = this.#watch;
+    if (this.#proc) watch?.sample();
+    watch?.stop();
     const now = performance.now();
     const durationMs = now - (inv.deliveredAt ?? inv.reservedAt);
     const initDurationMs = inv.spawned ? (this.#initDoneAt ?? now) - inv.spawned.startedAt : undefined;
+    const maxMemoryUsedMb = watch?.peakMb;
     this.#stdout.write(endLine(requestId));
     this.#stdout.write(
       reportLine({
         requestId,
         durationMs,
         memorySizeMb: config.memorySizeMb,
+        maxMemoryUsedMb: maxMemoryUsedMb ?? config.memorySizeMb,
         ...(initDurationMs === undefined ? {} : { initDurationMs }),
       }),
     );
     this.#current = undefined;
-    return { requestId, outcome, durationMs, ...(initDurationMs === undefined ? {} : { initDurationMs }) };
+    return {
+      requestId,
+      outcome,
+      durationMs,
+      ...(initDurationMs === undefined ? {} : { initDurationMs }),
+      ...(maxMemoryUsedMb === undefined ? {} : { maxMemoryUsedMb }),
+    };
+  }
+
+  /** Cold start: the init phase has its own limit; past it, the function timeout starts. */
+  #startInitClock(inv: Invocation): void {
+    clearTimeout(inv.timer);
+    inv.deadlineMs = undefined;
+    inv.timer = setTimeout(() => this.#startFunctionClock(inv), INIT_TIMEOUT_MS);
+  }
+
+  #startFunctionClock(inv: Invocation): void {
+    if (inv.deadlineMs !== undefined) return;
+    clearTimeout(inv.timer);
+    const { timeoutSeconds } = this.#options.config;
+    inv.deadlineMs = Date.now() + timeoutSeconds * 1000;
+    inv.timer = setTimeout(() => {
+      inv.settle({ kind: 'timeout', timeoutSeconds });
+      this.#discardProcess();
+    }, timeoutSeconds * 1000);
   }
 
   /** Kills the runtime group at once; safe in a synchronous `exit` handler. */
@@ -175,6 +215,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#closed = true;
     const proc = this.#proc;
     this.#discardProcess();
+    this.#watch?.stop();
     this.#current?.settle({ kind: 'exit', reason: 'signal: killed' });
     await this.#server.close();
     if (proc) await proc.exited;
@@ -187,8 +228,15 @@ export class Sandbox implements RuntimeApiHandler {
       runtimeEnvironment(env, config, handler, this.#runtimeApi),
       config.taskRoot,
       output,
+      config.runtimeUser,
     );
     this.#proc = proc;
+    this.#frozen = false;
+    // The previous runtime's watch (a restart within one invocation) must not sample on.
+    this.#watch?.stop();
+    const pid = proc.pid;
+    this.#watch =
+      pid === undefined ? undefined : new MemoryWatch(pid, config.memorySizeMb, () => proc.kill());
     this.#phase = 'started';
     this.#initDoneAt = undefined;
     this.#initError = undefined;
@@ -217,12 +265,24 @@ export class Sandbox implements RuntimeApiHandler {
     if (!inv || inv.outcome) return;
     // A warm runtime that ends before taking the event (it answered the previous invoke, then exited,
     // e.g. after an uncaught exception) did not fail this invocation: it gets a fresh runtime, once.
+    // Its REPORT then has an Init Duration, and the pool reports the call as a cold start: a restart
+    // is never hidden (with the freeze on, an idle runtime cannot end this way on its own).
     if (wasWarm && inv.deliveredAt === undefined && !inv.spawned && !this.#closed) {
       inv.spawned = this.#spawn();
+      this.#startInitClock(inv);
+      this.#watch?.start();
       return;
     }
     const initError = this.#initError;
-    inv.settle(initError ? { kind: 'initError', ...initError } : { kind: 'exit', reason });
+    if (initError) {
+      inv.settle({ kind: 'initError', ...initError });
+      return;
+    }
+    const watch = this.#watch;
+    const outOfMemory =
+      watch !== undefined &&
+      (watch.outOfMemory || (reason !== undefined && ABORT_REASONS.has(reason) && watch.nearLimit()));
+    inv.settle({ kind: 'exit', reason, ...(outOfMemory ? { outOfMemory } : {}) });
   }
 
   #takeWaiter(): ServerResponse {
@@ -234,9 +294,16 @@ export class Sandbox implements RuntimeApiHandler {
   #deliver(inv: Invocation, res: ServerResponse): void {
     this.#phase = 'running';
     inv.deliveredAt = performance.now();
+    this.#startFunctionClock(inv);
+    if (this.#frozen) {
+      // Thawed right before the event is written: what was left running in the previous invocation
+      // resumes now, in this one, as on Lambda.
+      this.#frozen = false;
+      this.#proc?.thaw();
+    }
     writeNextEvent(res, {
       requestId: inv.requestId,
-      deadlineMs: inv.deadlineMs,
+      deadlineMs: inv.deadlineMs ?? Date.now(),
       functionArn: this.#options.config.functionArn,
       ...inv.input,
     });
@@ -257,6 +324,11 @@ export class Sandbox implements RuntimeApiHandler {
     res.once('close', () => {
       if (this.#nextWaiter === res) this.#nextWaiter = undefined;
     });
+    // Between invocations the environment is frozen (docs/emulator.md#freeze).
+    if (this.#options.config.freeze && this.#proc && !this.#frozen) {
+      this.#frozen = true;
+      this.#proc.freeze();
+    }
   }
 
   /** `POST /invocation/{id}/response|error` (RuntimeApiHandler). */

@@ -52,6 +52,8 @@ const INIT_ERROR_TYPES = new Set([
 const TIMEOUT_TEXT = /^Task timed out after (\d+(?:\.\d+)?) seconds$/;
 
 const EXIT_ERROR = 'Runtime.ExitError';
+/** A runtime killed for going over its memory (our emulator; Lambda's own type for it). */
+const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 const TOO_LARGE = 'Function.ResponseSizeTooLarge';
 
 function parseJson(body: Buffer): unknown {
@@ -127,7 +129,8 @@ export function classifyAnswer(answer: RieAnswer, requestId: string): Classifica
 
   if (statusCode === 502) {
     const error = errorDocument(json, false);
-    if (error?.errorType === EXIT_ERROR) return failure('exit', error, body);
+    if (error?.errorType === EXIT_ERROR || error?.errorType === OUT_OF_MEMORY)
+      return failure('exit', error, body);
     if (error) return failure('init', error, body);
     // RIE before April 2023 (aws-lambda-runtime-interface-emulator#86) sent an empty 502 on a crash.
     const text = body.toString('utf8').trim();

@@ -34,6 +34,8 @@ export interface InvokeRequest {
   clientContext?: string | undefined;
   /** Passed through as `X-Amzn-Trace-Id`; the runtime gets it as `Lambda-Runtime-Trace-Id`. */
   traceId?: string | undefined;
+  /** Extra wait on top of the client's `timeoutMs` (a cold call's init phase). @default 0 */
+  extraTimeoutMs?: number;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -65,8 +67,8 @@ export class InstanceClient {
       path: RIE_INVOKE_PATH,
       headers,
       body: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
+      headersTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
+      bodyTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
     };
 
     return new Promise<InvokeAttempt>((resolve) => {

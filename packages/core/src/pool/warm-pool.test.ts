@@ -444,15 +444,25 @@ describe('WarmPool transport failures', () => {
     expect(backend.launches).toHaveLength(1);
   });
 
-  it('reports INVOKE_TIMEOUT when the instance does not answer within timeout + margin', async () => {
+  it('reports INVOKE_TIMEOUT when a warm instance does not answer within timeout + margin', async () => {
     const { backend, pool } = setup(
-      { handler: () => () => new Promise(() => {}) },
+      { handler: () => (r) => (r.sequence === 1 ? { body: 'ok' } : new Promise(() => {})) },
       { invokeTimeoutMarginMs: 0 },
       [fn('orders', 'deploy-1', { timeout: 0.05 })],
     );
-    const error = await rejectionOf(pool.invoke('orders', bytes(1)));
+    expect((await pool.invoke('orders', bytes(1))).kind).toBe('success');
+    const error = await rejectionOf(pool.invoke('orders', bytes(2)));
     expect(error.code).toBe(ErrorCodes.INVOKE_TIMEOUT);
     expect(backend.terminations).toHaveLength(1);
+  });
+
+  it("gives an instance's first call the init limit on top of timeout + margin (its runtime starts then)", async () => {
+    const { pool } = setup(
+      { handler: () => () => ({ body: 'ok', delayMs: 300 }) },
+      { invokeTimeoutMarginMs: 0 },
+      [fn('orders', 'deploy-1', { timeout: 0.05 })],
+    );
+    expect((await pool.invoke('orders', bytes(1))).kind).toBe('success');
   });
 });
 

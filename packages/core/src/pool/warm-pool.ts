@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
+import { INIT_TIMEOUT_MS } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
@@ -88,6 +89,12 @@ interface Lease {
 
 /** Kinds after which the instance is replaced (see the module comment). */
 const RESETTING_KINDS: ReadonlySet<InvocationKind> = new Set(['timeout', 'exit', 'init']);
+
+const REPORT_WITH_INIT = /^REPORT RequestId: .*\bInit Duration: /;
+
+function restartedRuntime(lines: string[] | undefined): boolean {
+  return lines?.some((line) => REPORT_WITH_INIT.test(line)) ?? false;
+}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
@@ -361,6 +368,10 @@ export class WarmPool implements AsyncDisposable {
     for (;;) {
       const { instance } = lease;
       const capture = instance.logs?.capture();
+      // The runtime starts on an instance's first call, whose init phase may take up to its own limit
+      // before the function timeout starts (docs/emulator.md#init-phase). A runtime restarted later
+      // behind the pool's back (freeze off) has only the margin for its init.
+      const extraTimeoutMs = instance.invocations === 0 ? INIT_TIMEOUT_MS : 0;
       instance.invocations++;
       instance.lastUsedAt = Date.now();
       const started = performance.now();
@@ -368,6 +379,7 @@ export class WarmPool implements AsyncDisposable {
         payload,
         clientContext: options.clientContext,
         traceId,
+        extraTimeoutMs,
       });
       const durationMs = performance.now() - started;
       const logs = capture
@@ -383,13 +395,20 @@ export class WarmPool implements AsyncDisposable {
           throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
         }
         this.#release(slot, instance, classification.kind);
+        // An instance that restarted its runtime behind the pool's back (it ended while idle) says
+        // so with an Init Duration in REPORT: that call was a cold start too, wherever it is counted.
+        const cold = lease.cold || restartedRuntime(logs?.lines);
+        if (cold && !lease.cold) {
+          slot.counters.coldStarts++;
+          slot.counters.warmHits--;
+        }
         slot.counters.invocations++;
         if (classification.kind !== 'success') slot.counters.errors++;
         slot.durations.add(durationMs);
         return {
           ...classification,
           requestId,
-          coldStart: lease.cold,
+          coldStart: cold,
           durationMs,
           queuedMs,
           instanceId: instance.id,

@@ -29,6 +29,20 @@ export const INVOKE_PORT = 8080;
 /** Lines of a container's output kept for launch-failure messages. */
 const TAIL_LINES = 20;
 
+/**
+ * The container's memory limit is the function's `memorySize` plus room for the emulator beside the
+ * runtime (docs/emulator.md#memory): the emulator holds the runtime itself to `memorySize`, and the
+ * kernel's OOM killer, which the emulator makes pick the runtime first, is the backstop. AWS's RIE
+ * is smaller than our Node emulator, so on AWS's images the runtime has this much more.
+ */
+const EMULATOR_HEADROOM_MB = 96;
+
+/** uid:gid of the function's user in the container: not root, and owning nothing but what it writes to /tmp. */
+const RUNTIME_USER = '993:990';
+
+/** `/tmp` is a tmpfs of Lambda's default ephemeral storage (512 MB). */
+const EPHEMERAL_STORAGE_MB = 512;
+
 /** How long a failed pull of an image is remembered before a launch tries it again. */
 const PULL_RETRY_AFTER_MS = 30_000;
 
@@ -280,6 +294,9 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       ...sandboxEnvironment(fn, context),
       // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
+      // Our emulator (local image) runs the runtime as this unprivileged user, as Lambda runs function
+      // code: only /tmp is writable to it (docs/emulator.md#file-system). RIE ignores it.
+      LAMBDA_TESTKIT_RUNTIME_USER: RUNTIME_USER,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
     // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
@@ -294,12 +311,13 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     const container = new LambdaContainer(image, {
       hostIp: this.#options.publishHost,
       docker: client.container.dockerode,
+      memoryMb: fn.memorySize + EMULATOR_HEADROOM_MB,
     })
       .withName(name)
       .withCommand([fn.handler])
       .withEnvironment(environment)
       .withExposedPorts(INVOKE_PORT)
-      .withTmpFs({ '/tmp': 'rw,exec' })
+      .withTmpFs({ '/tmp': `rw,exec,size=${EPHEMERAL_STORAGE_MB}m` })
       .withLabels(labels)
       .withCopyArchivesToContainer([{ tar: await sandboxFilesystemTar(fn.code, fn.layers), target: '/' }])
       .withWaitStrategy(new InvokeEndpointWaitStrategy(host, INVOKE_PORT))

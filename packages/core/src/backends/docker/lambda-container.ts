@@ -29,17 +29,21 @@ export interface LambdaContainerOptions {
   hostIp: string;
   /** The engine client (Testcontainers' own dockerode), to watch the container's state while it starts. */
   docker: Dockerode;
+  /** The container's memory limit in MB (no swap beyond it); unlimited when unset. */
+  memoryMb?: number;
 }
 
 export class LambdaContainer extends GenericContainer {
   readonly #hostIp: string;
   readonly #docker: Dockerode;
+  readonly #memoryMb: number | undefined;
   #containerId: string | undefined;
 
   constructor(image: string, options: LambdaContainerOptions) {
     super(image);
     this.#hostIp = options.hostIp;
     this.#docker = options.docker;
+    this.#memoryMb = options.memoryMb;
   }
 
   protected override async beforeContainerCreated(): Promise<void> {
@@ -48,6 +52,11 @@ export class LambdaContainer extends GenericContainer {
       | undefined;
     for (const list of Object.values(bindings ?? {})) {
       for (const binding of list) binding.HostIp = this.#hostIp;
+    }
+    if (this.#memoryMb !== undefined) {
+      // Swap equal to the limit means none: a function over its memory is killed, not slowed down.
+      this.hostConfig.Memory = this.#memoryMb * 1024 * 1024;
+      this.hostConfig.MemorySwap = this.hostConfig.Memory;
     }
   }
 

@@ -79,6 +79,14 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(untraced).toEqual({ traceEnv: null, xRayTraceId: '' });
   });
 
+  test('the qualifier header of lambda-testkit reaches the handler as the qualified invokedFunctionArn', async () => {
+    const emulator = await start('basic.success');
+    const qualified = json((await emulator.invoke({}, { 'x-lambda-testkit-qualifier': 'live' })).text);
+    expect(qualified.arn).toBe('arn:aws:lambda:eu-west-1:111122223333:function:conformance-fn:live');
+    const plain = json((await emulator.invoke({})).text);
+    expect(plain.arn).toBe('arn:aws:lambda:eu-west-1:111122223333:function:conformance-fn');
+  });
+
   test('CommonJS module.exports, .js in a type:module package, folders and nested handler paths resolve', async () => {
     const cjs = await start('plain.handler');
     expect(json((await cjs.invoke({ a: 1 })).text)).toEqual({ cjs: true, event: { a: 1 } });

@@ -1,7 +1,12 @@
 // Invocation lifecycle through the pool server with the real @aws-sdk/client-lambda, on the process
 // backend: trace ids, throttling, qualifiers, Event invocations.
 import { fileURLToPath } from 'node:url';
-import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import {
+  InvokeCommand,
+  LambdaClient,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda';
 import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
 import { PoolClient } from '@lambda-testkit/core/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,7 +29,7 @@ beforeAll(async () => {
     {
       backend: 'process',
       functions: {
-        trace: fn('lifecycle.trace'),
+        trace: fn('lifecycle.trace', { functionAliases: { live: '3' } }),
         throttled: fn('lifecycle.slow', { timeout: 30, reservedConcurrency: 1 }),
         off: fn('lifecycle.slow', { reservedConcurrency: 0 }),
       },
@@ -132,6 +137,40 @@ describe('throttling (reservedConcurrency)', () => {
       expect(refused).toBeInstanceOf(TooManyRequestsException);
     } finally {
       once.destroy();
+    }
+  });
+});
+
+describe('qualifiers', () => {
+  const arn = 'arn:aws:lambda:us-east-1:123456789012:function:trace';
+
+  it('gives the handler the qualified ARN and reports the executed version', async () => {
+    const cases = [
+      [{ FunctionName: 'trace' }, arn, '$LATEST'],
+      [{ FunctionName: 'trace', Qualifier: 'live' }, `${arn}:live`, '3'],
+      [{ FunctionName: 'trace:3' }, `${arn}:3`, '3'],
+      [{ FunctionName: `${arn}:$LATEST` }, `${arn}:$LATEST`, '$LATEST'],
+    ] as const;
+    for (const [input, invokedArn, version] of cases) {
+      const out = await sdk.send(new InvokeCommand({ ...input, Payload: '{}' }));
+      expect(decode(out.Payload).arn).toBe(invokedArn);
+      expect(out.ExecutedVersion).toBe(version);
+    }
+  });
+
+  it('answers ResourceNotFoundException for an unknown qualifier, or an ARN of another account or region', async () => {
+    for (const input of [
+      { FunctionName: 'trace', Qualifier: 'staging' },
+      { FunctionName: 'trace:4' },
+      { FunctionName: 'arn:aws:lambda:us-east-1:999999999999:function:trace' },
+      { FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:trace' },
+    ]) {
+      const error = await sdk.send(new InvokeCommand({ ...input, Payload: '{}' })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ResourceNotFoundException);
+      expect(error).toMatchObject({ $metadata: { httpStatusCode: 404 } });
     }
   });
 });

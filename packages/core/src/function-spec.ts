@@ -56,6 +56,15 @@ export interface FunctionDeclaration {
    * @default undefined (no throttling)
    */
   reservedConcurrency?: number;
+  /**
+   * Lambda aliases of the function: alias name → the version it points to, e.g. `{ live: '3' }`
+   * (not read from SAM's `AutoPublishAlias` yet: declare it here or in `sam.overrides`). Invoking `name:live` runs the current
+   * code, reports `X-Amz-Executed-Version: 3` and gives the handler `…:function:name:live` as
+   * `invokedFunctionArn`; `name:3` works too. Any other qualifier than these and `$LATEST` is
+   * `ResourceNotFoundException`, as on Lambda.
+   * @default {} (only `$LATEST`)
+   */
+  functionAliases?: Record<string, string>;
 }
 
 /** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
@@ -142,6 +151,8 @@ export interface ResolvedFunction {
   image?: string;
   /** See `FunctionDeclaration.reservedConcurrency`; not part of the deploy id (no relaunch). */
   reservedConcurrency?: number;
+  /** See `FunctionDeclaration.functionAliases`; not part of the deploy id. */
+  functionAliases?: Record<string, string>;
   code: ResolvedArchive;
   layers: ResolvedArchive[];
   /** base64url SHA-256 over code, launch configuration and layers; see `packaging/deploy-id.ts`. */

@@ -51,6 +51,11 @@ export interface InvokeOptions {
    */
   traceId?: string;
   /**
+   * The version or alias the caller named (`live`, `1`, `$LATEST`); the handler's
+   * `context.invokedFunctionArn` then ends with `:<qualifier>`, as on Lambda.
+   */
+  qualifier?: string;
+  /**
    * Refuse the call (LTK_THROTTLED) when the function's `reservedConcurrency` calls are already
    * admitted, as Lambda refuses a synchronous call; `false` waits instead (Event calls: Lambda
    * queues them). A reserved concurrency of 0 refuses every call either way.

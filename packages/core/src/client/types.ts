@@ -11,7 +11,10 @@ export interface ClientInvokeOptions {
   invocationType?: InvocationType;
   /** Client context seen by the handler as `context.clientContext` (an object is JSON+base64 encoded). */
   clientContext?: Record<string, unknown> | string;
-  /** Version or alias; every qualifier runs the current code (`$LATEST`). */
+  /**
+   * Version or alias (`$LATEST`, or one of the function's `functionAliases` or their versions);
+   * every qualifier runs the current code. Another one is ResourceNotFoundException.
+   */
   qualifier?: string;
   /**
    * Ask for the invocation's log tail (`X-Amz-Log-Type: Tail`, last 4 KB), returned as `logs`.

@@ -12,7 +12,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
 import { readBody } from './http-io.ts';
-import { invokeError, LAMBDA_INVOKE_PATH, MAX_PAYLOAD_BYTES, RIE_INVOKE_PATH } from './protocol.ts';
+import {
+  invokeError,
+  LAMBDA_INVOKE_PATH,
+  MAX_PAYLOAD_BYTES,
+  QUALIFIER_HEADER,
+  QUALIFIER_PATTERN,
+  RIE_INVOKE_PATH,
+} from './protocol.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
 
 export type Profile = 'rie' | 'lambda';
@@ -83,6 +90,10 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
       }
       const traceId = req.headers['x-amzn-trace-id'];
       if (typeof traceId === 'string' && traceId) input.traceId = traceId;
+      const qualifier = req.headers[QUALIFIER_HEADER];
+      if (typeof qualifier === 'string' && QUALIFIER_PATTERN.test(qualifier)) {
+        input.functionArn = `${config.functionArn}:${qualifier}`;
+      }
       const tenantId = req.headers['x-amz-tenant-id'];
       if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
 

@@ -28,6 +28,15 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
 
 export const RUNTIME_API_PREFIX = '/2018-06-01';
 
+/**
+ * lambda-testkit's own invoke header (AWS's RIE ignores it): the qualifier the caller named, which
+ * Lambda appends to the invoked function ARN the runtime gets (docs/lambda-protocol.md#qualifiers).
+ */
+export const QUALIFIER_HEADER = 'x-lambda-testkit-qualifier';
+
+/** A version (`$LATEST`, `1`) or alias name, as the Invoke API accepts it. */
+export const QUALIFIER_PATTERN = /^[A-Za-z0-9$_-]{1,128}$/;
+
 export const Headers = {
   requestId: 'lambda-runtime-aws-request-id',
   deadlineMs: 'lambda-runtime-deadline-ms',

@@ -45,6 +45,8 @@ export interface InvokeInput {
   clientContext?: Buffer;
   traceId?: string;
   tenantId?: string;
+  /** The invoked ARN when the caller named a qualifier (`…:function:name:live`). */
+  functionArn?: string;
 }
 
 export interface InvokeResult {

@@ -75,6 +75,29 @@ function checkRange(fn: string, field: string, value: number, [min, max]: readon
   }
 }
 
+/** Alias names as Lambda allows them (not a version number), each naming a published version. */
+function checkFunctionAliases(fn: string, aliases: unknown): Record<string, string> {
+  const valid =
+    typeof aliases === 'object' &&
+    aliases !== null &&
+    !Array.isArray(aliases) &&
+    Object.entries(aliases).every(
+      ([alias, version]) =>
+        /^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/.test(alias) &&
+        typeof version === 'string' &&
+        /^[1-9][0-9]*$/.test(version),
+    );
+  if (!valid) {
+    throw fail(
+      ErrorCodes.CONFIG_INVALID,
+      fn,
+      `"functionAliases" must map alias names (letters, digits, - and _, not only digits) to published ` +
+        `version numbers as strings, for example { live: '3' }; got ${JSON.stringify(aliases)}.`,
+    );
+  }
+  return { ...(aliases as Record<string, string>) };
+}
+
 function checkEnvironment(fn: string, environment: unknown): Record<string, string> {
   if (environment === undefined) return {};
   if (typeof environment !== 'object' || environment === null || Array.isArray(environment)) {
@@ -199,5 +222,8 @@ export async function resolveFunction(
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
+  if (spec.functionAliases !== undefined) {
+    resolved.functionAliases = checkFunctionAliases(name, spec.functionAliases);
+  }
   return resolved;
 }

@@ -6,7 +6,7 @@
  * request was handed to the socket. Only the pool decides what a failure means.
  */
 import { Client, type Dispatcher } from 'undici';
-import { RIE_INVOKE_PATH } from '../emulator/protocol.ts';
+import { QUALIFIER_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
 
 export type InvokeAttempt =
@@ -34,6 +34,8 @@ export interface InvokeRequest {
   clientContext?: string | undefined;
   /** Passed through as `X-Amzn-Trace-Id`; the runtime gets it as `Lambda-Runtime-Trace-Id`. */
   traceId?: string | undefined;
+  /** The caller's qualifier, for the invoked function ARN (our emulator's own header). */
+  qualifier?: string | undefined;
   /** Extra wait on top of the client's `timeoutMs` (a cold call's init phase). @default 0 */
   extraTimeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export class InstanceClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
     if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
+    if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
     const options: Dispatcher.DispatchOptions = {
       method: 'POST',
       path: RIE_INVOKE_PATH,

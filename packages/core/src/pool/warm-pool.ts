@@ -379,6 +379,7 @@ export class WarmPool implements AsyncDisposable {
         payload,
         clientContext: options.clientContext,
         traceId,
+        qualifier: options.qualifier,
         extraTimeoutMs,
       });
       const durationMs = performance.now() - started;

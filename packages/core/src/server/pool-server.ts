@@ -17,12 +17,14 @@ import {
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { sendJson } from '../emulator/http-io.ts';
+import { QUALIFIER_PATTERN } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { parseFunctionRef } from './function-name.ts';
+import { resolveQualifier } from './qualifier.ts';
 import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
 
 /** What the server needs of the warm pool (WarmPool satisfies it). */
@@ -33,6 +35,11 @@ export interface ServedPool {
   evict(name: string): Promise<number>;
   list(): readonly unknown[];
   stats(): Record<string, unknown>;
+  /** Region and account of the run's ARNs: an ARN of another one is not found, as on Lambda. */
+  readonly region?: string;
+  readonly accountId?: string;
+  /** The function's aliases (alias → version) for qualified calls; none when absent. */
+  getFunction?(name: string): { functionAliases?: Record<string, string> } | undefined;
 }
 
 export interface PoolServerOptions {
@@ -72,8 +79,6 @@ export interface LeftOutFunctions {
 }
 
 const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
-/** Every qualifier runs the current code: there is one version here, `$LATEST`. */
-const EXECUTED_VERSION = '$LATEST';
 
 /** An Invoke request that passed every check, ready to run. */
 interface InvokeCall {
@@ -88,6 +93,10 @@ interface InvokeCall {
   logTail: boolean;
   /** The caller's `X-Amzn-Trace-Id`, if any (the pool keeps it or makes a new one). */
   traceId: string | undefined;
+  /** The version or alias the caller named, if any. */
+  qualifier: string | undefined;
+  /** The version that runs (`X-Amz-Executed-Version`): `$LATEST`, or the version an alias points to. */
+  executedVersion: string;
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -306,12 +315,30 @@ export class PoolServer {
       return undefined;
     }
     const version = ref?.qualifier ?? qualifier ?? undefined;
-    if (version !== undefined && !/^[A-Za-z0-9$_-]{1,128}$/.test(version)) {
+    if (version !== undefined && !QUALIFIER_PATTERN.test(version)) {
       await this.#badRequest(
         req,
         res,
         'InvalidParameterValueException',
         `Qualifier ${JSON.stringify(version)} is not a version or alias name ($LATEST, 1, live, …).`,
+      );
+      return undefined;
+    }
+    const target = resolveQualifier(
+      { qualifier: version, region: ref?.region, accountId: ref?.accountId },
+      {
+        functionAliases: pool.getFunction?.(name)?.functionAliases,
+        region: pool.region,
+        accountId: pool.accountId,
+      },
+    );
+    if (!target.ok) {
+      await this.#refuse(
+        req,
+        res,
+        404,
+        'ResourceNotFoundException',
+        qualifierNotFound(name, decoded, version, target.reason, pool),
       );
       return undefined;
     }
@@ -322,6 +349,8 @@ export class PoolServer {
       clientContext,
       logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
       traceId: headerValue(req, 'x-amzn-trace-id'),
+      qualifier: version,
+      executedVersion: target.executedVersion,
     };
   }
 
@@ -329,7 +358,10 @@ export class PoolServer {
   async #dispatch(res: ServerResponse, call: InvokeCall): Promise<void> {
     switch (call.invocationType) {
       case 'DryRun':
-        res.writeHead(204, { 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': EXECUTED_VERSION });
+        res.writeHead(204, {
+          'x-amzn-requestid': randomUUID(),
+          'x-amz-executed-version': call.executedVersion,
+        });
         res.end();
         return;
       case 'Event':
@@ -340,11 +372,14 @@ export class PoolServer {
   }
 
   /** Event invocation: accepted at once (202); a failure is logged, since no caller waits for it. */
-  #invokeInBackground(res: ServerResponse, { name, payload, clientContext, traceId }: InvokeCall): void {
+  #invokeInBackground(
+    res: ServerResponse,
+    { name, payload, clientContext, traceId, qualifier }: InvokeCall,
+  ): void {
     const requestId = randomUUID();
     const run = this.#options.pool
       // Lambda queues an Event call over the reserved concurrency instead of refusing it.
-      .invoke(name, payload, { clientContext, traceId, throttle: false })
+      .invoke(name, payload, { clientContext, traceId, qualifier, throttle: false })
       .then((outcome) => {
         if (outcome.functionError) {
           this.#log(
@@ -368,6 +403,7 @@ export class PoolServer {
       outcome = await this.#options.pool.invoke(call.name, call.payload, {
         clientContext: call.clientContext,
         traceId: call.traceId,
+        qualifier: call.qualifier,
       });
     } catch (error) {
       const err = asTestkitError(error);
@@ -379,7 +415,7 @@ export class PoolServer {
       'content-type': outcome.json !== undefined ? 'application/json' : 'application/octet-stream',
       'content-length': outcome.payload.length,
       'x-amzn-requestid': outcome.requestId,
-      'x-amz-executed-version': EXECUTED_VERSION,
+      'x-amz-executed-version': call.executedVersion,
       [TestkitHeaders.coldStart]: String(outcome.coldStart),
       [TestkitHeaders.instanceId]: outcome.instanceId,
       [TestkitHeaders.durationMs]: outcome.durationMs.toFixed(2),
@@ -498,4 +534,24 @@ function checkClientContext(value: string): string | undefined {
     return `X-Amz-Client-Context must be at most ${CLIENT_CONTEXT_LIMIT_BYTES} bytes once decoded.`;
   }
   return undefined;
+}
+
+/** Lambda's 404 for a qualifier or ARN that names no function here, with what would work. */
+function qualifierNotFound(
+  name: string,
+  asked: string,
+  qualifier: string | undefined,
+  reason: 'unknown-qualifier' | 'other-account' | 'other-region',
+  pool: ServedPool,
+): ConfigError {
+  const aliases = pool.getFunction?.(name)?.functionAliases ?? {};
+  const known = ['$LATEST', ...Object.keys(aliases), ...new Set(Object.values(aliases))];
+  const arn = `arn:aws:lambda:${pool.region ?? 'us-east-1'}:${pool.accountId ?? '123456789012'}:function:${name}`;
+  const why =
+    reason === 'unknown-qualifier'
+      ? `Function not found: ${arn}:${qualifier}. ${name} has the qualifiers ${known.join(', ')}; ` +
+        'declare an alias with functionAliases: { <alias>: "<version>" } in its configuration.'
+      : `Function not found: ${asked}. This run's functions live in account ${pool.accountId} and region ` +
+        `${pool.region} (${arn}); an ARN of another ${reason === 'other-account' ? 'account' : 'region'} names no function here.`;
+  return new ConfigError(ErrorCodes.UNKNOWN_FUNCTION, why, { details: { name, qualifier, reason } });
 }

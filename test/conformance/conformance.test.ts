@@ -87,6 +87,16 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(plain.arn).toBe('arn:aws:lambda:eu-west-1:111122223333:function:conformance-fn');
   });
 
+  test("lambda-testkit's request id header becomes the invocation's request id", async () => {
+    const emulator = await start('basic.success');
+    const id = '0f5e2a4c-1b7d-4c8e-9a3f-6d2b1e0c9a87';
+    const answer = json((await emulator.invoke({}, { 'x-lambda-testkit-request-id': id })).text);
+    expect(answer.requestId).toBe(id);
+    expect(await emulator.logsOf(id)).toContain(`START RequestId: ${id} `);
+    const fresh = json((await emulator.invoke({})).text);
+    expect(fresh.requestId).not.toBe(id);
+  });
+
   test('CommonJS module.exports, .js in a type:module package, folders and nested handler paths resolve', async () => {
     const cjs = await start('plain.handler');
     expect(json((await cjs.invoke({ a: 1 })).text)).toEqual({ cjs: true, event: { a: 1 } });

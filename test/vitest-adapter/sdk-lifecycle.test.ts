@@ -1,5 +1,8 @@
 // Invocation lifecycle through the pool server with the real @aws-sdk/client-lambda, on the process
 // backend: trace ids, throttling, qualifiers, Event invocations.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   InvokeCommand,
@@ -32,6 +35,7 @@ beforeAll(async () => {
         trace: fn('lifecycle.trace', { functionAliases: { live: '3' } }),
         throttled: fn('lifecycle.slow', { timeout: 30, reservedConcurrency: 1 }),
         off: fn('lifecycle.slow', { reservedConcurrency: 0 }),
+        record: fn('lifecycle.record'),
       },
     },
     { root, log: () => {} },
@@ -171,6 +175,28 @@ describe('qualifiers', () => {
       );
       expect(error).toBeInstanceOf(ResourceNotFoundException);
       expect(error).toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    }
+  });
+});
+
+describe('Event invocations', () => {
+  it('answers 202 with the request id the handler sees', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    try {
+      const file = join(dir, 'seen.json');
+      const out = await sdk.send(
+        new InvokeCommand({
+          FunctionName: 'record',
+          InvocationType: 'Event',
+          Payload: JSON.stringify({ file }),
+        }),
+      );
+      expect(out.StatusCode).toBe(202);
+      await vi.waitFor(() => expect(existsSync(file)).toBe(true), { timeout: 20_000, interval: 25 });
+      const seen = JSON.parse(readFileSync(file, 'utf8')) as { requestId: string };
+      expect(seen.requestId).toBe(out.$metadata.requestId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -56,6 +56,11 @@ export interface InvokeOptions {
    */
   qualifier?: string;
   /**
+   * The request id the invocation should have (the handler's `context.awsRequestId`), for an Event
+   * call whose 202 already named it. Honoured by lambda-testkit's emulator; AWS's RIE makes its own.
+   */
+  requestId?: string;
+  /**
    * Refuse the call (LTK_THROTTLED) when the function's `reservedConcurrency` calls are already
    * admitted, as Lambda refuses a synchronous call; `false` waits instead (Event calls: Lambda
    * queues them). A reserved concurrency of 0 refuses every call either way.

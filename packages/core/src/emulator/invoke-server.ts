@@ -18,6 +18,8 @@ import {
   MAX_PAYLOAD_BYTES,
   QUALIFIER_HEADER,
   QUALIFIER_PATTERN,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PATTERN,
   RIE_INVOKE_PATH,
 } from './protocol.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
@@ -94,6 +96,8 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
       if (typeof qualifier === 'string' && QUALIFIER_PATTERN.test(qualifier)) {
         input.functionArn = `${config.functionArn}:${qualifier}`;
       }
+      const requestId = req.headers[REQUEST_ID_HEADER];
+      if (typeof requestId === 'string' && REQUEST_ID_PATTERN.test(requestId)) input.requestId = requestId;
       const tenantId = req.headers['x-amz-tenant-id'];
       if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
 

@@ -34,6 +34,13 @@ export const RUNTIME_API_PREFIX = '/2018-06-01';
  */
 export const QUALIFIER_HEADER = 'x-lambda-testkit-qualifier';
 
+/**
+ * lambda-testkit's own invoke header (AWS's RIE ignores it): the request id to give the invocation,
+ * so that the pool server's 202 for an Event call names the id the handler sees.
+ */
+export const REQUEST_ID_HEADER = 'x-lambda-testkit-request-id';
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
 /** A version (`$LATEST`, `1`) or alias name, as the Invoke API accepts it. */
 export const QUALIFIER_PATTERN = /^[A-Za-z0-9$_-]{1,128}$/;
 

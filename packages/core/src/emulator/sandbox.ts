@@ -47,6 +47,8 @@ export interface InvokeInput {
   tenantId?: string;
   /** The invoked ARN when the caller named a qualifier (`…:function:name:live`). */
   functionArn?: string;
+  /** The request id to use instead of a new one. */
+  requestId?: string;
 }
 
 export interface InvokeResult {
@@ -132,7 +134,7 @@ export class Sandbox implements RuntimeApiHandler {
     if (this.#current) throw new Error('Sandbox.invoke called while another invocation is in flight');
     if (this.#closed) throw new Error('Sandbox is closed');
     const { config } = this.#options;
-    const requestId = randomUUID();
+    const requestId = input.requestId ?? randomUUID();
     let settle: (outcome: Outcome) => void = () => {};
     const settled = new Promise<Outcome>((resolve) => {
       settle = resolve;

@@ -6,7 +6,7 @@
  * request was handed to the socket. Only the pool decides what a failure means.
  */
 import { Client, type Dispatcher } from 'undici';
-import { QUALIFIER_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
+import { QUALIFIER_HEADER, REQUEST_ID_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
 
 export type InvokeAttempt =
@@ -36,6 +36,8 @@ export interface InvokeRequest {
   traceId?: string | undefined;
   /** The caller's qualifier, for the invoked function ARN (our emulator's own header). */
   qualifier?: string | undefined;
+  /** The request id the invocation should have (our emulator's own header). */
+  requestId?: string | undefined;
   /** Extra wait on top of the client's `timeoutMs` (a cold call's init phase). @default 0 */
   extraTimeoutMs?: number;
 }
@@ -65,6 +67,7 @@ export class InstanceClient {
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
     if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
     if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
+    if (request.requestId !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
     const options: Dispatcher.DispatchOptions = {
       method: 'POST',
       path: RIE_INVOKE_PATH,

@@ -380,6 +380,7 @@ export class WarmPool implements AsyncDisposable {
         clientContext: options.clientContext,
         traceId,
         qualifier: options.qualifier,
+        requestId: options.requestId,
         extraTimeoutMs,
       });
       const durationMs = performance.now() - started;
@@ -388,7 +389,7 @@ export class WarmPool implements AsyncDisposable {
         : undefined;
 
       if (attempt.ok) {
-        const requestId = logs?.requestId ?? randomUUID();
+        const requestId = logs?.requestId ?? options.requestId ?? randomUUID();
         const classification = classifyAnswer(attempt, requestId);
         if (!classification) {
           // The instance is replaced in case its state is broken.

@@ -379,7 +379,7 @@ export class PoolServer {
     const requestId = randomUUID();
     const run = this.#options.pool
       // Lambda queues an Event call over the reserved concurrency instead of refusing it.
-      .invoke(name, payload, { clientContext, traceId, qualifier, throttle: false })
+      .invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false })
       .then((outcome) => {
         if (outcome.functionError) {
           this.#log(

@@ -31,11 +31,14 @@ beforeAll(async () => {
   const handle = await acquirePoolHost(
     {
       backend: 'process',
+      eventRetryDelaysMs: [50, 100],
       functions: {
         trace: fn('lifecycle.trace', { functionAliases: { live: '3' } }),
         throttled: fn('lifecycle.slow', { timeout: 30, reservedConcurrency: 1 }),
         off: fn('lifecycle.slow', { reservedConcurrency: 0 }),
         record: fn('lifecycle.record'),
+        failing: fn('lifecycle.failing'),
+        'failing-once': fn('lifecycle.failing', { maximumRetryAttempts: 0 }),
       },
     },
     { root, log: () => {} },
@@ -195,6 +198,56 @@ describe('Event invocations', () => {
       await vi.waitFor(() => expect(existsSync(file)).toBe(true), { timeout: 20_000, interval: 25 });
       const seen = JSON.parse(readFileSync(file, 'utf8')) as { requestId: string };
       expect(seen.requestId).toBe(out.$metadata.requestId);
+      const [recorded] = await client.events('record', { waitMs: 20_000 });
+      expect(recorded).toEqual({
+        requestId: out.$metadata.requestId,
+        functionName: 'record',
+        status: 'succeeded',
+        attempts: [{ kind: 'success', result: null }],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries a failed Event call twice by default, with the same request id, and records each try', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    try {
+      const file = join(dir, 'tries.txt');
+      const out = await sdk.send(
+        new InvokeCommand({
+          FunctionName: 'failing',
+          InvocationType: 'Event',
+          Payload: JSON.stringify({ file }),
+        }),
+      );
+      const records = await client.events('failing', { waitMs: 60_000 });
+      expect(records).toHaveLength(1);
+      const [record] = records;
+      expect(record).toMatchObject({ requestId: out.$metadata.requestId, status: 'failed' });
+      expect(record?.attempts).toHaveLength(3);
+      for (const attempt of record?.attempts ?? []) {
+        expect(attempt).toMatchObject({
+          kind: 'handled',
+          error: { errorType: 'Error', errorMessage: `failed on purpose (${out.$metadata.requestId})` },
+        });
+      }
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual(Array(3).fill(out.$metadata.requestId));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('honours maximumRetryAttempts: 0 (one try), and lists nothing for a function without Event calls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    try {
+      const file = join(dir, 'tries.txt');
+      await client.invoke('failing-once', { file }, { invocationType: 'Event' });
+      const [record] = await client.events('failing-once', { waitMs: 60_000 });
+      expect(record?.status).toBe('failed');
+      expect(record?.attempts).toHaveLength(1);
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(await client.events('trace')).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -65,6 +65,13 @@ export interface FunctionDeclaration {
    * @default {} (only `$LATEST`)
    */
   functionAliases?: Record<string, string>;
+  /**
+   * How often a failed Event (asynchronous) call is retried, 0 to 2, as Lambda's
+   * `MaximumRetryAttempts` (SAM `EventInvokeConfig.MaximumRetryAttempts`, set it here). Retries keep the
+   * request id and wait `eventRetryDelaysMs` of the configuration.
+   * @default 2
+   */
+  maximumRetryAttempts?: number;
 }
 
 /** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
@@ -153,6 +160,8 @@ export interface ResolvedFunction {
   reservedConcurrency?: number;
   /** See `FunctionDeclaration.functionAliases`; not part of the deploy id. */
   functionAliases?: Record<string, string>;
+  /** See `FunctionDeclaration.maximumRetryAttempts`. */
+  maximumRetryAttempts?: number;
   code: ResolvedArchive;
   layers: ResolvedArchive[];
   /** base64url SHA-256 over code, launch configuration and layers; see `packaging/deploy-id.ts`. */

@@ -24,6 +24,7 @@ import {
 } from './protocol.ts';
 import type {
   ClientInvokeOptions,
+  EventRecordView,
   FunctionError,
   FunctionStatsView,
   InstanceInfoView,
@@ -191,6 +192,17 @@ export class PoolClient {
   async instances(): Promise<InstanceInfoView[]> {
     const res = await this.#send('GET', `${CONTROL_PREFIX}instances`, {});
     return parseJson(res.body) as InstanceInfoView[];
+  }
+
+  /**
+   * The Event (asynchronous) calls of `name` so far, oldest first, each with its request id, status
+   * and tries (result or error). With `waitMs`, first waits until none is pending (retries included),
+   * at most that long.
+   */
+  async events(name: string, options: { waitMs?: number } = {}): Promise<EventRecordView[]> {
+    const query = options.waitMs ? `?waitMs=${Math.max(0, Math.round(options.waitMs))}` : '';
+    const res = await this.#send('GET', `${CONTROL_PREFIX}events/${encodeURIComponent(name)}${query}`, {});
+    return parseJson(res.body) as EventRecordView[];
   }
 
   /** Per-function counters: cold starts, warm hits, invocations, errors, durations. */

@@ -102,3 +102,14 @@ export interface SdkClientConfig {
    */
   maxAttempts: number;
 }
+
+/** One Event (asynchronous) call as the pool server recorded it (`lambda.events(name)`). */
+export interface EventRecordView {
+  /** The id the 202 named and the handler saw (the same on every retry). */
+  requestId: string;
+  functionName: string;
+  /** `pending` while a try runs or a retry waits; `failed` once the retries are used up. */
+  status: 'pending' | 'succeeded' | 'failed';
+  /** Each try: `kind` as the outcome (`success`, `handled`, `timeout`, …, or `error`), its result or error. */
+  attempts: Array<{ kind: string; result?: unknown; error?: { errorType: string; errorMessage: string } }>;
+}

@@ -96,6 +96,7 @@ export class PoolHost {
       pool,
       token,
       log,
+      eventRetryDelaysMs: config.eventRetryDelaysMs,
       resolveAlias: (name) => catalogue.resolveAlias(name),
       leftOut: { error: (name) => catalogue.leftOutError(name), names: () => catalogue.leftOutNames() },
     });
@@ -151,7 +152,7 @@ export class PoolHost {
 
   /** Per-function rows for the end-of-run table (`formatSummary`). */
   summary(): SummaryRow[] {
-    return summaryRows(this.#pool.stats());
+    return summaryRows(this.#pool.stats(), this.#server.eventCounts());
   }
 
   /** The pool itself, for callers in the main process (reporters, advanced setups). */

@@ -222,6 +222,10 @@ export async function resolveFunction(
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
+  if (spec.maximumRetryAttempts !== undefined) {
+    checkRange(name, 'maximumRetryAttempts', spec.maximumRetryAttempts, [0, 2]);
+    resolved.maximumRetryAttempts = spec.maximumRetryAttempts;
+  }
   if (spec.functionAliases !== undefined) {
     resolved.functionAliases = checkFunctionAliases(name, spec.functionAliases);
   }

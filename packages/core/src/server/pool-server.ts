@@ -23,6 +23,7 @@ import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
+import { EventInvocations } from './event-invocations.ts';
 import { parseFunctionRef } from './function-name.ts';
 import { resolveQualifier } from './qualifier.ts';
 import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
@@ -39,7 +40,9 @@ export interface ServedPool {
   readonly region?: string;
   readonly accountId?: string;
   /** The function's aliases (alias → version) for qualified calls; none when absent. */
-  getFunction?(name: string): { functionAliases?: Record<string, string> } | undefined;
+  getFunction?(
+    name: string,
+  ): { functionAliases?: Record<string, string>; maximumRetryAttempts?: number } | undefined;
 }
 
 export interface PoolServerOptions {
@@ -66,6 +69,12 @@ export interface PoolServerOptions {
    * invoke of one answers with its error (why, and what to set) instead of "not found".
    */
   leftOut?: LeftOutFunctions;
+  /**
+   * Waits before the retries of a failed Event call (Lambda: about 1 and 2 minutes); the last one
+   * repeats.
+   * @default [100, 200]
+   */
+  eventRetryDelaysMs?: readonly number[];
   /** Where Event (async) invocation failures are reported, since no caller waits for them. */
   log?: (line: string) => void;
 }
@@ -79,6 +88,11 @@ export interface LeftOutFunctions {
 }
 
 const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
+/** Lambda retries a failed Event call twice by default. */
+const DEFAULT_EVENT_RETRIES = 2;
+const DEFAULT_EVENT_RETRY_DELAYS_MS = [100, 200] as const;
+/** The longest `GET /_testkit/events/{name}?waitMs=` waits. */
+const EVENTS_WAIT_LIMIT_MS = 600_000;
 
 /** An Invoke request that passed every check, ready to run. */
 interface InvokeCall {
@@ -105,6 +119,7 @@ export class PoolServer {
   readonly #options: PoolServerOptions;
   readonly #server: Server;
   readonly #background = new Set<Promise<unknown>>();
+  readonly #events = new EventInvocations();
   #url: string | undefined;
   #closing: Promise<void> | undefined;
 
@@ -156,11 +171,18 @@ export class PoolServer {
     this.#closing ??= (async () => {
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
+      // Retries still waiting are skipped: the run is over.
+      this.#events.close();
       await Promise.allSettled([...this.#background]);
       this.#server.closeAllConnections();
       await closed;
     })();
     return this.#closing;
+  }
+
+  /** Event calls per function so far: accepted, and failed after their retries (the run summary). */
+  eventCounts(): Record<string, { events: number; failed: number }> {
+    return this.#events.counts();
   }
 
   /** `await using server = new PoolServer(...)` closes it at the end of the scope. */
@@ -182,7 +204,7 @@ export class PoolServer {
         return this.#invoke(req, res, m[1], url.searchParams.get('Qualifier'));
     }
     if (url.pathname.startsWith(CONTROL_PREFIX))
-      return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length));
+      return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length), url.searchParams);
     return this.#refuse(
       req,
       res,
@@ -377,19 +399,27 @@ export class PoolServer {
     { name, payload, clientContext, traceId, qualifier }: InvokeCall,
   ): void {
     const requestId = randomUUID();
-    const run = this.#options.pool
-      // Lambda queues an Event call over the reserved concurrency instead of refusing it.
-      .invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false })
-      .then((outcome) => {
-        if (outcome.functionError) {
+    const pool = this.#options.pool;
+    const policy = {
+      maximumRetryAttempts: pool.getFunction?.(name)?.maximumRetryAttempts ?? DEFAULT_EVENT_RETRIES,
+      delaysMs: this.#options.eventRetryDelaysMs ?? DEFAULT_EVENT_RETRY_DELAYS_MS,
+    };
+    // Lambda queues an Event call over the reserved concurrency instead of refusing it, and a retry
+    // keeps the request id.
+    const attempt = () =>
+      pool.invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false });
+    const run = this.#events
+      .submit(name, requestId, attempt, policy)
+      .then(() => {
+        const record = this.#events.list(name).find((r) => r.requestId === requestId);
+        const last = record?.attempts.at(-1);
+        if (record?.status === 'failed') {
           this.#log(
-            `Event invocation of ${name} (${requestId}) failed: ${outcome.error?.errorType ?? outcome.kind}`,
+            `Event invocation of ${name} (${requestId}) failed after ${record.attempts.length} attempt(s): ` +
+              `${last?.error?.errorType ?? last?.kind}${last?.error?.errorMessage ? ` ${last.error.errorMessage}` : ''}`,
           );
         }
       })
-      .catch((error: unknown) =>
-        this.#log(`Event invocation of ${name} (${requestId}) failed: ${asTestkitError(error).message}`),
-      )
       .finally(() => this.#background.delete(run));
     this.#background.add(run);
     res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
@@ -429,11 +459,23 @@ export class PoolServer {
     res.end(outcome.payload);
   }
 
-  async #control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+  async #control(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    query?: URLSearchParams,
+  ): Promise<void> {
     const pool = this.#options.pool;
     if (req.method === 'GET' && route === 'instances') return sendValue(res, pool.list());
     if (req.method === 'GET' && route === 'stats') return sendValue(res, pool.stats());
     if (req.method === 'GET' && route === 'functions') return sendValue(res, pool.functionNames());
+    const events = /^events\/([^/?]+)$/.exec(route);
+    if (req.method === 'GET' && events?.[1]) {
+      const asked = decodeURIComponent(events[1]);
+      const name = this.#poolName(asked) ?? asked;
+      const waitMs = Math.min(Number(query?.get('waitMs') ?? 0) || 0, EVENTS_WAIT_LIMIT_MS);
+      return sendValue(res, waitMs > 0 ? await this.#events.settled(name, waitMs) : this.#events.list(name));
+    }
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
       const asked = decodeURIComponent(evict[1]);

@@ -6,15 +6,35 @@ import type { FunctionDeclaration } from './function-spec.ts';
 import type { CdkSourceOptions, SamSourceOptions } from './sources/source-options.ts';
 
 /**
- * The backends a run can ask for; `auto` is Docker when an engine answers, else processes. The one
- * list: config validation, `LAMBDA_TESTKIT_BACKEND` and backend selection read it.
+ * The backends a run can ask for; `auto` is Docker when an engine answers, else Kubernetes when the
+ * run is in a Pod with a service account, else processes. The one list: config validation,
+ * `LAMBDA_TESTKIT_BACKEND` and backend selection read it.
  */
-export const BACKEND_CHOICES = ['docker', 'process', 'auto'] as const;
+export const BACKEND_CHOICES = ['docker', 'process', 'kubernetes', 'auto'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** True when `value` names a backend (`BACKEND_CHOICES`). */
 export function isBackendChoice(value: unknown): value is BackendChoice {
   return (BACKEND_CHOICES as readonly unknown[]).includes(value);
+}
+
+/** Where the Kubernetes backend runs its Pods (docs/kubernetes.md). */
+export interface KubernetesConfig {
+  /**
+   * Namespace of the Pods, code ConfigMaps and the run's Lease.
+   * @default `$LAMBDA_TESTKIT_KUBERNETES_NAMESPACE`, else the context's namespace, else `default`
+   */
+  namespace?: string;
+  /**
+   * Context of the kubeconfig.
+   * @default the kubeconfig's current context
+   */
+  context?: string;
+  /**
+   * Path of the kubeconfig (relative paths from the config's root).
+   * @default `$KUBECONFIG`, else `~/.kube/config`, else the Pod's service account
+   */
+  kubeconfig?: string;
 }
 
 export interface TestkitConfig {
@@ -31,11 +51,13 @@ export interface TestkitConfig {
    */
   cdk?: CdkSourceOptions;
   /**
-   * Where functions run. `auto` uses Docker when an engine answers and the process backend
-   * otherwise (saying so in one line).
+   * Where functions run. `auto` uses Docker when an engine answers; otherwise Kubernetes when this
+   * process runs in a Pod with a service account, else the process backend (saying so in one line).
    * @default 'auto'
    */
   backend?: BackendChoice;
+  /** Options of the Kubernetes backend (`backend: 'kubernetes'`, or `auto` inside a Pod). */
+  kubernetes?: KubernetesConfig;
   /**
    * Most instances per function at once; further calls wait in a FIFO queue.
    * @default 10

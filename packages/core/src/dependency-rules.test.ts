@@ -46,6 +46,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'backends/shared': ['root'],
   'backends/docker': ['root', 'backends/shared', 'packaging', 'emulator'],
   'backends/process': ['root', 'backends/shared', 'packaging'],
+  'backends/kubernetes': ['root', 'backends/shared', 'packaging'],
   // Runs each function on one of two backends it is given: it knows the interface only.
   'backends/fallback': ['root'],
   server: ['root', 'client/protocol.ts', 'emulator'],
@@ -58,9 +59,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     'backends/docker',
     'backends/process',
     'backends/fallback',
+    'backends/kubernetes',
     'server',
   ],
-  cli: ['root', 'backends/docker', 'backends/process', 'backends/shared'],
+  cli: ['root', 'backends/docker', 'backends/process', 'backends/kubernetes', 'backends/shared'],
   testing: ['root', 'emulator/protocol.ts'],
 };
 

@@ -26,6 +26,8 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'LTK_PAYLOAD_TOO_LARGE',
   /** No container engine answered where one was required. */
   DOCKER_UNAVAILABLE: 'LTK_DOCKER_UNAVAILABLE',
+  /** No Kubernetes cluster answered (kubeconfig, context or namespace) where one was required. */
+  KUBERNETES_UNAVAILABLE: 'LTK_KUBERNETES_UNAVAILABLE',
   /** A port the library was asked to listen on is taken. */
   PORT_IN_USE: 'LTK_PORT_IN_USE',
   /** A backend could not start an instance (container or process). */

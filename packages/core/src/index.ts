@@ -22,11 +22,13 @@ export {
   reapStaleContainers,
   type StaleContainer,
 } from './backends/docker/index.ts';
+export type { KubernetesBackendOptions, KubernetesInstance } from './backends/kubernetes/index.ts';
+export { KubernetesBackend } from './backends/kubernetes/index.ts';
 export type { ProcessBackendOptions, ProcessInstance } from './backends/process/index.ts';
 export { ProcessBackend } from './backends/process/index.ts';
 export type { LoadConfigOptions, LoadedConfig } from './config/index.ts';
 export { loadConfig } from './config/index.ts';
-export type { BackendChoice, TestkitConfig } from './config.ts';
+export type { BackendChoice, KubernetesConfig, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
 export * from './errors.ts';
 export type {

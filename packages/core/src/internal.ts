@@ -4,9 +4,10 @@
 
 export type * from './backend.ts';
 export * from './backends/docker/index.ts';
+export * from './backends/kubernetes/index.ts';
 export * from './backends/process/index.ts';
 export * from './config/index.ts';
-export type { BackendChoice, TestkitConfig } from './config.ts';
+export type { BackendChoice, KubernetesConfig, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
 export * from './errors.ts';
 export type * from './function-spec.ts';

@@ -1,6 +1,6 @@
 // The `lambda-testkit` command without an engine: usage, bad input, and `clean` where Docker is absent.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,5 +56,26 @@ describe('lambda-testkit CLI', () => {
     expect(result.stdout).toContain(`0 process sandbox(es) removed from ${join(scratch, 'lambda-testkit')}`);
     expect(result.stdout).toContain('containers not checked');
     expect(result.stdout).toContain('DOCKER_HOST=unix:///tmp/lambda-testkit-cli-no-engine.sock');
+  });
+
+  it('clean --kubernetes without a reachable cluster fails with KUBERNETES_UNAVAILABLE, naming the way out', async () => {
+    const kubeconfig = join(scratch, 'unreachable.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]',
+        'users: [{ name: u, user: { token: t } }]',
+        'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const result = run(['clean', '--kubernetes', '--kubeconfig', kubeconfig]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('No Kubernetes cluster is reachable');
+    expect(result.stderr).toContain('https://127.0.0.1:1');
+    expect(result.stderr).toContain('[LTK_KUBERNETES_UNAVAILABLE]');
   });
 });

@@ -71,7 +71,8 @@ describe('loadConfig', () => {
     const err = await loadConfig({
       cwd: base,
       inline: {
-        backend: 'kubernetes',
+        backend: 'podman',
+        kubernetes: { namespace: '', cluster: 'x' },
         maxConcurrency: 0,
         accountId: '42',
         functions: { bad: { runtime: 'nodejs22.x', handler: 'index.handler', environment: { A: 1 } } },
@@ -80,8 +81,10 @@ describe('loadConfig', () => {
     expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
     const msg = (err as Error).message;
     expect(msg).toContain(
-      "`backend` must be one of 'docker', 'process', 'auto', got the string \"kubernetes\"",
+      "`backend` must be one of 'docker', 'process', 'kubernetes', 'auto', got the string \"podman\"",
     );
+    expect(msg).toContain('`kubernetes.namespace` must be a non-empty string');
+    expect(msg).toContain('`kubernetes.cluster` must be one of namespace, context, kubeconfig');
     expect(msg).toContain('`maxConcurrency` must be a positive integer, got number 0');
     expect(msg).toContain('`accountId` must be twelve digits');
     expect(msg).toContain('`functions.bad` needs `code`');

@@ -155,6 +155,20 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
   if (backend !== undefined && !isBackendChoice(backend)) {
     fail('backend', `one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}`, backend);
   }
+  const kubernetes = raw.kubernetes;
+  if (kubernetes !== undefined) {
+    if (!isRecord(kubernetes)) {
+      fail('kubernetes', 'an object { namespace?, context?, kubeconfig? }', kubernetes);
+    } else {
+      for (const [key, value] of Object.entries(kubernetes)) {
+        if (!['namespace', 'context', 'kubeconfig'].includes(key)) {
+          fail(`kubernetes.${key}`, 'one of namespace, context, kubeconfig (an unknown option)', value);
+        } else if (typeof value !== 'string' || value === '') {
+          fail(`kubernetes.${key}`, 'a non-empty string', value);
+        }
+      }
+    }
+  }
   for (const key of ['maxConcurrency', 'maxConcurrentLaunches', 'idleTtlMs'] as const) {
     const v = raw[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) {

@@ -9,15 +9,10 @@
  * Without `/proc` (macOS) nothing is sampled: no watchdog, and REPORT falls back to the configured size.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { oomKillCount } from './oom-kills.ts';
 
 /** How often a working runtime's resident size is read; `VmHWM` is a peak, so a spike between reads is seen. */
 const SAMPLE_MS = 20;
-
-const CGROUP_OOM_FILES = [
-  // cgroup v2: `oom_kill N` in memory.events; cgroup v1: `oom_kill N` in memory.oom_control (Linux >= 4.13).
-  '/sys/fs/cgroup/memory.events',
-  '/sys/fs/cgroup/memory/memory.oom_control',
-];
 
 /** Peak and current resident size of `pid` in KiB, or undefined without `/proc` (or once it is gone). */
 export function residentKib(pid: number): { peak: number; current: number } | undefined {
@@ -31,19 +26,6 @@ export function residentKib(pid: number): { peak: number; current: number } | un
   const current = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (!peak || !current) return undefined;
   return { peak: Number(peak[1]), current: Number(current[1]) };
-}
-
-/** The kernel's OOM kills so far in this process's memory cgroup, when it can be read. */
-export function cgroupOomKills(): number | undefined {
-  for (const file of CGROUP_OOM_FILES) {
-    try {
-      const match = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'));
-      if (match) return Number(match[1]);
-    } catch {
-      // Not this cgroup version, or no memory controller.
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -71,7 +53,7 @@ export class MemoryWatch {
     this.#pid = pid;
     this.#limitKib = limitMb * 1024;
     this.#onExceeded = onExceeded;
-    this.#oomKillsAtStart = cgroupOomKills();
+    this.#oomKillsAtStart = oomKillCount();
   }
 
   /** Samples until `stop()`; the first sample is taken at once. */
@@ -106,7 +88,7 @@ export class MemoryWatch {
   /** The runtime went over the limit: killed by this watch, or by the kernel in the memory cgroup. */
   get outOfMemory(): boolean {
     if (this.#exceeded) return true;
-    const now = cgroupOomKills();
+    const now = oomKillCount();
     return now !== undefined && this.#oomKillsAtStart !== undefined && now > this.#oomKillsAtStart;
   }
 

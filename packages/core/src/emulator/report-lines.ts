@@ -20,6 +20,8 @@ export interface ReportFigures {
   memorySizeMb: number;
   /** The runtime's peak resident size (memory-watch.ts); the configured size where it cannot be read. */
   maxMemoryUsedMb: number;
+  /** Set when the runtime ended in an error Lambda names on the REPORT line (`Runtime.OutOfMemory`). */
+  errorType?: string;
 }
 
 export function reportLine(f: ReportFigures): string {
@@ -28,6 +30,8 @@ export function reportLine(f: ReportFigures): string {
   return (
     `REPORT RequestId: ${f.requestId}\t${init}Duration: ${f.durationMs.toFixed(2)} ms\t` +
     `Billed Duration: ${Math.ceil(f.durationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\t` +
-    `Max Memory Used: ${f.maxMemoryUsedMb} MB\t\n`
+    `Max Memory Used: ${f.maxMemoryUsedMb} MB\t` +
+    (f.errorType ? `Status: error\tError Type: ${f.errorType}\t` : '') +
+    '\n'
   );
 }

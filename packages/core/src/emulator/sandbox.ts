@@ -179,6 +179,7 @@ export class Sandbox implements RuntimeApiHandler {
         memorySizeMb: config.memorySizeMb,
         maxMemoryUsedMb: maxMemoryUsedMb ?? config.memorySizeMb,
         ...(initDurationMs === undefined ? {} : { initDurationMs }),
+        ...(outcome.kind === 'exit' && outcome.outOfMemory ? { errorType: 'Runtime.OutOfMemory' } : {}),
       }),
     );
     this.#current = undefined;

@@ -2,6 +2,9 @@
  * Environment variables the host honours over the configuration: CI uses them to switch backends or
  * images without editing configs.
  */
+
+import { resolve } from 'node:path';
+import type { KubernetesBackendOptions } from '../backends/kubernetes/kubernetes-backend.ts';
 import { BACKEND_CHOICES, type BackendChoice, isBackendChoice, type TestkitConfig } from '../config.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { FunctionSpec } from '../function-spec.ts';
@@ -11,6 +14,8 @@ import { imageOverride } from '../runtimes.ts';
 export const ENV_BACKEND = 'LAMBDA_TESTKIT_BACKEND';
 /** One image for every function: beats each function's `image` and `config.images`. */
 export const ENV_IMAGE = 'LAMBDA_TESTKIT_IMAGE';
+/** The Kubernetes backend's namespace: beats `config.kubernetes.namespace`. */
+export const ENV_KUBERNETES_NAMESPACE = 'LAMBDA_TESTKIT_KUBERNETES_NAMESPACE';
 
 /** The backend asked for: `LAMBDA_TESTKIT_BACKEND` when set, else `config.backend`, else `auto`. */
 export function backendChoice(config: TestkitConfig, env: NodeJS.ProcessEnv = process.env): BackendChoice {
@@ -32,4 +37,21 @@ export function withImageOverride(
 ): FunctionSpec {
   const image = env[ENV_IMAGE] || imageOverride(spec, config.images);
   return image ? { ...spec, image } : spec;
+}
+
+/**
+ * The Kubernetes backend's cluster options from `config.kubernetes`: `LAMBDA_TESTKIT_KUBERNETES_NAMESPACE`
+ * beats its namespace, and a relative kubeconfig path is taken from the config's root.
+ */
+export function kubernetesOptions(
+  config: TestkitConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): KubernetesBackendOptions {
+  const k = config.kubernetes ?? {};
+  const namespace = env[ENV_KUBERNETES_NAMESPACE] || k.namespace;
+  return {
+    ...(namespace ? { namespace } : {}),
+    ...(k.context ? { context: k.context } : {}),
+    ...(k.kubeconfig ? { kubeconfig: resolve(config.root ?? process.cwd(), k.kubeconfig) } : {}),
+  };
 }

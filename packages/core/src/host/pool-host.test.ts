@@ -373,10 +373,12 @@ describe('acquirePoolHost / releasePoolHost', () => {
   });
 
   it('honours LAMBDA_TESTKIT_BACKEND and rejects a bad value', async () => {
-    process.env.LAMBDA_TESTKIT_BACKEND = 'kubernetes';
+    process.env.LAMBDA_TESTKIT_BACKEND = 'podman';
     try {
       const err = await acquirePoolHost(config, { root, log: quiet }).catch((e: unknown) => e);
-      expect((err as Error).message).toMatch(/LAMBDA_TESTKIT_BACKEND must be docker, process or auto/);
+      expect((err as Error).message).toMatch(
+        /LAMBDA_TESTKIT_BACKEND must be docker, process, kubernetes or auto/,
+      );
     } finally {
       delete process.env.LAMBDA_TESTKIT_BACKEND;
     }

@@ -10,7 +10,7 @@ import { stderrLog } from '../log.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
 import { createRunToken } from '../server/auth.ts';
 import { PoolServer } from '../server/pool-server.ts';
-import { backendChoice } from './env-overrides.ts';
+import { backendChoice, kubernetesOptions } from './env-overrides.ts';
 import { FunctionCatalogue } from './function-catalogue.ts';
 import { selectBackend } from './select-backend.ts';
 import { type SummaryRow, summaryRows } from './summary.ts';
@@ -79,7 +79,9 @@ export class PoolHost {
    */
   static async start(config: TestkitConfig, options: AcquirePoolHostOptions): Promise<PoolHost> {
     const log = options.log ?? stderrLog;
-    const backend = options.backend ?? (await selectBackend(backendChoice(config), { log }));
+    const backend =
+      options.backend ??
+      (await selectBackend(backendChoice(config), { log, kubernetes: kubernetesOptions(config) }));
     const region = config.region ?? 'us-east-1';
     const pool = new WarmPool({
       backend,

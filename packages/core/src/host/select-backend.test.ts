@@ -1,4 +1,7 @@
 // Backend selection without an engine (no Docker needed: DOCKER_HOST points at a socket that does not exist).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DockerBackend } from '../backends/docker/docker-backend.ts';
 import { ProcessBackend } from '../backends/process/index.ts';
@@ -45,9 +48,38 @@ describe('selectBackend', () => {
   });
 
   it('an unknown choice is a ConfigError listing the choices', async () => {
-    const error = await selectBackend('kubernetes' as never).catch((e: unknown) => e);
+    const error = await selectBackend('podman' as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain('docker, process, auto');
+    expect((error as Error).message).toContain('docker, process, kubernetes, auto');
+  });
+
+  it("'kubernetes' without a reachable cluster: KUBERNETES_UNAVAILABLE naming the server and the way out", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ltk-select-'));
+    try {
+      const kubeconfig = join(dir, 'kubeconfig');
+      await writeFile(
+        kubeconfig,
+        'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\n' +
+          'users: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\n' +
+          'current-context: x\n',
+      );
+      const error = await selectBackend('kubernetes', { log: () => {}, kubernetes: { kubeconfig } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackendError);
+      expect(error).toMatchObject({ code: ErrorCodes.KUBERNETES_UNAVAILABLE });
+      expect((error as Error).message).toContain('https://127.0.0.1:1');
+      expect((error as Error).message).toContain('kubernetes.kubeconfig');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("'auto' outside a Pod does not try Kubernetes: the process backend", async () => {
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '');
+    const backend = await selectBackend('auto', { log: () => {} });
+    expect(backend).toBeInstanceOf(ProcessBackend);
+    await backend.close?.();
   });
 
   it('a DOCKER_HOST with credentials is not printed with them', async () => {

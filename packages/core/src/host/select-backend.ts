@@ -1,12 +1,18 @@
 /**
- * Choosing the backend for a run: `docker`, `process`, or `auto`: Docker when an engine answers,
- * otherwise the process backend, said in one line; with Docker, a Node.js function whose image
- * cannot be had runs on the process backend in the same run (`FallbackBackend`), said in one line.
+ * Choosing the backend for a run: `docker`, `process`, `kubernetes`, or `auto`: Docker when an engine
+ * answers, otherwise Kubernetes when this process runs in a Pod with a service account, otherwise the
+ * process backend, said in one line; with Docker, a Node.js function whose image cannot be had runs on
+ * the process backend in the same run (`FallbackBackend`), said in one line.
  */
 import type { LambdaBackend } from '../backend.ts';
 import { DockerBackend, type DockerBackendOptions } from '../backends/docker/docker-backend.ts';
 import { connectEngine, engineLocationTried } from '../backends/docker/engine.ts';
 import { FallbackBackend } from '../backends/fallback/index.ts';
+import { runsInPod } from '../backends/kubernetes/cluster-client.ts';
+import {
+  KubernetesBackend,
+  type KubernetesBackendOptions,
+} from '../backends/kubernetes/kubernetes-backend.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../backends/process/index.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../config.ts';
 import { ConfigError, ErrorCodes, isTestkitError } from '../errors.ts';
@@ -25,6 +31,8 @@ export interface SelectBackendOptions {
   docker?: DockerBackendOptions;
   /** Options of the process backend, when it is chosen. */
   process?: ProcessBackendOptions;
+  /** Options of the Kubernetes backend, when it is chosen. */
+  kubernetes?: KubernetesBackendOptions;
 }
 
 /**
@@ -40,7 +48,18 @@ const FACTORIES: Record<
     return new DockerBackend({ log, ...options.docker });
   },
   process: async (options) => new ProcessBackend(options.process),
+  kubernetes: (options, log) => connectKubernetes(options, log),
 };
+
+/** A Kubernetes backend whose cluster answered (KUBERNETES_UNAVAILABLE otherwise). */
+async function connectKubernetes(
+  options: SelectBackendOptions,
+  log: (line: string) => void,
+): Promise<KubernetesBackend> {
+  const backend = new KubernetesBackend({ log, ...options.kubernetes });
+  await backend.connect();
+  return backend;
+}
 
 /**
  * Why `auto` runs `fn` as a local process after Docker failed with `error`: only a missing image
@@ -77,6 +96,14 @@ export async function selectBackend(
     try {
       docker = await FACTORIES.docker(options, log);
     } catch {
+      if (runsInPod()) {
+        const backend = await connectKubernetes(options, log);
+        log(
+          `backend 'auto': no container engine answered (tried ${engineLocationTried()}) and this process runs in ` +
+            `a Kubernetes Pod with a service account; running functions as Pods in namespace ${backend.namespace}.`,
+        );
+        return backend;
+      }
       log(
         `backend 'auto': no container engine answered (tried ${engineLocationTried()}); running functions as local processes instead.`,
       );

@@ -10,32 +10,15 @@
  * docs/lambda-protocol.md#rie-invoke-route) and counts any answer (a 404) as ready. Testcontainers' default
  * strategy would also exec a shell command in the container, which a minimal image may not support.
  */
-import { connect } from 'node:net';
 import type Dockerode from 'dockerode';
 import type { BoundPorts, WaitStrategy } from 'testcontainers';
 import { BackendError, ErrorCodes } from '../../errors.ts';
+import { probeHttp } from '../shared/probe-http.ts';
 
-const PROBE_PATH = '/lambda-testkit/readiness';
+export { probeHttp } from '../shared/probe-http.ts';
+
 const RETRY_DELAY_MS = 25;
 const ATTEMPT_TIMEOUT_MS = 1_000;
-
-/** One attempt: true when something answered an HTTP request on host:port. */
-export function probeHttp(host: string, port: number, timeoutMs = ATTEMPT_TIMEOUT_MS): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
-    socket.once('data', () => done(true));
-    socket.once('connect', () => {
-      socket.write(`GET ${PROBE_PATH} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
-    });
-  });
-}
 
 export class InvokeEndpointWaitStrategy implements WaitStrategy {
   readonly #host: string;

@@ -15,7 +15,10 @@ import { BackendError, ErrorCodes } from '../../errors.ts';
 const execFileAsync = promisify(execFile);
 
 /** Bumped when the layout below changes, so images built by an older layout are rebuilt. */
-export const BUILDER_VERSION = '1';
+export const BUILDER_VERSION = '2';
+
+/** Host tools copied into the image: what the Kubernetes backend's code installer runs (code-payload.ts). */
+const COREUTILS = ['cat', 'chmod', 'cp', 'ln', 'mkdir'] as const;
 
 /**
  * Where the emulator and bootstrap live inside the image (docs/lambda-protocol.md#filesystem-layout:
@@ -138,6 +141,13 @@ export async function collectRootfs(options: RootfsSources): Promise<RootfsEntry
   const sh = await realpath('/bin/sh');
   add({ path: '/bin/sh', type: 'file', mode: 0o755, source: sh });
   const libs = new Set([...(await sharedLibraries(options.nodeBinary)), ...(await sharedLibraries(sh))]);
+  // The few coreutils the Kubernetes backend's code installer runs (the official base images carry
+  // coreutils, though no tar): see backends/kubernetes/code-payload.ts.
+  for (const tool of COREUTILS) {
+    const source = await realpath(`/bin/${tool}`).catch(() => realpath(`/usr/bin/${tool}`));
+    add({ path: `/bin/${tool}`, type: 'file', mode: 0o755, source });
+    for (const lib of await sharedLibraries(source)) libs.add(lib);
+  }
   for (const lib of libs) {
     for (const parent of posixParents(lib)) if (!entries.has(parent)) dir(parent);
     add({ path: lib, type: 'file', mode: 0o755, source: await realpath(lib) });

@@ -7,6 +7,7 @@ export default {
   functions: {
     echo: { runtime: 'nodejs22.x', code: './fixtures/functions', handler: 'echo.handler' },
     boom: { runtime: 'nodejs22.x', code: './fixtures/functions', handler: 'boom.handler' },
+    stream: { runtime: 'nodejs22.x', code: './fixtures/functions', handler: 'stream.handler' },
   },
   // One instance per function, so the stats assertions are exact whatever the worker count.
   maxConcurrency: 1,

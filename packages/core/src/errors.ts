@@ -57,6 +57,8 @@ export const ErrorCodes = {
    * reason ReservedFunctionConcurrentInvocationLimitExceeded).
    */
   THROTTLED: 'LTK_THROTTLED',
+  /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */
+  STREAM_ABANDONED: 'LTK_STREAM_ABANDONED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

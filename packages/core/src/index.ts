@@ -61,7 +61,14 @@ export {
 } from './host/index.ts';
 export type { InstanceLogs, InvocationLogs, LogCapture } from './instance-logs.ts';
 export { LineLog } from './instance-logs.ts';
-export type { FunctionErrorBody, InvocationKind, InvocationOutcome, InvokeOptions } from './invocation.ts';
+export type {
+  FunctionErrorBody,
+  InvocationKind,
+  InvocationOutcome,
+  InvokeOptions,
+  StreamedInvocation,
+  StreamedOutcome,
+} from './invocation.ts';
 export type { ResolveFunctionOptions } from './packaging/index.ts';
 export { resolveFunction } from './packaging/index.ts';
 export type { DurationSummary } from './pool/index.ts';

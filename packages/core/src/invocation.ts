@@ -70,3 +70,27 @@ export interface InvokeOptions {
   /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
   signal?: AbortSignal;
 }
+
+/**
+ * A response-streaming invocation under way (`InvokeWithResponseStream`): the bytes as the function
+ * writes them, then how it ended. `body` must be read to its end (or abandoned with `break`, which
+ * replaces the instance) for the call to finish: the function writes only as fast as it is read.
+ */
+export interface StreamedInvocation {
+  /**
+   * The content type of the function's stream (`application/vnd.awslambda.http-integration-response`
+   * after `awslambda.HttpResponseStream.from`; `application/json` for a function that does not stream).
+   */
+  contentType: string;
+  /** Known at the start when the instance says it (our emulator); else only in `outcome`. */
+  requestId?: string;
+  body: AsyncIterable<Buffer>;
+  /** Settles once `body` has ended: rejects with the testkit error if the call itself failed. */
+  outcome: Promise<StreamedOutcome>;
+}
+
+/** How a streamed invocation ended (`InvokeComplete` on Lambda). */
+export interface StreamedOutcome extends Omit<InvocationOutcome, 'payload' | 'json'> {
+  /** Bytes streamed to the caller. */
+  size: number;
+}

@@ -12,7 +12,7 @@ import { PoolClient } from '@lambda-testkit/core/client';
 /** What `lambda` offers: the methods of the core `PoolClient`. */
 export type LambdaHelper = Pick<
   PoolClient,
-  'invoke' | 'invokeRaw' | 'evict' | 'instances' | 'stats' | 'events' | 'sdkConfig' | 'close'
+  'invoke' | 'invokeRaw' | 'invokeStream' | 'evict' | 'instances' | 'stats' | 'events' | 'sdkConfig' | 'close'
 >;
 
 let client: PoolClient | undefined;
@@ -36,6 +36,7 @@ function current(): PoolClient {
 export const lambda: LambdaHelper = {
   invoke: async (name, event, options) => current().invoke(name, event, options),
   invokeRaw: async (...args) => current().invokeRaw(...args),
+  invokeStream: async (name, event, options) => current().invokeStream(name, event, options),
   evict: async (...args) => current().evict(...args),
   instances: async (...args) => current().instances(...args),
   stats: async (...args) => current().stats(...args),

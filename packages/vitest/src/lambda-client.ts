@@ -4,6 +4,7 @@
  */
 import {
   type ClientInvokeOptions,
+  type ClientInvokeStreamOptions,
   ErrorCodes,
   type EventRecordView,
   type FunctionStatsView,
@@ -11,6 +12,7 @@ import {
   InvokeError,
   type InvokeRawResult,
   type InvokeResult,
+  type InvokeStreamResult,
   PoolClient,
   type SdkClientConfig,
 } from '@lambda-testkit/core/client';
@@ -35,6 +37,15 @@ export interface LambdaFixture {
     payload: Uint8Array | string,
     options?: ClientInvokeOptions,
   ): Promise<InvokeRawResult>;
+  /**
+   * Invokes with response streaming (`InvokeWithResponseStream`): iterate the result for the bytes
+   * as the function writes them; `completion` says how it ended (a mid-stream error, the logs).
+   */
+  invokeStream<TEvent = unknown>(
+    name: string,
+    event?: TEvent,
+    options?: ClientInvokeStreamOptions,
+  ): Promise<InvokeStreamResult>;
   /** Stops the function's instances; the next call is a cold start. Resolves with how many stopped. */
   evict(name: string): Promise<number>;
   /** The pool's live instances. */
@@ -94,6 +105,7 @@ export function lambdaOver(source: ProvidedClient): LambdaFixture {
   return {
     invoke: async (name, event, options) => source.current().invoke(name, event, options),
     invokeRaw: async (name, payload, options) => source.current().invokeRaw(name, payload, options),
+    invokeStream: async (name, event, options) => source.current().invokeStream(name, event, options),
     evict: async (name) => source.current().evict(name),
     instances: async () => source.current().instances(),
     stats: async () => source.current().stats(),

@@ -20,16 +20,24 @@ import {
   payloadLimitFor,
   payloadTooLargeMessage,
   SDK_SECRET_ACCESS_KEY,
+  STREAM_COMPLETE_EXTRAS_KEY,
+  STREAM_PATH_PREFIX,
+  STREAM_PATH_SUFFIX,
+  type StreamCompleteExtras,
   TestkitHeaders,
 } from './protocol.ts';
 import type {
   ClientInvokeOptions,
+  ClientInvokeStreamOptions,
   EventRecordView,
   FunctionError,
   FunctionStatsView,
+  HttpResponsePrelude,
   InstanceInfoView,
   InvokeRawResult,
   InvokeResult,
+  InvokeStreamCompletion,
+  InvokeStreamResult,
   SdkClientConfig,
 } from './types.ts';
 
@@ -124,36 +132,10 @@ export class PoolClient {
     payload: Uint8Array | string,
     options: ClientInvokeOptions = {},
   ): Promise<InvokeRawResult> {
-    if (typeof name !== 'string' || name === '') {
-      throw new ConfigError(
-        ErrorCodes.UNKNOWN_FUNCTION,
-        `lambda.invoke() needs a function name, got ${JSON.stringify(name)}.`,
-      );
-    }
-    const headers: Record<string, string> = {
-      'content-type': 'application/octet-stream',
-      'x-amz-invocation-type': options.invocationType ?? 'RequestResponse',
-    };
-    if (options.logs !== false) headers['x-amz-log-type'] = 'Tail';
-    if (options.clientContext !== undefined) {
-      headers['x-amz-client-context'] =
-        typeof options.clientContext === 'string'
-          ? options.clientContext
-          : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
-    }
-    if (options.traceId !== undefined) headers['x-amzn-trace-id'] = options.traceId;
+    const invocationType = options.invocationType ?? 'RequestResponse';
+    const headers = this.#invokeHeaders(name, invocationType, options);
     const bytes = typeof payload === 'string' ? encoder.encode(payload) : payload;
-    const invocationType = headers['x-amz-invocation-type'] ?? 'RequestResponse';
-    if (bytes.byteLength > payloadLimitFor(invocationType)) {
-      // The server would refuse it too; failing here spares uploading megabytes to hear so.
-      throw new InvokeError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        payloadTooLargeMessage(name, invocationType, bytes.byteLength),
-        {
-          details: { name, limit: payloadLimitFor(invocationType), received: bytes.byteLength },
-        },
-      );
-    }
+    this.#checkPayload(name, invocationType, bytes);
     const query = options.qualifier ? `?Qualifier=${encodeURIComponent(options.qualifier)}` : '';
     const path = `${INVOKE_PATH_PREFIX}${encodeURIComponent(name)}/invocations${query}`;
     const res = await this.#send('POST', path, {
@@ -180,6 +162,37 @@ export class PoolClient {
       outcome: header(h, TestkitHeaders.kind),
       traceId: header(h, TestkitHeaders.traceId),
     };
+  }
+
+  /**
+   * Invokes `name` with response streaming (`InvokeWithResponseStream`): resolves once the response
+   * has started (after the HTTP-integration prelude, when there is one). Iterate the result for the
+   * bytes as the function writes them; `completion` says how it ended.
+   */
+  async invokeStream<TEvent = unknown>(
+    name: string,
+    event?: TEvent,
+    options: ClientInvokeStreamOptions = {},
+  ): Promise<InvokeStreamResult> {
+    const body = event === undefined ? '{}' : JSON.stringify(event);
+    if (body === undefined) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `The event for ${name} cannot be serialised as JSON (got ${typeof event}). Pass a JSON value.`,
+      );
+    }
+    const headers = this.#invokeHeaders(name, 'RequestResponse', options);
+    const bytes = encoder.encode(body);
+    this.#checkPayload(name, 'RequestResponse', bytes);
+    const query = options.qualifier ? `?Qualifier=${encodeURIComponent(options.qualifier)}` : '';
+    const path = `${STREAM_PATH_PREFIX}${encodeURIComponent(name)}${STREAM_PATH_SUFFIX}${query}`;
+    const res = await this.#open('POST', path, { headers, body: bytes, signal: options.signal });
+    if (res.statusCode >= 400) {
+      const text = new Uint8Array(await res.body.arrayBuffer());
+      throw errorFromResponse(res.statusCode, res.headers, text, this.url);
+    }
+    const { readEventStream } = await import('./event-stream-reader.ts');
+    return startStream(name, res, readEventStream(res.body));
   }
 
   /** Stops every instance of `name`; the next call starts a fresh one. Resolves with how many stopped. */
@@ -237,11 +250,63 @@ export class PoolClient {
     return this.close();
   }
 
+  /** The headers of an invoke; validates the name. */
+  #invokeHeaders(
+    name: string,
+    invocationType: string,
+    options: ClientInvokeStreamOptions,
+  ): Record<string, string> {
+    if (typeof name !== 'string' || name === '') {
+      throw new ConfigError(
+        ErrorCodes.UNKNOWN_FUNCTION,
+        `lambda.invoke() needs a function name, got ${JSON.stringify(name)}.`,
+      );
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'x-amz-invocation-type': invocationType,
+    };
+    if (options.logs !== false) headers['x-amz-log-type'] = 'Tail';
+    if (options.clientContext !== undefined) {
+      headers['x-amz-client-context'] =
+        typeof options.clientContext === 'string'
+          ? options.clientContext
+          : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
+    }
+    if (options.traceId !== undefined) headers['x-amzn-trace-id'] = options.traceId;
+    return headers;
+  }
+
+  #checkPayload(name: string, invocationType: string, bytes: Uint8Array): void {
+    if (bytes.byteLength > payloadLimitFor(invocationType)) {
+      // The server would refuse it too; failing here spares uploading megabytes to hear so.
+      throw new InvokeError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        payloadTooLargeMessage(name, invocationType, bytes.byteLength),
+        {
+          details: { name, limit: payloadLimitFor(invocationType), received: bytes.byteLength },
+        },
+      );
+    }
+  }
+
   async #send(
     method: 'GET' | 'POST',
     path: string,
     opts: { headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
   ): Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Uint8Array }> {
+    const res = await this.#open(method, path, opts);
+    const body = new Uint8Array(await res.body.arrayBuffer());
+    if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, res.headers, body, this.url);
+    return { statusCode: res.statusCode, headers: res.headers, body };
+  }
+
+  /** Sends a request and returns the answer with its body unread. */
+  async #open(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
+  ): Promise<Dispatcher.ResponseData> {
     if (this.#closed) {
       throw new InvokeError(
         ErrorCodes.CLIENT_CLOSED,
@@ -273,10 +338,173 @@ export class PoolClient {
         { cause, details: { url: this.url, code } },
       );
     }
-    const body = new Uint8Array(await res.body.arrayBuffer());
-    if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, res.headers, body, this.url);
-    return { statusCode: res.statusCode, headers: res.headers, body };
+    return res;
   }
+}
+
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+/** The 8 NUL bytes between the HTTP-integration prelude and the body. */
+const PRELUDE_DELIMITER = new Uint8Array(8);
+
+type StreamEvent =
+  | { type: 'chunk'; bytes: Uint8Array }
+  | { type: 'complete'; document: Record<string, unknown> };
+
+/**
+ * Turns the decoded events into the InvokeStreamResult: chunks through the iterator, InvokeComplete
+ * into `completion`. With the HTTP-integration content type, the prelude is read first.
+ */
+async function startStream(
+  name: string,
+  res: Dispatcher.ResponseData,
+  events: AsyncGenerator<StreamEvent>,
+): Promise<InvokeStreamResult> {
+  let settle!: { resolve: (c: InvokeStreamCompletion) => void; reject: (e: unknown) => void };
+  const completion = new Promise<InvokeStreamCompletion>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // Unobserved when the test only reads the bytes; a rejection must not become an unhandled one.
+  completion.catch(() => undefined);
+  const contentType = header(res.headers, 'content-type') ?? 'application/octet-stream';
+  const requestId = header(res.headers, 'x-amzn-requestid') ?? '';
+
+  /** The next chunk, or undefined at the end (completion settled then). */
+  const next = async (): Promise<Uint8Array | undefined> => {
+    let step: IteratorResult<StreamEvent>;
+    try {
+      step = await events.next();
+    } catch (cause) {
+      const error = new InvokeError(
+        ErrorCodes.PROTOCOL_ERROR,
+        `The streamed response of ${name} broke off: ${(cause as Error).message}.`,
+        { cause, details: { name } },
+      );
+      settle.reject(error);
+      throw error;
+    }
+    if (step.done) {
+      const error = new InvokeError(
+        ErrorCodes.PROTOCOL_ERROR,
+        `The streamed response of ${name} ended without InvokeComplete; the pool server went away mid-stream.`,
+        { details: { name } },
+      );
+      settle.reject(error);
+      throw error;
+    }
+    if (step.value.type === 'chunk') return step.value.bytes;
+    const doc = step.value.document;
+    const extras = doc[STREAM_COMPLETE_EXTRAS_KEY] as StreamCompleteExtras | undefined;
+    if (extras?.testkitError)
+      settle.reject(reviveTestkitError(extras.testkitError as SerializedTestkitError));
+    else settle.resolve(toCompletion(doc, extras, requestId));
+    return undefined;
+  };
+
+  let pending: Uint8Array[] = [];
+  let http: HttpResponsePrelude | undefined;
+  if (contentType === HTTP_INTEGRATION_CONTENT_TYPE) {
+    let head: Uint8Array = new Uint8Array(0);
+    for (;;) {
+      const chunk = await next();
+      if (!chunk) break;
+      head = concat(head, chunk);
+      const at = indexOf(head, PRELUDE_DELIMITER);
+      if (at < 0) continue;
+      http = parsePrelude(head.subarray(0, at));
+      pending = [head.subarray(at + PRELUDE_DELIMITER.length)];
+      head = new Uint8Array(0);
+      break;
+    }
+    // A stream that ended before the delimiter: its bytes are the body, there is no prelude.
+    if (head.length > 0) pending = [head];
+  }
+
+  let finished = false;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for (const p of pending.splice(0)) if (p.length > 0) yield p;
+      for (;;) {
+        const chunk = await next();
+        if (!chunk) break;
+        yield chunk;
+      }
+      finished = true;
+    } finally {
+      if (!finished) {
+        // Left early (break, or an error thrown in the loop): stop the transfer.
+        res.body.destroy();
+        settle.reject(
+          new InvokeError(
+            ErrorCodes.STREAM_ABANDONED,
+            `The streamed response of ${name} was left before its end, so it has no outcome; the instance that ` +
+              'served it is replaced. Read the stream to its end (or use collect()) to get the completion.',
+            { details: { name } },
+          ),
+        );
+      }
+    }
+  }
+  let iterated = false;
+  const iterate = () => {
+    if (iterated) {
+      throw new InvokeError(
+        ErrorCodes.PROTOCOL_ERROR,
+        `The streamed response of ${name} can be iterated once; keep the chunks you need, or use collect().`,
+      );
+    }
+    iterated = true;
+    return chunks();
+  };
+  return {
+    contentType,
+    requestId,
+    ...(http ? { http } : {}),
+    completion,
+    [Symbol.asyncIterator]: iterate,
+    async collect() {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of { [Symbol.asyncIterator]: iterate }) parts.push(chunk);
+      return { body: Buffer.concat(parts), completion: await completion };
+    },
+  };
+}
+
+function toCompletion(
+  doc: Record<string, unknown>,
+  extras: StreamCompleteExtras | undefined,
+  requestId: string,
+): InvokeStreamCompletion {
+  const logResult = typeof doc.LogResult === 'string' ? doc.LogResult : '';
+  const errorCode = typeof doc.ErrorCode === 'string' && doc.ErrorCode ? doc.ErrorCode : undefined;
+  const error =
+    extras?.error ??
+    (errorCode
+      ? { errorType: errorCode, errorMessage: typeof doc.ErrorDetails === 'string' ? doc.ErrorDetails : '' }
+      : undefined);
+  return {
+    ...(error ? { functionError: 'Unhandled' as const, error } : {}),
+    logs: logResult ? Buffer.from(logResult, 'base64').toString('utf8').split('\n').filter(Boolean) : [],
+    requestId: extras?.requestId || requestId,
+    coldStart: extras?.coldStart ?? false,
+    durationMs: extras?.durationMs ?? 0,
+    queuedMs: extras?.queuedMs ?? 0,
+    instanceId: extras?.instanceId ?? '',
+    outcome: extras?.kind ?? (error ? 'handled' : 'success'),
+    size: extras?.size ?? 0,
+  };
+}
+
+function parsePrelude(bytes: Uint8Array): HttpResponsePrelude {
+  const doc = parseJson(bytes);
+  return typeof doc === 'object' && doc !== null ? (doc as HttpResponsePrelude) : {};
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.length === 0 ? b : Buffer.concat([a, b]);
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(needle);
 }
 
 function header(h: Dispatcher.ResponseData['headers'], name: string): string | undefined {

@@ -6,6 +6,34 @@
 /** Invoke API route prefix (Lambda's `2015-03-31` API version, as the AWS SDK sends it). */
 export const INVOKE_PATH_PREFIX = '/2015-03-31/functions/';
 
+/**
+ * Response-streaming route prefix (`InvokeWithResponseStream`, API version `2021-11-15`):
+ * `POST {prefix}{name}/response-streaming-invocations`, answered as an `application/vnd.amazon.eventstream`
+ * body of `PayloadChunk` events and one `InvokeComplete` (docs/lambda-protocol.md#response-streaming).
+ */
+export const STREAM_PATH_PREFIX = '/2021-11-15/functions/';
+export const STREAM_PATH_SUFFIX = '/response-streaming-invocations';
+
+/**
+ * What the pool server adds to `InvokeComplete` for its own client, beside Lambda's `ErrorCode`,
+ * `ErrorDetails` and `LogResult` (the AWS SDK ignores members it does not know).
+ */
+export interface StreamCompleteExtras {
+  kind: string;
+  requestId: string;
+  coldStart: boolean;
+  durationMs: number;
+  queuedMs: number;
+  instanceId: string;
+  size: number;
+  error?: { errorType: string; errorMessage: string; trace?: string[] };
+  /** The call itself failed (no instance, lost instance): the testkit error, for revival. */
+  testkitError?: { name: string; code: string; message: string; details: Record<string, unknown> };
+}
+
+/** The key of StreamCompleteExtras in the `InvokeComplete` JSON. */
+export const STREAM_COMPLETE_EXTRAS_KEY = 'LambdaTestkit';
+
 /** Private control routes (not part of the Lambda API). */
 export const CONTROL_PREFIX = '/_testkit/';
 

@@ -31,6 +31,61 @@ export interface ClientInvokeOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `invokeStream`: those of `invoke` but the invocation type (always RequestResponse). */
+export type ClientInvokeStreamOptions = Omit<ClientInvokeOptions, 'invocationType'>;
+
+/**
+ * What `awslambda.HttpResponseStream.from(stream, prelude)` put ahead of the body: the HTTP status,
+ * headers and cookies a Function URL or API Gateway would answer with.
+ */
+export interface HttpResponsePrelude {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  cookies?: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * A streamed invocation (`InvokeWithResponseStream`) under way. Iterate it for the response's bytes
+ * as the function writes them; `completion` settles once they have all been read. The function
+ * writes only as fast as the test reads.
+ */
+export interface InvokeStreamResult extends AsyncIterable<Uint8Array> {
+  /** The function's stream content type (`application/json` for a function that does not stream). */
+  contentType: string;
+  /** The invocation's request id. */
+  requestId: string;
+  /**
+   * The HTTP-integration prelude, when the function used `awslambda.HttpResponseStream.from`; the
+   * iterated bytes are then the body after it.
+   */
+  http?: HttpResponsePrelude;
+  /**
+   * How the invocation ended (Lambda's `InvokeComplete`): a function error that happened midway,
+   * the log tail, timings. Rejects with `LTK_STREAM_ABANDONED` when the iteration stopped early.
+   */
+  completion: Promise<InvokeStreamCompletion>;
+  /** Reads the rest of the stream: all its bytes and the completion. */
+  collect(): Promise<{ body: Uint8Array; completion: InvokeStreamCompletion }>;
+}
+
+export interface InvokeStreamCompletion {
+  /** `Unhandled` when the function failed, before or after writing (thrown error, timeout, size). */
+  functionError?: 'Unhandled';
+  error?: FunctionError;
+  /** The invocation's log lines (the last 4 KB), when asked for. */
+  logs: string[];
+  requestId: string;
+  coldStart: boolean;
+  durationMs: number;
+  queuedMs: number;
+  instanceId: string;
+  /** success, handled, timeout, exit, init, oversized. */
+  outcome: string;
+  /** Bytes streamed (the prelude included). */
+  size: number;
+}
+
 /** A function error as the runtime reported it (`errorType`, `errorMessage`, trace lines). */
 export interface FunctionError {
   errorType: string;

@@ -21,8 +21,10 @@ import {
   REQUEST_ID_HEADER,
   REQUEST_ID_PATTERN,
   RIE_INVOKE_PATH,
+  STREAM_INVOKE_PATH,
 } from './protocol.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
+import { streamReply } from './stream-reply.ts';
 
 export type Profile = 'rie' | 'lambda';
 
@@ -49,11 +51,14 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const nameMatch = LAMBDA_INVOKE_PATH.exec(path);
+    // The streaming route is ours in both profiles (docs/lambda-protocol.md#response-streaming).
+    const streamMatch = req.method === 'POST' ? STREAM_INVOKE_PATH.exec(path) : null;
+    const nameMatch = streamMatch ?? LAMBDA_INVOKE_PATH.exec(path);
     const routed =
-      profile === 'rie'
+      streamMatch !== null ||
+      (profile === 'rie'
         ? path === RIE_INVOKE_PATH // RIE checks no method (docs/lambda-protocol.md#rie-invoke-route)
-        : req.method === 'POST' && nameMatch !== null;
+        : req.method === 'POST' && nameMatch !== null);
     if (!routed) {
       req.resume();
       return reply(res, {
@@ -62,8 +67,18 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
         headers: { 'content-type': 'text/plain; charset=utf-8' },
       });
     }
-    if (profile === 'lambda' && !namesThisFunction(decodeURIComponent(nameMatch![1]!), config)) {
+    if (
+      (profile === 'lambda' || streamMatch) &&
+      !namesThisFunction(decodeURIComponent(nameMatch![1]!), config)
+    ) {
       req.resume();
+      if (profile === 'rie') {
+        return reply(res, {
+          status: 404,
+          body: '404 page not found\n',
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+        });
+      }
       return reply(
         res,
         serviceError(
@@ -104,6 +119,7 @@ export function createInvokeServer(sandbox: Sandbox, config: FunctionConfig, pro
       const read = await readBody(req, MAX_PAYLOAD_BYTES);
       if (read.size > MAX_PAYLOAD_BYTES) return reply(res, requestTooLarge(profile, read.size));
       input.event = read.body;
+      if (streamMatch) return await streamReply(sandbox, input, res, config);
 
       const invocationType = req.headers['x-amz-invocation-type'];
       if (profile === 'lambda' && invocationType === 'DryRun') {
@@ -210,10 +226,10 @@ function exitErrorType(outcome: Extract<Outcome, { kind: 'exit' }>): string {
   return outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
 }
 
-function tooLargeBody(size: number): string {
+function tooLargeBody(size: number, limit: number): string {
   return invokeError(
     'Function.ResponseSizeTooLarge',
-    `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+    `Response payload size (${size} bytes) exceeded maximum allowed payload size (${limit} bytes).`,
   );
 }
 
@@ -235,7 +251,7 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
     case 'error':
       return text(200, outcome.body);
     case 'responseTooLarge':
-      return text(200, tooLargeBody(outcome.size));
+      return text(200, tooLargeBody(outcome.size, outcome.limit));
     case 'timeout':
       return text(200, timeoutText(outcome.timeoutSeconds));
     case 'exit':
@@ -250,27 +266,52 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
  * docs/lambda-protocol.md#function-errors-on-lambda): function errors are 200 + `X-Amz-Function-Error:
  * Unhandled`.
  */
-function lambdaReply({ requestId, outcome }: InvokeResult, config: FunctionConfig): Reply {
-  const base = { 'x-amzn-requestid': requestId, 'x-amz-executed-version': config.functionVersion };
-  const ok = (body: Buffer | string): Reply => json(200, body, base);
-  const failed = (body: Buffer | string): Reply =>
-    json(200, body, { ...base, 'x-amz-function-error': 'Unhandled' });
+function lambdaReply(result: InvokeResult, config: FunctionConfig): Reply {
+  const base = { 'x-amzn-requestid': result.requestId, 'x-amz-executed-version': config.functionVersion };
+  const failure = failureOf(result);
+  if (failure) return json(200, failure.body, { ...base, 'x-amz-function-error': 'Unhandled' });
+  return json(200, result.outcome.kind === 'response' ? result.outcome.body : '', base);
+}
+
+/** How an invocation failed, as the Invoke API reports it; undefined for a success. */
+export interface Failure {
+  /** The pool's name for the outcome (`classify.ts`): handled, timeout, exit, init, oversized. */
+  kind: 'handled' | 'timeout' | 'exit' | 'init' | 'oversized';
+  errorType: string;
+  /** The error document the caller gets. */
+  body: Buffer | string;
+}
+
+export function failureOf({ requestId, outcome }: InvokeResult): Failure | undefined {
   switch (outcome.kind) {
     case 'response':
-      return outcome.streamError ? failed(outcome.streamError.body) : ok(outcome.body);
+      return outcome.streamError
+        ? { kind: 'handled', errorType: outcome.streamError.errorType, body: outcome.streamError.body }
+        : undefined;
     case 'error':
+      return { kind: 'handled', errorType: outcome.errorType, body: outcome.body };
     case 'initError':
-      return failed(outcome.body);
+      return { kind: 'init', errorType: outcome.errorType, body: outcome.body };
     case 'responseTooLarge':
-      return failed(tooLargeBody(outcome.size));
+      return {
+        kind: 'oversized',
+        errorType: 'Function.ResponseSizeTooLarge',
+        body: tooLargeBody(outcome.size, outcome.limit),
+      };
     case 'timeout':
-      return failed(
-        invokeError(
+      return {
+        kind: 'timeout',
+        errorType: 'Sandbox.Timedout',
+        body: invokeError(
           'Sandbox.Timedout',
           `RequestId: ${requestId} Error: ${timeoutText(outcome.timeoutSeconds)}`,
         ),
-      );
+      };
     case 'exit':
-      return failed(invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)));
+      return {
+        kind: 'exit',
+        errorType: exitErrorType(outcome),
+        body: invokeError(exitErrorType(outcome), exitMessage(requestId, outcome)),
+      };
   }
 }

@@ -21,6 +21,36 @@ export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 export const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /**
+ * The streaming route (docs/lambda-protocol.md#response-streaming): Lambda's
+ * `InvokeWithResponseStream` path, served by both profiles with any function name in `lambda` and
+ * `function` in `rie`. AWS's RIE has no such route (it answers 404), which is how the pool tells the
+ * two apart.
+ */
+export const STREAM_INVOKE_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
+
+/** The streaming route as the pool calls it on an instance. */
+export const STREAM_INVOKE_ROUTE = '/2021-11-15/functions/function/response-streaming-invocations';
+
+/**
+ * How many bytes a streamed response may carry before the invocation fails with
+ * `Function.ResponseSizeTooLarge`: 20 MiB, Lambda's streaming limit when streaming was introduced
+ * (docs/lambda-protocol.md#payload-limits).
+ */
+export const STREAMED_RESPONSE_LIMIT_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Trailers of the streaming route: how the invocation ended, sent after the last chunk (the outcome
+ * is not known when the first byte goes out). `kind` uses the pool's outcome names; `errorBody` is
+ * base64 of the error document (as the Runtime API's own error trailer).
+ */
+export const StreamTrailers = {
+  kind: 'lambda-testkit-outcome',
+  requestId: 'lambda-testkit-request-id',
+  errorType: 'lambda-runtime-function-error-type',
+  errorBody: 'lambda-runtime-function-error-body',
+} as const;
+
+/**
  * 6 MiB + 100 bytes: RIE's `interop.MaxPayloadSize`, for requests and responses
  * (docs/lambda-protocol.md#posting-results).
  */

@@ -31,7 +31,25 @@ export type PostAdmission =
   /** Answer at once; the body is left unread. */
   | { refuse: RuntimeApiAnswer }
   /** Read the body, then hand it over and send what `accept` returns. */
-  | { accept: (post: ReceivedPost) => RuntimeApiAnswer };
+  | { accept: (post: ReceivedPost) => RuntimeApiAnswer }
+  /** A streamed `/response` relayed chunk by chunk as it arrives (the streaming invoke route). */
+  | { relay: StreamRelay };
+
+/** Where a streamed `/response` goes while it arrives. */
+export interface StreamRelay {
+  /** The first bytes (or the end) came; `contentType` is the runtime's header. */
+  begin(contentType: string): void;
+  /**
+   * Hands over one chunk and resolves once the caller can take more (backpressure), or with false
+   * once the caller is gone (the rest is then read and dropped, so the runtime can finish).
+   */
+  write(chunk: Buffer): Promise<boolean>;
+  /** Bytes relayed before `overLimit` is called and relaying stops (the rest is read and dropped). */
+  limit: number;
+  overLimit(size: number): void;
+  /** The body ended: its size and the error trailers, if any; the answer goes to the runtime. */
+  end(post: { size: number; streamError?: { errorType: string; body: Buffer } }): RuntimeApiAnswer;
+}
 
 /** The state machine behind the routes. */
 export interface RuntimeApiHandler {
@@ -135,6 +153,18 @@ export class RuntimeApiServer {
       sendJson(res, admission.refuse.status, admission.refuse.body);
       return;
     }
+    if ('relay' in admission) {
+      let size: number;
+      try {
+        size = await relayBody(req, admission.relay);
+      } catch {
+        return; // The runtime went away mid-body, as above.
+      }
+      const streamError = streamErrorOf(req);
+      const answer = admission.relay.end(streamError ? { size, streamError } : { size });
+      sendJson(res, answer.status, answer.body);
+      return;
+    }
     let read: Awaited<ReturnType<typeof readBody>>;
     try {
       read = await readBody(req, MAX_PAYLOAD_BYTES);
@@ -142,20 +172,13 @@ export class RuntimeApiServer {
       // The runtime went away mid-body; its exit (or the timeout) settles the invocation.
       return;
     }
-    const trailerType = req.trailers[Headers.errorType];
+    const streamError = streaming ? streamErrorOf(req) : undefined;
     const post: ReceivedPost = {
       body: read.body,
       size: read.size,
       // A response body is not parsed for an error type (it may be megabytes of anything).
       errorType: what === 'response' ? '' : errorTypeOf(req, read.body),
-      ...(streaming && trailerType
-        ? {
-            streamError: {
-              errorType: trailerType,
-              body: Buffer.from(req.trailers[Headers.errorBody] ?? '', 'base64'),
-            },
-          }
-        : {}),
+      ...(streamError ? { streamError } : {}),
     };
     const answer = admission.accept(post);
     sendJson(res, answer.status, answer.body);
@@ -187,6 +210,38 @@ export function invalidTransition(what: string): RuntimeApiAnswer {
       `State transition from Started to ${what} failed for runtime. Error: the runtime must call /runtime/invocation/next first`,
     ),
   };
+}
+
+/** The error trailers of a streamed body read to its end (docs/lambda-protocol.md#response-streaming). */
+function streamErrorOf(req: IncomingMessage): { errorType: string; body: Buffer } | undefined {
+  const errorType = req.trailers[Headers.errorType];
+  if (!errorType) return undefined;
+  return { errorType, body: Buffer.from(req.trailers[Headers.errorBody] ?? '', 'base64') };
+}
+
+/**
+ * Relays a streamed body chunk by chunk. Reading waits for each write to be taken, so a slow caller
+ * slows the runtime down instead of filling memory. Past the limit, or once the caller is gone, the
+ * rest is read and dropped so the runtime's post still completes. Resolves with all the bytes read.
+ */
+async function relayBody(req: IncomingMessage, relay: StreamRelay): Promise<number> {
+  const contentType = req.headers['content-type'];
+  relay.begin(typeof contentType === 'string' ? contentType : 'application/octet-stream');
+  let size = 0;
+  let relaying = true;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    const before = size;
+    size += chunk.length;
+    if (!relaying) continue;
+    if (size > relay.limit) {
+      relaying = false;
+      if (relay.limit > before) await relay.write(chunk.subarray(0, relay.limit - before));
+      relay.overLimit(size);
+      continue;
+    }
+    relaying = await relay.write(chunk);
+  }
+  return size;
 }
 
 /** The header, or the body's `errorType`: the native Node client sends no header on `/error`. */

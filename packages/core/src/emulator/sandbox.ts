@@ -9,12 +9,18 @@ import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
 import { MemoryWatch } from './memory-watch.ts';
-import { INIT_TIMEOUT_MS, MAX_PAYLOAD_BYTES, runtimeApiError } from './protocol.ts';
+import {
+  INIT_TIMEOUT_MS,
+  MAX_PAYLOAD_BYTES,
+  runtimeApiError,
+  STREAMED_RESPONSE_LIMIT_BYTES,
+} from './protocol.ts';
 import { endLine, reportLine, startLine } from './report-lines.ts';
 import {
   ACCEPTED,
   invalidTransition,
   type PostAdmission,
+  type RuntimeApiAnswer,
   type RuntimeApiHandler,
   RuntimeApiServer,
   writeNextEvent,
@@ -27,12 +33,15 @@ import {
 } from './runtime-process.ts';
 
 export type Outcome =
-  /** `/response` was posted. `streamError` holds the error trailers of a stream that failed midway. */
-  | { kind: 'response'; body: Buffer; streamError?: { errorType: string; body: Buffer } }
+  /**
+   * `/response` was posted. `streamError` holds the error trailers of a stream that failed midway;
+   * `streamed`: the body went to `InvokeInput.stream` as it came, so `body` is empty.
+   */
+  | { kind: 'response'; body: Buffer; streamError?: { errorType: string; body: Buffer }; streamed?: boolean }
   /** `/error` was posted (or the platform decided the invoke failed, e.g. a bad response mode). */
   | { kind: 'error'; body: Buffer; errorType: string }
-  /** `/response` exceeded 6 291 556 bytes; the runtime got a 413. */
-  | { kind: 'responseTooLarge'; size: number }
+  /** `/response` exceeded `limit` (6 291 556 bytes, streamed: 20 MiB); the runtime got a 413. */
+  | { kind: 'responseTooLarge'; size: number; limit: number }
   | { kind: 'timeout'; timeoutSeconds: number }
   /** The runtime ended before answering; `outOfMemory` when it went over the memory limit. */
   | { kind: 'exit'; reason: ExitReason; outOfMemory?: boolean }
@@ -49,6 +58,18 @@ export interface InvokeInput {
   functionArn?: string;
   /** The request id to use instead of a new one. */
   requestId?: string;
+  /**
+   * Where a streamed `/response` goes as it arrives (the streaming invoke route). Without it a
+   * streamed response is collected, as classic RIE does.
+   */
+  stream?: ResponseSink;
+}
+
+/** The caller's side of a streamed response (see StreamRelay in runtime-api-server.ts). */
+export interface ResponseSink {
+  begin(contentType: string, requestId: string): void;
+  /** Resolves once the caller takes more, or false once it is gone. */
+  write(chunk: Buffer): Promise<boolean>;
 }
 
 export interface InvokeResult {
@@ -362,6 +383,29 @@ export class Sandbox implements RuntimeApiHandler {
     }
     // Claimed now: a second post for the same id is a 400, as in RIE.
     this.#phase = 'responded';
+    const sink = inv.input.stream;
+    if (what === 'response' && mode === 'streaming' && sink) {
+      return {
+        relay: {
+          begin: (contentType) => sink.begin(contentType, inv.requestId),
+          // Once the invocation is settled (timeout, over the limit) nothing more reaches the caller.
+          write: (chunk) => (inv.outcome ? Promise.resolve(false) : sink.write(chunk)),
+          limit: STREAMED_RESPONSE_LIMIT_BYTES,
+          overLimit: (size) =>
+            inv.settle({ kind: 'responseTooLarge', size, limit: STREAMED_RESPONSE_LIMIT_BYTES }),
+          end: (post) => {
+            if (post.size > STREAMED_RESPONSE_LIMIT_BYTES) return tooLarge(STREAMED_RESPONSE_LIMIT_BYTES);
+            inv.settle({
+              kind: 'response',
+              body: Buffer.alloc(0),
+              streamed: true,
+              ...(post.streamError ? { streamError: post.streamError } : {}),
+            });
+            return ACCEPTED;
+          },
+        },
+      };
+    }
     return {
       accept: (post) => {
         if (what === 'error') {
@@ -369,14 +413,8 @@ export class Sandbox implements RuntimeApiHandler {
           return ACCEPTED;
         }
         if (post.size > MAX_PAYLOAD_BYTES) {
-          inv.settle({ kind: 'responseTooLarge', size: post.size });
-          return {
-            status: 413,
-            body: runtimeApiError(
-              'RequestEntityTooLarge',
-              `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
-            ),
-          };
+          inv.settle({ kind: 'responseTooLarge', size: post.size, limit: MAX_PAYLOAD_BYTES });
+          return tooLarge(MAX_PAYLOAD_BYTES);
         }
         inv.settle({
           kind: 'response',
@@ -402,4 +440,12 @@ export class Sandbox implements RuntimeApiHandler {
       },
     };
   }
+}
+
+/** The runtime's answer to a `/response` over the limit (docs/lambda-protocol.md#posting-results). */
+function tooLarge(limit: number): RuntimeApiAnswer {
+  return {
+    status: 413,
+    body: runtimeApiError('RequestEntityTooLarge', `Exceeded maximum allowed payload size (${limit} bytes).`),
+  };
 }

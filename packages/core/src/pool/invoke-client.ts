@@ -5,8 +5,15 @@
  * It never throws: it returns the answer, or a transport failure that says whether any byte of the
  * request was handed to the socket. Only the pool decides what a failure means.
  */
+
+import type { Readable } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
-import { QUALIFIER_HEADER, REQUEST_ID_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
+import {
+  QUALIFIER_HEADER,
+  REQUEST_ID_HEADER,
+  RIE_INVOKE_PATH,
+  STREAM_INVOKE_ROUTE,
+} from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
 
 export type InvokeAttempt =
@@ -43,6 +50,21 @@ export interface InvokeRequest {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Failures that happen before a byte of the request is sent (see `onRequestStart` below). */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The start of a streamed answer: the body is read by the caller, the trailers are set once it ends. */
+export type StreamAttempt =
+  | {
+      ok: true;
+      statusCode: number;
+      contentType: string;
+      requestId: string | undefined;
+      body: Readable;
+      /** Filled when `body` has ended. */
+      trailers: Record<string, string>;
+    }
+  | Extract<InvokeAttempt, { ok: false }>;
 
 export class InstanceClient {
   readonly endpoint: string;
@@ -121,6 +143,47 @@ export class InstanceClient {
         fail(error instanceof Error ? error : new Error(String(error)));
       }
     });
+  }
+
+  /**
+   * Sends one invocation to the streaming route; resolves once the answer's headers came. The body
+   * is read by the caller: undici stops reading the socket while it is not, which is the
+   * backpressure towards the instance.
+   */
+  async invokeStream(request: InvokeRequest): Promise<StreamAttempt> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
+    if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
+    if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
+    try {
+      const res = await this.#client.request({
+        method: 'POST',
+        path: STREAM_INVOKE_ROUTE,
+        headers,
+        body: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
+        headersTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
+        bodyTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
+      });
+      const contentType = res.headers['content-type'];
+      const requestId = res.headers['x-amzn-requestid'];
+      return {
+        requestId: typeof requestId === 'string' ? requestId : undefined,
+        ok: true,
+        statusCode: res.statusCode,
+        contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
+        body: res.body,
+        trailers: res.trailers,
+      };
+    } catch (error) {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      const code = (cause as { code?: string }).code ?? '';
+      return {
+        ok: false,
+        requestWritten: !CONNECT_CODES.has(code),
+        timedOut: TIMEOUT_CODES.has(code),
+        cause,
+      };
+    }
   }
 
   /** Closes the connection after the current request (if any). Idempotent. */

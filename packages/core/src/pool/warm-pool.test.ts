@@ -659,3 +659,55 @@ describe('WarmPool errors and lifecycle', () => {
     expect(() => new WarmPool({ backend, idleTtlMs: 0 })).toThrow(/idleTtlMs/);
   });
 });
+
+describe('WarmPool.invokeStream on an instance that cannot stream (AWS RIE: no streaming route)', () => {
+  const collect = async (body: AsyncIterable<Buffer>) => {
+    const parts: Buffer[] = [];
+    for await (const part of body) parts.push(part);
+    return parts;
+  };
+
+  it('runs the call buffered and yields the whole answer as one chunk, then skips the probe', async () => {
+    const seen: number[] = [];
+    const { pool } = setup({
+      handler: () => (request) => {
+        seen.push(request.sequence);
+        return { body: request.body };
+      },
+    });
+    const first = await pool.invokeStream('orders', bytes({ n: 1 }));
+    expect(first.contentType).toBe('application/json');
+    expect((await collect(first.body)).map(String)).toEqual(['{"n":1}']);
+    const outcome = await first.outcome;
+    expect(outcome).toMatchObject({ kind: 'success', coldStart: true, size: 7 });
+    expect(outcome.requestId).toBe(first.requestId);
+
+    const second = await pool.invokeStream('orders', bytes({ n: 2 }));
+    expect((await collect(second.body)).map(String)).toEqual(['{"n":2}']);
+    expect(await second.outcome).toMatchObject({ kind: 'success', coldStart: false });
+    // The 404 probe ran no handler: the handler saw exactly the two calls.
+    expect(seen).toEqual([1, 2]);
+    expect(pool.stats().orders).toMatchObject({ invocations: 2, coldStarts: 1, warmHits: 1 });
+  });
+
+  it('reports a function error in the outcome, with no body bytes', async () => {
+    const { pool } = setup({
+      handler: () => () => ({ body: { errorType: 'RangeError', errorMessage: 'nope' } }),
+    });
+    const started = await pool.invokeStream('orders', bytes({}));
+    expect(await collect(started.body)).toEqual([]);
+    expect(await started.outcome).toMatchObject({
+      kind: 'handled',
+      functionError: 'Unhandled',
+      error: { errorType: 'RangeError', errorMessage: 'nope' },
+      size: 0,
+    });
+  });
+
+  it('rejects an unknown function as invoke does', async () => {
+    const { pool } = setup();
+    await expect(pool.invokeStream('nope', bytes({}))).rejects.toMatchObject({
+      code: ErrorCodes.UNKNOWN_FUNCTION,
+    });
+  });
+});

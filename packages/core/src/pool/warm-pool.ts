@@ -19,13 +19,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { finished } from 'node:stream/promises';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
 import { INIT_TIMEOUT_MS } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import type { InstanceLogs } from '../instance-logs.ts';
-import type { InvocationKind, InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import type {
+  InvocationKind,
+  InvocationOutcome,
+  InvokeOptions,
+  StreamedInvocation,
+  StreamedOutcome,
+} from '../invocation.ts';
 import { classifyAnswer } from './classify.ts';
 import { DurationSamples } from './duration-summary.ts';
 import { InstanceClient } from './invoke-client.ts';
@@ -47,6 +54,7 @@ import type {
   WarmPoolOptions,
 } from './pool-types.ts';
 import { addWhileWaiting } from './queue-while-waiting.ts';
+import { readStreamTrailers } from './stream-outcome.ts';
 import { traceHeaderFor } from './trace-id.ts';
 
 interface Instance {
@@ -65,6 +73,8 @@ interface Instance {
   lastUsedAt?: number;
   idleTimer?: ReturnType<typeof setTimeout>;
   terminated: boolean;
+  /** Its endpoint answered 404 to the streaming route (AWS's RIE): streamed calls run buffered. */
+  buffersStreams?: boolean;
 }
 
 interface FunctionSlot {
@@ -89,6 +99,21 @@ interface Lease {
 
 /** Kinds after which the instance is replaced (see the module comment). */
 const RESETTING_KINDS: ReadonlySet<InvocationKind> = new Set(['timeout', 'exit', 'init']);
+
+/** `Promise.withResolvers`, which the project's ES target does not type yet. */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 const REPORT_WITH_INIT = /^REPORT RequestId: .*\bInit Duration: /;
 
@@ -248,6 +273,37 @@ export class WarmPool implements AsyncDisposable {
     }
   }
 
+  /**
+   * Invokes `name` through the streaming route (`InvokeWithResponseStream`): resolves once the
+   * response has started, with its bytes as the function writes them and the outcome that follows.
+   * The call holds its instance (and its place in the function's queue) until `body` has been read
+   * to its end. An instance whose emulator cannot stream (AWS's RIE in an AWS base image) runs the
+   * call buffered and yields the whole answer as one chunk (docs/lambda-protocol.md#response-streaming).
+   * Rejections are those of `invoke`.
+   */
+  async invokeStream(
+    name: string,
+    payload: Uint8Array,
+    options: InvokeOptions = {},
+  ): Promise<StreamedInvocation> {
+    const slot = this.#slot(name);
+    this.#assertRunning(name);
+    const enqueuedAt = performance.now();
+    if (slot.queue.pending >= slot.queue.concurrency || slot.queue.size > 0) slot.counters.queueWaits++;
+    const signals = options.signal ? [this.#stop.signal, options.signal] : [this.#stop.signal];
+    const started = deferred<StreamedInvocation>();
+    const run = addWhileWaiting(
+      slot.queue,
+      () => this.#callStream(slot, payload, options, enqueuedAt, started.resolve),
+      signals,
+    );
+    // Before the start, a failure rejects the start; after it, the outcome (see #callStream).
+    run.catch((error: unknown) =>
+      started.reject(error === this.#stop.signal.reason ? poolStopped(name) : error),
+    );
+    return started.promise;
+  }
+
   /** Ensures one idle instance of the current deploy id exists (launching one if needed). */
   async prewarm(name: string): Promise<void> {
     const slot = this.#slot(name);
@@ -360,8 +416,9 @@ export class WarmPool implements AsyncDisposable {
     payload: Uint8Array,
     options: InvokeOptions,
     enqueuedAt: number,
+    acquired?: Lease,
   ): Promise<InvocationOutcome> {
-    let lease = await this.#acquire(slot);
+    let lease = acquired ?? (await this.#acquire(slot));
     const queuedMs = performance.now() - enqueuedAt;
     let retried = false;
     const traceId = traceHeaderFor(options.traceId);
@@ -436,6 +493,149 @@ export class WarmPool implements AsyncDisposable {
       slot.counters.instancesLost++;
       throw transportError(slot.fn, instance.id, attempt, { retried, marginMs: this.#marginMs });
     }
+  }
+
+  /** One streamed call, from acquiring an instance to the end of its body; `start` hands the body out. */
+  async #callStream(
+    slot: FunctionSlot,
+    payload: Uint8Array,
+    options: InvokeOptions,
+    enqueuedAt: number,
+    start: (invocation: StreamedInvocation) => void,
+  ): Promise<void> {
+    const lease = await this.#acquire(slot);
+    const { instance } = lease;
+    if (instance.buffersStreams) return this.#callBuffered(slot, lease, payload, options, enqueuedAt, start);
+    const queuedMs = performance.now() - enqueuedAt;
+    const capture = instance.logs?.capture();
+    const started = performance.now();
+    // A first call's init phase has its own limit on top of the function timeout, as in #call.
+    const traceId = traceHeaderFor(options.traceId);
+    const attempt = await instance.client.invokeStream({
+      payload,
+      clientContext: options.clientContext,
+      traceId,
+      qualifier: options.qualifier,
+      extraTimeoutMs: instance.invocations === 0 ? INIT_TIMEOUT_MS : 0,
+    });
+    if (attempt.ok && attempt.statusCode === 404) {
+      // No streaming route: AWS's RIE. Nothing ran; the call goes the buffered way from now on.
+      attempt.body.resume();
+      await capture?.finish(0);
+      instance.buffersStreams = true;
+      return this.#callBuffered(slot, lease, payload, options, enqueuedAt, start);
+    }
+    instance.invocations++;
+    instance.lastUsedAt = Date.now();
+    if (!attempt.ok) {
+      await capture?.finish(0);
+      this.#terminate(slot, instance);
+      if (this.#stopped) throw poolStopped(slot.fn.name);
+      slot.counters.instancesLost++;
+      throw transportError(slot.fn, instance.id, attempt, { retried: false, marginMs: this.#marginMs });
+    }
+    if (attempt.statusCode !== 200) {
+      attempt.body.resume();
+      await capture?.finish(0);
+      this.#terminate(slot, instance);
+      throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
+    }
+
+    const outcome = deferred<StreamedOutcome>();
+    // The caller may never look at the outcome (it reads the body only): no unhandled rejection.
+    outcome.promise.catch(() => undefined);
+    let size = 0;
+    const body = attempt.body;
+    // Counted as the caller pulls: a 'data' listener would switch the body to flowing mode and
+    // read ahead of the caller.
+    const counted = (async function* () {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        yield chunk;
+      }
+    })();
+    start({
+      contentType: attempt.contentType,
+      ...(attempt.requestId ? { requestId: attempt.requestId } : {}),
+      body: counted,
+      outcome: outcome.promise,
+    });
+    try {
+      await finished(body);
+    } catch (cause) {
+      // The body broke off: the caller abandoned it, or the connection failed. Either way the
+      // instance may still be streaming into a closed socket: replace it.
+      await capture?.finish(0);
+      this.#terminate(slot, instance);
+      const error = this.#stopped
+        ? poolStopped(slot.fn.name)
+        : transportError(
+            slot.fn,
+            instance.id,
+            {
+              ok: false,
+              requestWritten: true,
+              timedOut: /TIMEOUT/.test((cause as { code?: string }).code ?? ''),
+              cause: cause instanceof Error ? cause : new Error(String(cause)),
+            },
+            { retried: false, marginMs: this.#marginMs },
+          );
+      outcome.reject(error);
+      return;
+    }
+    const durationMs = performance.now() - started;
+    const logs = capture ? await capture.finish(this.#stopped ? 0 : this.#logWaitMs) : undefined;
+    const end = readStreamTrailers(attempt.trailers);
+    if (!end) {
+      this.#terminate(slot, instance);
+      outcome.reject(protocolError(slot.fn.name, instance.id, attempt.statusCode));
+      return;
+    }
+    this.#release(slot, instance, end.kind);
+    // A runtime restarted behind the pool's back makes this a cold start too, as in #call.
+    const cold = lease.cold || restartedRuntime(logs?.lines);
+    if (cold && !lease.cold) {
+      slot.counters.coldStarts++;
+      slot.counters.warmHits--;
+    }
+    slot.counters.invocations++;
+    if (end.kind !== 'success') slot.counters.errors++;
+    slot.durations.add(durationMs);
+    outcome.resolve({
+      kind: end.kind,
+      ...(end.error ? { error: end.error, functionError: 'Unhandled' as const } : {}),
+      requestId: end.requestId ?? attempt.requestId ?? logs?.requestId ?? randomUUID(),
+      traceId,
+      coldStart: cold,
+      durationMs,
+      queuedMs,
+      instanceId: instance.id,
+      logs: logs?.lines ?? [],
+      size,
+    });
+  }
+
+  /** A streamed call on an instance that cannot stream: run buffered, the answer as one chunk. */
+  async #callBuffered(
+    slot: FunctionSlot,
+    lease: Lease,
+    payload: Uint8Array,
+    options: InvokeOptions,
+    enqueuedAt: number,
+    start: (invocation: StreamedInvocation) => void,
+  ): Promise<void> {
+    const result = await this.#call(slot, payload, options, enqueuedAt, lease);
+    const { payload: bytes, json, ...rest } = result;
+    // A failure is reported in the outcome, as InvokeComplete does; its document is not body bytes.
+    const body = result.functionError ? [] : [bytes];
+    start({
+      contentType: json === undefined ? 'application/octet-stream' : 'application/json',
+      requestId: result.requestId,
+      body: (async function* () {
+        yield* body;
+      })(),
+      outcome: Promise.resolve({ ...rest, size: body.reduce((n, b) => n + b.length, 0) }),
+    });
   }
 
   #findIdle(slot: FunctionSlot): Instance | undefined {

@@ -14,12 +14,14 @@ import {
   LOG_TAIL_BYTES,
   payloadLimitFor,
   payloadTooLargeMessage,
+  STREAM_PATH_PREFIX,
+  STREAM_PATH_SUFFIX,
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { sendJson } from '../emulator/http-io.ts';
 import { QUALIFIER_PATTERN } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
-import type { InvocationOutcome, InvokeOptions } from '../invocation.ts';
+import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
@@ -27,12 +29,15 @@ import { EventInvocations } from './event-invocations.ts';
 import { parseFunctionRef } from './function-name.ts';
 import { resolveQualifier } from './qualifier.ts';
 import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
+import { answerStreamed } from './stream-invoke.ts';
 
 /** What the server needs of the warm pool (WarmPool satisfies it). */
 export interface ServedPool {
   has(name: string): boolean;
   functionNames(): string[];
   invoke(name: string, payload: Uint8Array, options?: InvokeOptions): Promise<InvocationOutcome>;
+  /** Response streaming (WarmPool has it); without it the streaming route answers 501. */
+  invokeStream?(name: string, payload: Uint8Array, options?: InvokeOptions): Promise<StreamedInvocation>;
   evict(name: string): Promise<number>;
   list(): readonly unknown[];
   stats(): Record<string, unknown>;
@@ -203,6 +208,11 @@ export class PoolServer {
       if (m?.[1] && req.method === 'POST')
         return this.#invoke(req, res, m[1], url.searchParams.get('Qualifier'));
     }
+    if (url.pathname.startsWith(STREAM_PATH_PREFIX) && url.pathname.endsWith(STREAM_PATH_SUFFIX)) {
+      const rawName = url.pathname.slice(STREAM_PATH_PREFIX.length, -STREAM_PATH_SUFFIX.length);
+      if (rawName && !rawName.includes('/') && req.method === 'POST')
+        return this.#invokeStream(req, res, rawName, url.searchParams.get('Qualifier'));
+    }
     if (url.pathname.startsWith(CONTROL_PREFIX))
       return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length), url.searchParams);
     return this.#refuse(
@@ -249,6 +259,56 @@ export class PoolServer {
   async #invoke(req: IncomingMessage, res: ServerResponse, rawName: string, qualifier: string | null) {
     const request = await this.#parseInvoke(req, res, rawName, qualifier);
     if (request) await this.#dispatch(res, request);
+  }
+
+  /** One InvokeWithResponseStream call: the same checks as Invoke, then the event stream. */
+  async #invokeStream(req: IncomingMessage, res: ServerResponse, rawName: string, qualifier: string | null) {
+    const call = await this.#parseInvoke(req, res, rawName, qualifier);
+    if (!call) return;
+    if (call.invocationType === 'Event') {
+      sendAwsError(
+        res,
+        400,
+        'InvalidParameterValueException',
+        new InvokeError(
+          ErrorCodes.PROTOCOL_ERROR,
+          'InvokeWithResponseStream takes InvocationType RequestResponse or DryRun; for Event use Invoke.',
+        ),
+      );
+      return;
+    }
+    if (call.invocationType === 'DryRun') return this.#dispatch(res, call);
+    const pool = this.#options.pool;
+    if (!pool.invokeStream) {
+      sendAwsError(
+        res,
+        501,
+        'ServiceException',
+        new InvokeError(
+          ErrorCodes.PROTOCOL_ERROR,
+          'The pool behind this server has no invokeStream(), so it cannot serve InvokeWithResponseStream. ' +
+            'Serve a WarmPool, or add invokeStream to the custom pool.',
+        ),
+      );
+      return;
+    }
+    let invocation: StreamedInvocation;
+    try {
+      invocation = await pool.invokeStream(call.name, call.payload, {
+        clientContext: call.clientContext,
+        traceId: call.traceId,
+        qualifier: call.qualifier,
+      });
+    } catch (error) {
+      const err = asTestkitError(error);
+      const shape = awsShapeOf(err);
+      sendAwsError(res, shape.status, shape.type, err);
+      return;
+    }
+    await answerStreamed(res, invocation, {
+      executedVersion: call.executedVersion,
+      logTail: call.logTail ? logTail : undefined,
+    });
   }
 
   /**

@@ -155,11 +155,84 @@ describe('DockerBackend containers', () => {
     expect(logs?.lines.at(-1)).toMatch(/^REPORT RequestId: /);
   });
 
+  it('bounds the sandbox like Lambda: memory without swap, 1024 processes, only the capabilities the emulator needs', async () => {
+    expect(inspect.HostConfig).toMatchObject({
+      Memory: (256 + 96) * 1024 * 1024,
+      MemorySwap: (256 + 96) * 1024 * 1024,
+      PidsLimit: 1024,
+      CapDrop: ['ALL'],
+      CapAdd: ['SETUID', 'SETGID', 'KILL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+    });
+    // Measured inside: the emulator (PID 1) holds kill (bit 5), setgid (6) and setuid (7) only, and
+    // cannot gain more.
+    const exec = await (await docker()).getContainer(launched.handle.containerId).exec({
+      Cmd: [
+        '/var/lang/bin/node',
+        '-e',
+        'process.stdout.write(require("fs").readFileSync("/proc/1/status", "utf8"))',
+      ],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({});
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => stream.on('end', resolve));
+    const status = Buffer.concat(chunks).toString('latin1');
+    expect(status).toMatch(/CapEff:\s+0{14}e0/);
+    expect(status).toMatch(/CapBnd:\s+0{14}e0/);
+    expect(status).toMatch(/NoNewPrivs:\s+1/);
+  });
+
   it('terminate removes the container and is idempotent (also in parallel)', async () => {
     const { handle } = launched;
     await Promise.all([backend.terminate(handle), backend.terminate(handle)]);
     await backend.terminate(handle);
     expect(await containerExists(handle.containerId)).toBe(false);
+  });
+});
+
+describe('DockerBackend sandbox limits at work', () => {
+  async function invokeOnce(memorySize: number, event: unknown) {
+    const fn = await appFunction({ name: `limits-${memorySize}`, memorySize, timeout: 60 });
+    const launched = await backend.launch(fn, launchContext(run('limits-run'), `limits-${randomUUID()}`));
+    try {
+      const res = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      const again = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        body: JSON.stringify({ after: true }),
+      }).then(
+        (r) => r.status,
+        () => 'unreachable',
+      );
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>, again };
+    } finally {
+      await backend.terminate(launched.handle);
+    }
+  }
+
+  it('a fork bomb is refused at the pids limit, inside its container, and the function still runs', async () => {
+    // Without the limit all 1100 shells start. (512 MiB: 1024 idle shells fit in memory.)
+    const { status, body, again } = await invokeOnce(512, { action: 'spawn-until-refused', max: 1100 });
+    expect(status).toBe(200);
+    expect(body.refusal).toBe('EAGAIN');
+    expect(body.spawned).toBeGreaterThan(900);
+    expect(body.spawned).toBeLessThan(1024);
+    expect(again).toBe(200);
+  });
+
+  it('a handler that holds more than memorySize does not succeed; one within it does', async () => {
+    const within = await invokeOnce(128, { action: 'hold-memory', mb: 32 });
+    expect(within.body).toEqual({ held: 32 });
+    // Without the limit this returns { held: 300 }. How the end is reported is the pool's business.
+    const over = await invokeOnce(128, { action: 'hold-memory', mb: 300 });
+    expect(over.body).not.toEqual({ held: 300 });
+    expect(JSON.stringify(over.body)).toMatch(/error/i);
   });
 });
 

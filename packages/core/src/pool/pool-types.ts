@@ -86,7 +86,10 @@ export interface FunctionCounters {
   /** Successful launches. */
   launches: number;
   launchFailures: number;
-  /** Calls that got an answer from an instance. */
+  /**
+   * Calls an instance was given, answered or failed (a fault status, a lost instance, a timeout); a
+   * call retried on a fresh instance counts once, so `coldStarts + warmHits = invocations + retries`.
+   */
   invocations: number;
   /** Answers that were function errors (handled, timeout, exit, init, oversized). */
   errors: number;

@@ -551,6 +551,25 @@ describe('WarmPool outcomes', () => {
     expect(error.code).toBe(ErrorCodes.PROTOCOL_ERROR);
     await vi.waitFor(() => expect(backend.terminations).toHaveLength(1));
   });
+
+  it('counts failed calls as invocations, so starts and invocations add up', async () => {
+    let calls = 0;
+    const { pool } = setup({
+      handler: () => (): FakeRieReply => {
+        calls++;
+        if (calls === 2) return { status: 500, body: '' };
+        if (calls === 3) return { drop: 'mid-response', body: { big: 'x'.repeat(64) } };
+        return { body: '1' };
+      },
+    });
+    await pool.invoke('orders', bytes(1));
+    expect((await rejectionOf(pool.invoke('orders', bytes(2)))).code).toBe(ErrorCodes.PROTOCOL_ERROR);
+    expect((await rejectionOf(pool.invoke('orders', bytes(3)))).code).toBe(ErrorCodes.INSTANCE_LOST);
+    await pool.invoke('orders', bytes(4));
+    const stats = pool.stats().orders!;
+    expect(stats).toMatchObject({ invocations: 4, instancesLost: 1, retries: 0 });
+    expect(stats.coldStarts + stats.warmHits).toBe(stats.invocations + stats.retries);
+  });
 });
 
 describe('WarmPool errors and lifecycle', () => {

@@ -451,6 +451,7 @@ export class WarmPool implements AsyncDisposable {
         if (!classification) {
           // The instance is replaced in case its state is broken.
           this.#terminate(slot, instance);
+          slot.counters.invocations++;
           throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
         }
         this.#release(slot, instance, classification.kind);
@@ -491,6 +492,7 @@ export class WarmPool implements AsyncDisposable {
         continue;
       }
       slot.counters.instancesLost++;
+      slot.counters.invocations++;
       throw transportError(slot.fn, instance.id, attempt, { retried, marginMs: this.#marginMs });
     }
   }

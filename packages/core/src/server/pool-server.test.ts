@@ -262,16 +262,26 @@ describe('PoolServer', () => {
     // The caller reads nothing until its whole upload went through. A server that answered and
     // closed with bytes unread would reset the connection: EPIPE here, and under load the lost
     // 413 that once failed the fixture's 6 MB test.
+    // A caller without the right token gets only its first MiB read (see pool-server-limits.test.ts):
+    // an ordinary event with a stale token still reads the 401/403.
     const big = 7 * 1024 * 1024;
-    const cases: { headers: Record<string, string>; status: number; type?: string; path?: string }[] = [
+    const ordinary = 900 * 1024;
+    const cases: {
+      headers: Record<string, string>;
+      status: number;
+      type?: string;
+      path?: string;
+      size?: number;
+    }[] = [
       { headers: { authorization: `Bearer ${token}` }, status: 413, type: 'RequestTooLargeException' },
       { headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': 'Event' }, status: 413 },
       {
         headers: { authorization: 'Bearer not-the-token' },
         status: 403,
         type: 'UnrecognizedClientException',
+        size: ordinary,
       },
-      { headers: {}, status: 401, type: 'MissingAuthenticationTokenException' },
+      { headers: {}, status: 401, type: 'MissingAuthenticationTokenException', size: ordinary },
       { headers: { authorization: `Bearer ${token}` }, path: 'nope', status: 404 },
       {
         headers: { authorization: `Bearer ${token}`, 'x-amz-invocation-type': 'Sometimes' },
@@ -284,7 +294,7 @@ describe('PoolServer', () => {
         url,
         `/2015-03-31/functions/${c.path ?? 'echo'}/invocations`,
         c.headers,
-        big,
+        c.size ?? big,
       );
       expect(head.status, JSON.stringify(c)).toBe(c.status);
       if (c.type) expect(head.headers['x-amzn-errortype']).toBe(c.type);

@@ -16,6 +16,7 @@ import {
   payloadTooLargeMessage,
   STREAM_PATH_PREFIX,
   STREAM_PATH_SUFFIX,
+  SYNC_PAYLOAD_LIMIT_BYTES,
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { sendJson } from '../emulator/http-io.ts';
@@ -25,6 +26,8 @@ import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../in
 import { stderrLog } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
+import { BodyBudget } from './body-budget.ts';
+import { normaliseClientContext } from './client-context.ts';
 import { EventInvocations } from './event-invocations.ts';
 import { parseFunctionRef } from './function-name.ts';
 import { resolveQualifier } from './qualifier.ts';
@@ -82,6 +85,18 @@ export interface PoolServerOptions {
   eventRetryDelaysMs?: readonly number[];
   /** Where Event (async) invocation failures are reported, since no caller waits for them. */
   log?: (line: string) => void;
+  /**
+   * Request-body bytes held at once over all calls under way (each event stays in memory until its
+   * invocation ends); a call whose body does not fit waits for earlier ones.
+   * @default 134217728 (128 MiB: more than 20 events of the 6 MB maximum)
+   */
+  maxBufferedBodyBytes?: number;
+  /**
+   * On `close()`, how long Event invocations already running may take to finish; queued ones are
+   * cancelled at once. Those still running after it are left to the pool's stop.
+   * @default 5000
+   */
+  closeGraceMs?: number;
 }
 
 /** What the server needs to know of the functions left out at load. */
@@ -92,12 +107,17 @@ export interface LeftOutFunctions {
   names(): string[];
 }
 
-const CLIENT_CONTEXT_LIMIT_BYTES = 3583;
 /** Lambda retries a failed Event call twice by default. */
 const DEFAULT_EVENT_RETRIES = 2;
 const DEFAULT_EVENT_RETRY_DELAYS_MS = [100, 200] as const;
 /** The longest `GET /_testkit/events/{name}?waitMs=` waits. */
 const EVENTS_WAIT_LIMIT_MS = 600_000;
+
+/** How much of a refused request's body is dropped, and for how long, before the connection is cut. */
+interface DrainBounds {
+  bytes: number;
+  ms?: number;
+}
 
 /** An Invoke request that passed every check, ready to run. */
 interface InvokeCall {
@@ -106,7 +126,7 @@ interface InvokeCall {
   invocationType: 'RequestResponse' | 'Event' | 'DryRun';
   /** The event; `{}` when the body was empty. */
   payload: Buffer;
-  /** `X-Amz-Client-Context` as sent (base64 JSON). */
+  /** `X-Amz-Client-Context`, normalised to padded base64 of single-line JSON (client-context.ts). */
   clientContext: string | undefined;
   /** `X-Amz-Log-Type: Tail`: answer with the log's last 4 KB. */
   logTail: boolean;
@@ -119,18 +139,43 @@ interface InvokeCall {
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+/**
+ * The body of a request without the run token is barely read: enough that a caller with a stale
+ * token and an ordinary event reads the 401/403 (see drainBody), not enough to cost anything.
+ */
+const UNAUTHENTICATED_DISCARD_BYTES = 1024 * 1024;
+const UNAUTHENTICATED_DISCARD_MS = 2_000;
+/**
+ * Node's defaults let a request take 300 s to arrive. Over loopback a 6 MB event takes milliseconds;
+ * the request timeout also covers a call waiting for body budget, hence its margin. Neither bounds
+ * the answer: a function may run up to 15 minutes.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 120_000;
 
 export class PoolServer {
   readonly #options: PoolServerOptions;
   readonly #server: Server;
   readonly #background = new Set<Promise<unknown>>();
   readonly #events = new EventInvocations();
+  /** Aborted by close(): Event invocations still waiting for an instance are cancelled. */
+  readonly #closeEvents = new AbortController();
+  /** Event invocations cancelled by close() before they ran. */
+  #eventsCancelled = 0;
+  readonly #bodies: BodyBudget;
   #url: string | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: PoolServerOptions) {
     this.#options = options;
-    this.#server = createServer((req, res) => {
+    this.#bodies = new BodyBudget(options.maxBufferedBodyBytes ?? 128 * 1024 * 1024);
+    const timeouts = {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // How often those two are checked (Node's default, 30 s, would let them run that much longer).
+      connectionsCheckingInterval: 1_000,
+    };
+    this.#server = createServer(timeouts, (req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         const err = asTestkitError(error);
         sendAwsError(res, 500, 'ServiceException', err);
@@ -171,14 +216,36 @@ export class PoolServer {
     return this.#url;
   }
 
-  /** Stops accepting calls, waits for queued Event invocations, closes connections. Idempotent. */
+  /**
+   * Stops accepting calls, cancels Event invocations still queued for an instance, gives running ones
+   * up to `closeGraceMs` to finish, closes connections, and logs what it cancelled or left running.
+   * Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
       // Retries still waiting are skipped: the run is over.
       this.#events.close();
-      await Promise.allSettled([...this.#background]);
+      this.#closeEvents.abort();
+      const graceMs = this.#options.closeGraceMs ?? 5_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<'grace over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace over'), graceMs);
+      });
+      const settled = await Promise.race([Promise.allSettled([...this.#background]), grace]);
+      clearTimeout(timer);
+      if (this.#eventsCancelled > 0) {
+        this.#log(
+          `lambda-testkit: teardown cancelled ${this.#eventsCancelled} queued Event invocation(s) that had not started.`,
+        );
+      }
+      if (settled === 'grace over' && this.#background.size > 0) {
+        this.#log(
+          `lambda-testkit: teardown left ${this.#background.size} Event invocation(s) running after ${graceMs} ms; ` +
+            'stopping the pool ends them.',
+        );
+      }
       this.#server.closeAllConnections();
       await closed;
     })();
@@ -199,8 +266,10 @@ export class PoolServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const authError = this.#checkToken(req);
     if (authError) {
-      // Its body is dropped unread (bounded), only so that the caller hears why (see drainBody).
-      return this.#refuse(req, res, authError.status, authError.type, authError.error);
+      // Decided from the headers alone. Of the body only a little is dropped unread, so that a caller
+      // with a stale token hears why (see drainBody); a stranger gets no more than that.
+      const bounds = { bytes: UNAUTHENTICATED_DISCARD_BYTES, ms: UNAUTHENTICATED_DISCARD_MS };
+      return this.#refuse(req, res, authError.status, authError.type, authError.error, bounds);
     }
     if (url.pathname.startsWith(INVOKE_PATH_PREFIX)) {
       const rest = url.pathname.slice(INVOKE_PATH_PREFIX.length);
@@ -255,14 +324,47 @@ export class PoolServer {
     return undefined;
   }
 
-  /** One Invoke API call: parsed and checked first (refusals answered there), then dispatched. */
+  /**
+   * One Invoke API call: parsed and checked first (refusals answered there), then dispatched. Its
+   * body counts against the body budget until the invocation ends.
+   */
   async #invoke(req: IncomingMessage, res: ServerResponse, rawName: string, qualifier: string | null) {
-    const request = await this.#parseInvoke(req, res, rawName, qualifier);
-    if (request) await this.#dispatch(res, request);
+    const releaseBody = await this.#bodies.reserve(expectedBodyBytes(req));
+    let background: Promise<void> | undefined;
+    try {
+      const request = await this.#parseInvoke(req, res, rawName, qualifier);
+      if (request) background = (await this.#dispatch(res, request))?.run;
+    } finally {
+      // An Event call is answered (202) before it runs; its body is held until the invocation ends.
+      if (background) void background.finally(releaseBody);
+      else releaseBody();
+    }
   }
 
-  /** One InvokeWithResponseStream call: the same checks as Invoke, then the event stream. */
-  async #invokeStream(req: IncomingMessage, res: ServerResponse, rawName: string, qualifier: string | null) {
+  /**
+   * One InvokeWithResponseStream call: the same checks as Invoke, then the event stream. Its body
+   * counts against the body budget until the stream ends, as an Invoke call's does.
+   */
+  async #invokeStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawName: string,
+    qualifier: string | null,
+  ): Promise<void> {
+    const releaseBody = await this.#bodies.reserve(expectedBodyBytes(req));
+    try {
+      await this.#answerStream(req, res, rawName, qualifier);
+    } finally {
+      releaseBody();
+    }
+  }
+
+  async #answerStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawName: string,
+    qualifier: string | null,
+  ): Promise<void> {
     const call = await this.#parseInvoke(req, res, rawName, qualifier);
     if (!call) return;
     if (call.invocationType === 'Event') {
@@ -277,7 +379,10 @@ export class PoolServer {
       );
       return;
     }
-    if (call.invocationType === 'DryRun') return this.#dispatch(res, call);
+    if (call.invocationType === 'DryRun') {
+      await this.#dispatch(res, call);
+      return;
+    }
     const pool = this.#options.pool;
     if (!pool.invokeStream) {
       sendAwsError(
@@ -390,10 +495,21 @@ export class PoolServer {
       );
       return undefined;
     }
-    const clientContext = headerValue(req, 'x-amz-client-context');
-    const problem = clientContext === undefined ? undefined : checkClientContext(clientContext);
-    if (problem) {
-      await this.#badRequest(req, res, 'InvalidParameterValueException', problem);
+    const contextHeader = headerValue(req, 'x-amz-client-context');
+    const context = contextHeader === undefined ? undefined : normaliseClientContext(contextHeader);
+    if (context?.ok === false) {
+      await this.#badRequest(req, res, 'InvalidParameterValueException', context.problem);
+      return undefined;
+    }
+    if (ref?.qualifier !== undefined && qualifier !== null && ref.qualifier !== qualifier) {
+      // Lambda's own answer to `orders:live?Qualifier=2`.
+      await this.#badRequest(
+        req,
+        res,
+        'InvalidParameterValueException',
+        `The derived qualifier from the function name does not match the specified qualifier: ` +
+          `${JSON.stringify(ref.qualifier)} in the name, ${JSON.stringify(qualifier)} in ?Qualifier=. Give one of them.`,
+      );
       return undefined;
     }
     const version = ref?.qualifier ?? qualifier ?? undefined;
@@ -428,7 +544,7 @@ export class PoolServer {
       name,
       invocationType,
       payload,
-      clientContext,
+      clientContext: context?.value,
       logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
       traceId: headerValue(req, 'x-amzn-trace-id'),
       qualifier: version,
@@ -436,8 +552,11 @@ export class PoolServer {
     };
   }
 
-  /** Runs a checked call as its invocation type says: not at all, in the background, or answered. */
-  async #dispatch(res: ServerResponse, call: InvokeCall): Promise<void> {
+  /**
+   * Runs a checked call as its invocation type says: not at all, in the background (resolving with
+   * that run), or answered.
+   */
+  async #dispatch(res: ServerResponse, call: InvokeCall): Promise<{ run: Promise<void> } | undefined> {
     switch (call.invocationType) {
       case 'DryRun':
         res.writeHead(204, {
@@ -445,20 +564,26 @@ export class PoolServer {
           'x-amz-executed-version': call.executedVersion,
         });
         res.end();
-        return;
+        return undefined;
       case 'Event':
         return this.#invokeInBackground(res, call);
       case 'RequestResponse':
-        return this.#invokeAndAnswer(res, call);
+        await this.#invokeAndAnswer(res, call);
+        return undefined;
     }
   }
 
-  /** Event invocation: accepted at once (202); a failure is logged, since no caller waits for it. */
+  /**
+   * Event invocation: accepted at once (202), run and retried in the background (see
+   * event-invocations.ts); a final failure is logged, since no caller waits for it. close()
+   * cancels a try still waiting for an instance, and skips retries still waiting.
+   */
   #invokeInBackground(
     res: ServerResponse,
     { name, payload, clientContext, traceId, qualifier }: InvokeCall,
-  ): void {
+  ): { run: Promise<void> } {
     const requestId = randomUUID();
+    const signal = this.#closeEvents.signal;
     const pool = this.#options.pool;
     const policy = {
       maximumRetryAttempts: pool.getFunction?.(name)?.maximumRetryAttempts ?? DEFAULT_EVENT_RETRIES,
@@ -467,13 +592,19 @@ export class PoolServer {
     // Lambda queues an Event call over the reserved concurrency instead of refusing it, and a retry
     // keeps the request id.
     const attempt = () =>
-      pool.invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false });
-    const run = this.#events
+      pool
+        .invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false, signal })
+        .catch((error: unknown) => {
+          // Cancelled by close() before it ran: counted, and reported once by close().
+          if (signal.aborted && error === signal.reason) this.#eventsCancelled++;
+          throw error;
+        });
+    const run: Promise<void> = this.#events
       .submit(name, requestId, attempt, policy)
       .then(() => {
         const record = this.#events.list(name).find((r) => r.requestId === requestId);
         const last = record?.attempts.at(-1);
-        if (record?.status === 'failed') {
+        if (record?.status === 'failed' && !signal.aborted) {
           this.#log(
             `Event invocation of ${name} (${requestId}) failed after ${record.attempts.length} attempt(s): ` +
               `${last?.error?.errorType ?? last?.kind}${last?.error?.errorMessage ? ` ${last.error.errorMessage}` : ''}`,
@@ -484,6 +615,7 @@ export class PoolServer {
     this.#background.add(run);
     res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
     res.end();
+    return { run };
   }
 
   /** RequestResponse invocation: the function's answer, with Lambda's and the testkit's headers. */
@@ -538,7 +670,20 @@ export class PoolServer {
     }
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
-      const asked = decodeURIComponent(evict[1]);
+      let asked: string;
+      try {
+        asked = decodeURIComponent(evict[1]);
+      } catch {
+        return sendAwsError(
+          res,
+          400,
+          'InvalidParameterValueException',
+          new InvokeError(
+            ErrorCodes.PROTOCOL_ERROR,
+            `The function name ${JSON.stringify(evict[1])} has a malformed percent-escape; encode it with encodeURIComponent.`,
+          ),
+        );
+      }
       const name = this.#poolName(asked) ?? asked;
       if (!pool.has(name)) {
         const known = pool.functionNames();
@@ -574,29 +719,39 @@ export class PoolServer {
     return this.#refuse(req, res, 400, type, new InvokeError(ErrorCodes.PROTOCOL_ERROR, message));
   }
 
-  /** Answers an error; a body not read yet is drained first (bounded), so the caller reads the answer. */
+  /**
+   * Answers an error; a body not read yet is drained first (within `bounds`), so the caller reads the
+   * answer.
+   */
   async #refuse(
     req: IncomingMessage,
     res: ServerResponse,
     status: number,
     type: string,
     error: LambdaTestkitError,
+    bounds: DrainBounds = { bytes: DISCARD_LIMIT_BYTES },
   ): Promise<void> {
-    await this.#drain(req, res, 0);
+    await this.#drain(req, res, 0, bounds);
     sendAwsError(res, status, type, error);
   }
 
   /**
-   * Drops the rest of the body, up to DISCARD_LIMIT_BYTES in all. Past that the connection is marked
-   * to close after the answer (the caller may then see a reset: nobody sends 64 MB to Lambda).
+   * Drops the rest of the body, up to `bounds.bytes` in all (and for at most `bounds.ms`). Past that
+   * the connection is marked to close after the answer (the caller may then see a reset: nobody sends
+   * 64 MB to Lambda).
    */
-  async #drain(req: IncomingMessage, res: ServerResponse, alreadyRead: number): Promise<DrainResult> {
+  async #drain(
+    req: IncomingMessage,
+    res: ServerResponse,
+    alreadyRead: number,
+    bounds: DrainBounds = { bytes: DISCARD_LIMIT_BYTES },
+  ): Promise<DrainResult> {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > DISCARD_LIMIT_BYTES) {
+    if (Number.isFinite(declared) && declared > bounds.bytes) {
       res.setHeader('connection', 'close');
       return { complete: false, dropped: 0 };
     }
-    const drained = await drainBody(req, DISCARD_LIMIT_BYTES - alreadyRead);
+    const drained = await drainBody(req, bounds.bytes - alreadyRead, bounds.ms);
     if (!drained.complete) res.setHeader('connection', 'close');
     return drained;
   }
@@ -621,21 +776,14 @@ export function logTail(lines: readonly string[]): string {
   return all.subarray(Math.max(0, all.length - LOG_TAIL_BYTES)).toString('base64');
 }
 
-function checkClientContext(value: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = Buffer.from(value, 'base64').toString('utf8');
-    if (Buffer.from(decoded, 'utf8').toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
-      throw new Error('not base64');
-    }
-    JSON.parse(decoded);
-  } catch {
-    return 'X-Amz-Client-Context must be base64-encoded JSON (the client context object).';
-  }
-  if (Buffer.byteLength(decoded) > CLIENT_CONTEXT_LIMIT_BYTES) {
-    return `X-Amz-Client-Context must be at most ${CLIENT_CONTEXT_LIMIT_BYTES} bytes once decoded.`;
-  }
-  return undefined;
+/**
+ * How many body bytes a call reserves before it is read: its declared length, or the largest event
+ * the Invoke API takes when it is sent chunked. One declared too large is refused unread, so nothing.
+ */
+function expectedBodyBytes(req: IncomingMessage): number {
+  const declared = Number(req.headers['content-length']);
+  if (!Number.isFinite(declared)) return SYNC_PAYLOAD_LIMIT_BYTES;
+  return declared > SYNC_PAYLOAD_LIMIT_BYTES ? 0 : declared;
 }
 
 /** Lambda's 404 for a qualifier or ARN that names no function here, with what would work. */

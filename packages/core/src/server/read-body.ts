@@ -27,22 +27,34 @@ export interface DrainResult {
 }
 
 /**
- * Reads and drops the rest of a body, up to `limit` bytes, and resolves once it ended (or went past
- * the limit, leaving the request paused).
+ * Reads and drops the rest of a body, up to `limit` bytes and for at most `timeoutMs`, and resolves
+ * once it ended (or went past either bound, leaving the request paused).
  *
  * Why drain BEFORE answering a refusal: closing a socket that still holds unread bytes makes the
  * kernel send a reset, which also throws away the answer the caller has not read yet. A caller still
  * uploading (a 7 MB event, an SDK call with a stale token) then sees ECONNRESET/EPIPE instead of the
  * 413 or 403, and only sometimes: it depends on who runs first, so it showed up under load.
  */
-export function drainBody(req: IncomingMessage, limit: number): Promise<DrainResult> {
+export function drainBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
+): Promise<DrainResult> {
   if (req.readableEnded) return Promise.resolve({ complete: true, dropped: 0 });
   return new Promise((resolve) => {
     let dropped = 0;
     let settled = false;
+    // A sender that stops sending would otherwise hold the request until the server's requestTimeout.
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          req.pause();
+          settle(false);
+        }, timeoutMs)
+      : undefined;
     const settle = (complete: boolean) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);

@@ -310,8 +310,8 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       this.#options.publishHost === '0.0.0.0' ? client.info.containerRuntime.host : this.#options.publishHost;
     const container = new LambdaContainer(image, {
       hostIp: this.#options.publishHost,
+      limits: { memoryMiB: fn.memorySize + EMULATOR_HEADROOM_MB },
       docker: client.container.dockerode,
-      memoryMb: fn.memorySize + EMULATOR_HEADROOM_MB,
     })
       .withName(name)
       .withCommand([fn.handler])
@@ -396,6 +396,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         const lines = raw ? demuxLogLines(raw) : [];
         if (lines.length) notes.push(`Last lines of its output:\n  ${lines.join('\n  ')}`);
         await container.remove({ force: true, v: true }).catch(() => {});
+        await untilRemoved(container);
       }
     } catch {
       // Best effort: the sweep of a later run removes a leftover once this process is gone.
@@ -448,5 +449,24 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   /** The containers this backend currently runs (for tests and diagnostics). */
   instances(): DockerInstance[] {
     return [...this.#instances.keys()];
+  }
+}
+
+/**
+ * Resolves once the engine no longer knows the container, or after `limitMs`. A removal can already
+ * be under way when ours is asked (409: Testcontainers removes a container whose start it gave up on),
+ * and a launch failure must not be reported while its container is still "Removal In Progress" (seen
+ * in the Docker suite on a loaded engine: the container was listed in that state after the launch
+ * had failed).
+ */
+async function untilRemoved(container: Dockerode.Container, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const gone = await container.inspect().then(
+      () => false,
+      (error: { statusCode?: number }) => error.statusCode === 404,
+    );
+    if (gone) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -19,6 +19,10 @@ class GatedPool implements ServedPool {
   has(name: string) {
     return name === 'echo' || name === 'held';
   }
+  /** `echo:live` must name a declared alias (an unknown one is ResourceNotFoundException). */
+  getFunction(name: string) {
+    return name === 'echo' ? { functionAliases: { live: '2' } } : undefined;
+  }
   functionNames() {
     return ['echo', 'held'];
   }

@@ -72,6 +72,27 @@ export interface FunctionDeclaration {
    * @default 2
    */
   maximumRetryAttempts?: number;
+  /**
+   * Start the function's Node runtime with the inspector so a debugger (VS Code, Chrome DevTools)
+   * can attach: `true`, or `{ wait: true }` to hold the runtime until a debugger attaches. Each
+   * instance gets its own port on 127.0.0.1 and prints one line with its address. While debug is
+   * on, the function timeout and the invoke deadlines are lifted for this function (see
+   * `DEBUG_TIMEOUT_SECONDS`), so a handler paused at a breakpoint is not killed.
+   * `LAMBDA_TESTKIT_DEBUG=<name>[,<name>]` turns it on without editing the config. Node.js runtimes only.
+   * @default false
+   */
+  debug?: boolean | DebugOptions;
+}
+
+/** How a debugged function's runtime starts (see `FunctionDeclaration.debug`). */
+export interface DebugOptions {
+  /**
+   * Hold the runtime before it loads the handler until a debugger attaches (Node's `--inspect-wait`),
+   * so breakpoints in the handler's module scope are hit too. `LAMBDA_TESTKIT_DEBUG_WAIT=1` sets it
+   * for every debugged function.
+   * @default false
+   */
+  wait?: boolean;
 }
 
 /** How an `entry` is bundled; the defaults follow CDK's `NodejsFunction`. */
@@ -162,6 +183,9 @@ export interface ResolvedFunction {
   functionAliases?: Record<string, string>;
   /** See `FunctionDeclaration.maximumRetryAttempts`. */
   maximumRetryAttempts?: number;
+  /**
+  /** Set when the runtime starts with the inspector (`FunctionDeclaration.debug`); not part of the deploy id. */
+  debug?: { wait: boolean };
   code: ResolvedArchive;
   layers: ResolvedArchive[];
   /** base64url SHA-256 over code, launch configuration and layers; see `packaging/deploy-id.ts`. */

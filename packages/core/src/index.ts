@@ -30,11 +30,13 @@ export type { LoadConfigOptions, LoadedConfig } from './config/index.ts';
 export { loadConfig } from './config/index.ts';
 export type { BackendChoice, KubernetesConfig, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
+export { DEBUG_TIMEOUT_SECONDS } from './debug.ts';
 export * from './errors.ts';
 export type {
   Architecture,
   BundleLoader,
   BundleOptions,
+  DebugOptions,
   FunctionDeclaration,
   FunctionSpec,
   ResolvedArchive,
@@ -52,6 +54,8 @@ export {
   acquirePoolHost,
   currentPoolHost,
   ENV_BACKEND,
+  ENV_DEBUG,
+  ENV_DEBUG_WAIT,
   ENV_IMAGE,
   formatSummary,
   PoolHost,

@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { LineLog } from './instance-logs.ts';
 
 describe('LineLog', () => {
+  it('hands every later whole line to a watcher until it unsubscribes', () => {
+    const log = new LineLog();
+    log.write('before\n');
+    const seen: string[] = [];
+    const unwatch = log.watch((line) => seen.push(line));
+    log.write('Debugger listening on ws://127.0.0.1:1/a\r\npart');
+    log.write('ial\n');
+    unwatch();
+    log.write('after\n');
+    expect(seen).toEqual(['Debugger listening on ws://127.0.0.1:1/a', 'partial']);
+  });
+
   it('cuts one invocation from START to REPORT, across chunk boundaries', async () => {
     const log = new LineLog();
     log.write('noise before\n');

@@ -39,6 +39,13 @@ interface ActiveCapture {
 export class LineLog implements InstanceLogs {
   #partial = '';
   #captures = new Set<ActiveCapture>();
+  #watchers = new Set<(line: string) => void>();
+
+  /** Calls `listener` with every later line (a debugged runtime's inspector address is read so). Returns the unsubscribe. */
+  watch(listener: (line: string) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
 
   /** Feeds output; may hold partial lines until their newline arrives. */
   write(chunk: string | Buffer): void {
@@ -78,6 +85,7 @@ export class LineLog implements InstanceLogs {
   }
 
   #line(line: string): void {
+    for (const watcher of this.#watchers) watcher(line);
     for (const c of this.#captures) {
       if (c.done) continue;
       if (!c.started) {

@@ -9,6 +9,7 @@ export * from './backends/process/index.ts';
 export * from './config/index.ts';
 export type { BackendChoice, KubernetesConfig, TestkitConfig } from './config.ts';
 export { defineConfig } from './config.ts';
+export * from './debug.ts';
 export * from './errors.ts';
 export type * from './function-spec.ts';
 export { BUNDLE_LOADERS, DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from './function-spec.ts';

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LaunchContext } from './backend.ts';
+import { invokeTimeoutSeconds } from './debug.ts';
 import type { ResolvedFunction } from './function-spec.ts';
 
 /** Read by lambda-testkit's emulator to build a realistic ARN (RIE hard-codes its account). */
@@ -38,8 +39,9 @@ export function sandboxEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables).
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(fn.timeout))),
+    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables);
+    // lifted while the function is debugged, so a paused handler is not killed.
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(invokeTimeoutSeconds(fn)))),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(now),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
@@ -49,5 +51,8 @@ export function sandboxEnvironment(
     ...DUMMY_CREDENTIALS,
     // The user's variables last: they may replace credentials and region, as in a real function.
     ...fn.environment,
+    // A frozen runtime (SIGSTOP between invocations, docs/emulator.md#freeze) stops its inspector
+    // too, so a debugger could not talk to it between calls: no freeze while debugged.
+    ...(fn.debug ? { LAMBDA_TESTKIT_FREEZE: 'false' } : {}),
   };
 }

@@ -7,7 +7,7 @@
  * changed code gets fresh instances and unchanged functions stay warm.
  */
 import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/core';
-import { ENV_REGION, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
+import { ENV_REGION, ENV_REQUEST_TIMEOUT, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
 import { getRunState, type JestRunState, setRunState } from './run-state.ts';
 
@@ -43,9 +43,20 @@ export default async function globalSetup(
   exportToWorkers(state);
 }
 
-/** What `PoolClient.fromEnv()` reads in each worker; the region feeds `lambda.sdkConfig()`. */
-function exportToWorkers({ url, token, region }: Pick<JestRunState, 'url' | 'token' | 'region'>): void {
+/**
+ * What `PoolClient.fromEnv()` reads in each worker; the region feeds `lambda.sdkConfig()`, the
+ * request deadline is lifted while a function is debugged.
+ */
+function exportToWorkers({
+  url,
+  token,
+  region,
+  host,
+}: Pick<JestRunState, 'url' | 'token' | 'region' | 'host'>): void {
   process.env[ENV_URL] = url;
   process.env[ENV_TOKEN] = token;
   process.env[ENV_REGION] = region;
+  const requestTimeoutMs = host.clientRequestTimeoutMs();
+  if (requestTimeoutMs) process.env[ENV_REQUEST_TIMEOUT] = String(requestTimeoutMs);
+  else delete process.env[ENV_REQUEST_TIMEOUT];
 }

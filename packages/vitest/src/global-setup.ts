@@ -28,7 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     configFile: file,
     log: (line) => project.vitest.logger.log(`[lambda-testkit] ${line}`),
   });
-  project.provide(PROVIDE_KEY, { url, token, region });
+  const requestTimeoutMs = host.clientRequestTimeoutMs();
+  project.provide(PROVIDE_KEY, { url, token, region, ...(requestTimeoutMs ? { requestTimeoutMs } : {}) });
   rerunOnSourceEdits(project, host);
 
   // A config edit restarts Vitest: teardown runs, then setup again

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { globalSetupPath, lambdaTestkit } from './plugin.ts';
+import { ENV_DEBUG } from '@lambda-testkit/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEBUG_VARIABLE, globalSetupPath, lambdaTestkit } from './plugin.ts';
 import { pluginOptionsFor } from './plugin-options.ts';
 
 type Hook = (...args: unknown[]) => unknown;
@@ -17,6 +18,19 @@ describe('lambdaTestkit()', () => {
     expect(call(plugin.config)).toEqual({ test: { globalSetup: [globalSetupPath] } });
     expect(isAbsolute(globalSetupPath)).toBe(true);
     expect(existsSync(globalSetupPath)).toBe(true);
+  });
+
+  it('turns test and hook timeouts off while a function is debugged (env or inline config)', () => {
+    expect(DEBUG_VARIABLE).toBe(ENV_DEBUG);
+    const off = { globalSetup: [globalSetupPath], testTimeout: 0, hookTimeout: 0 };
+    const functions = { a: { runtime: 'nodejs22.x', handler: 'index.handler', code: './a', debug: true } };
+    expect(call(lambdaTestkit({ functions }).config)).toEqual({ test: off });
+    vi.stubEnv(ENV_DEBUG, 'a');
+    expect(call(lambdaTestkit().config)).toEqual({ test: off });
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
   });
 
   it('hands inline options (and the config file) to the global setup by root', () => {

@@ -35,6 +35,15 @@ export type { TestkitConfig } from '@lambda-testkit/core';
 export { defineConfig } from '@lambda-testkit/core';
 export type { LambdaTestkitReporterOptions } from './reporter.ts';
 
+/** Core's `ENV_DEBUG`, spelled out: the plugin loads in the Vite config and imports core's types only. */
+export const DEBUG_VARIABLE = 'LAMBDA_TESTKIT_DEBUG';
+
+/** Whether the run debugs a function the plugin can see: `LAMBDA_TESTKIT_DEBUG`, or `debug` in inline functions. */
+function debugging(config: TestkitConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env[DEBUG_VARIABLE]?.trim()) return true;
+  return Object.values(config.functions ?? {}).some((fn) => fn?.debug !== undefined && fn.debug !== false);
+}
+
 const reporterAdded = new WeakSet<object>();
 /** The reporter's public entry, for users who list it themselves (then it is not added twice). */
 const REPORTER_SPECIFIER = '@lambda-testkit/vitest/reporter';
@@ -47,7 +56,10 @@ export function lambdaTestkit(options: LambdaTestkitPluginOptions = {}): Plugin 
     config() {
       // The config hook (not configureVitest) for globalSetup: resolved paths are not resolved
       // again after configureVitest (docs/runner-integration.md#vitest-plugin-hooks).
-      return { test: { globalSetup: [globalSetupPath] } };
+      // While a function is debugged, a test paused at a breakpoint must not time out: 0 turns
+      // Vitest's test and hook timeouts off.
+      const timeouts = debugging(config) ? { testTimeout: 0, hookTimeout: 0 } : {};
+      return { test: { globalSetup: [globalSetupPath], ...timeouts } };
     },
     configResolved(resolved) {
       registerPluginOptions(resolved.root, { config: hasInline ? config : undefined, configFile });

@@ -8,6 +8,8 @@ export interface LambdaTestkitProvided {
   url: string;
   token: string;
   region: string;
+  /** Set when the run debugs a function: the client waits this long for an answer. */
+  requestTimeoutMs?: number;
 }
 
 /** The `provide` key. */

@@ -44,6 +44,8 @@ import type {
 export const ENV_URL = 'LAMBDA_TESTKIT_URL';
 export const ENV_TOKEN = 'LAMBDA_TESTKIT_TOKEN';
 export const ENV_REGION = 'LAMBDA_TESTKIT_REGION';
+/** The request deadline in ms, set by the Jest globalSetup when a function is debugged. */
+export const ENV_REQUEST_TIMEOUT = 'LAMBDA_TESTKIT_REQUEST_TIMEOUT_MS';
 
 export interface PoolClientOptions {
   /** Base URL of the pool server, e.g. `http://127.0.0.1:41234`. */
@@ -57,7 +59,8 @@ export interface PoolClientOptions {
   region?: string;
   /**
    * Longest wait for one answer, in ms. Cold starts (image pulls, launches) and the function's
-   * own timeout happen inside it; the pool enforces the function timeout itself.
+   * own timeout happen inside it; the pool enforces the function timeout itself. The adapters
+   * raise it for a run that debugs a function (`PoolHost.clientRequestTimeoutMs`).
    * @default 960000
    */
   requestTimeoutMs?: number;
@@ -106,7 +109,13 @@ export class PoolClient {
           '(or its globalSetup) to the Jest config; with Vitest add `lambdaTestkit()` to the plugins.',
       );
     }
-    return new PoolClient({ url, token, region: env[ENV_REGION] });
+    const timeout = Number(env[ENV_REQUEST_TIMEOUT]);
+    return new PoolClient({
+      url,
+      token,
+      region: env[ENV_REGION],
+      ...(Number.isInteger(timeout) && timeout > 0 ? { requestTimeoutMs: timeout } : {}),
+    });
   }
 
   /** Invokes `name` with `event` (serialised as JSON) and parses the JSON answer. */

@@ -96,4 +96,19 @@ describe('lambda-entrypoint.sh', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('handler=app.handler args=--host 0.0.0.0 --port 8080 app.handler\n');
   });
+
+  test("moves NODE_OPTIONS to LAMBDA_TESTKIT_NODE_OPTIONS: the runtime's, not the emulator's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltk-entrypoint-'));
+    const fake = join(dir, 'fake-emulator');
+    writeFileSync(fake, '#!/bin/sh\necho "node=[$NODE_OPTIONS] runtime=[$LAMBDA_TESTKIT_NODE_OPTIONS]"\n');
+    chmodSync(fake, 0o755);
+    const env = { PATH: process.env.PATH ?? '', LAMBDA_TESTKIT_EMULATOR: fake };
+    const moved = spawnSync('sh', [entrypoint, 'app.handler'], {
+      encoding: 'utf8',
+      env: { ...env, NODE_OPTIONS: '--enable-source-maps --inspect=0.0.0.0:9229' },
+    });
+    expect(moved.stdout).toBe('node=[] runtime=[--enable-source-maps --inspect=0.0.0.0:9229]\n');
+    const none = spawnSync('sh', [entrypoint, 'app.handler'], { encoding: 'utf8', env });
+    expect(none.stdout).toBe('node=[] runtime=[]\n');
+  });
 });

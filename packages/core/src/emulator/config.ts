@@ -47,6 +47,13 @@ export const DEFAULT_ACCOUNT_ID = '123456789012';
  */
 export const RUNTIME_ID_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME';
 
+/**
+ * The runtime's `NODE_OPTIONS`, carried past the emulator under this name: the emulator is a Node
+ * process too, and must not take the function's options (an `--inspect` would give it the
+ * debugger port meant for the runtime). The emulator hands the value back as `NODE_OPTIONS`.
+ */
+export const RUNTIME_NODE_OPTIONS_VARIABLE = 'LAMBDA_TESTKIT_NODE_OPTIONS';
+
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -128,6 +135,9 @@ export function runtimeEnvironment(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  const runtimeNodeOptions = out[RUNTIME_NODE_OPTIONS_VARIABLE];
+  delete out[RUNTIME_NODE_OPTIONS_VARIABLE];
+  if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;
   const defaults: Record<string, string> = {
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: config.functionVersion,

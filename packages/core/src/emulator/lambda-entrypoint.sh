@@ -12,6 +12,12 @@ fi
 export _HANDLER="$1"
 
 if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
+  # NODE_OPTIONS is the function's (an --inspect of a debugged function, say), not the emulator's:
+  # the emulator hands it back to the runtime from LAMBDA_TESTKIT_NODE_OPTIONS.
+  if [ -n "${NODE_OPTIONS}" ]; then
+    export LAMBDA_TESTKIT_NODE_OPTIONS="${NODE_OPTIONS}"
+    unset NODE_OPTIONS
+  fi
   if [ -n "${LAMBDA_TESTKIT_EMULATOR}" ]; then
     # Word splitting is intended: the override is a command line ("node /path/cli.js").
     # shellcheck disable=SC2086

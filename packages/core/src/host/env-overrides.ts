@@ -39,6 +39,46 @@ export function withImageOverride(
   return image ? { ...spec, image } : spec;
 }
 
+/** Function names (or aliases), comma-separated, whose runtime starts with the Node inspector. */
+export const ENV_DEBUG = 'LAMBDA_TESTKIT_DEBUG';
+/** `1`/`true`: every debugged function holds its runtime until a debugger attaches. */
+export const ENV_DEBUG_WAIT = 'LAMBDA_TESTKIT_DEBUG_WAIT';
+
+/**
+ * `LAMBDA_TESTKIT_DEBUG=<name>[,<name>]` turns `debug` on for those functions (names or aliases),
+ * `LAMBDA_TESTKIT_DEBUG_WAIT=1` makes every debugged function wait for its debugger. A name that
+ * is not among `specs` is an error: a typo would otherwise debug nothing, silently.
+ */
+export function withDebugOverride(
+  specs: FunctionSpec[],
+  env: NodeJS.ProcessEnv = process.env,
+): FunctionSpec[] {
+  const names = (env[ENV_DEBUG] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const waitRaw = env[ENV_DEBUG_WAIT];
+  const wait = waitRaw !== undefined && waitRaw !== '' && waitRaw !== '0' && waitRaw !== 'false';
+  if (names.length === 0 && !wait) return specs;
+  const known = (spec: FunctionSpec, name: string) => spec.name === name || spec.aliases?.includes(name);
+  for (const name of names) {
+    if (!specs.some((spec) => known(spec, name))) {
+      throw new ConfigError(
+        ErrorCodes.UNKNOWN_FUNCTION,
+        `${ENV_DEBUG} names "${name}", which is not a function of this configuration. ` +
+          `Known functions: ${specs.map((s) => s.name).join(', ') || '(none)'}. Fix the name in ${ENV_DEBUG}.`,
+        { details: { [ENV_DEBUG]: env[ENV_DEBUG], name } },
+      );
+    }
+  }
+  return specs.map((spec) => {
+    const on = names.some((name) => known(spec, name)) || (spec.debug !== undefined && spec.debug !== false);
+    if (!on) return spec;
+    const declared = typeof spec.debug === 'object' && spec.debug !== null ? spec.debug : {};
+    return { ...spec, debug: { ...declared, ...(wait ? { wait: true } : {}) } };
+  });
+}
+
 /**
  * The Kubernetes backend's cluster options from `config.kubernetes`: `LAMBDA_TESTKIT_KUBERNETES_NAMESPACE`
  * beats its namespace, and a relative kubeconfig path is taken from the config's root.

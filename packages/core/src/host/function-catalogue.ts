@@ -18,7 +18,7 @@ import {
   unrunnableSummary,
 } from '../sources/index.ts';
 import { architectureWarning, hostArchitecture } from './architecture.ts';
-import { withImageOverride } from './env-overrides.ts';
+import { withDebugOverride, withImageOverride } from './env-overrides.ts';
 
 interface ConfigSource {
   config: TestkitConfig;
@@ -197,7 +197,7 @@ export class FunctionCatalogue {
     this.#templates.set(key, loaded.templates);
     const summary = unrunnableSummary(loaded.unrunnable);
     if (summary) this.#warn(summary);
-    const specs = loaded.specs.map((spec) => withImageOverride(spec, config));
+    const specs = withDebugOverride(loaded.specs.map((spec) => withImageOverride(spec, config)));
     for (const spec of specs) for (const alias of spec.aliases ?? []) this.#aliases.set(alias, spec.name);
     const resolved = await Promise.all(specs.map((spec) => resolveFunction(spec, { root })));
     const foreign = architectureWarning(resolved, hostArchitecture());

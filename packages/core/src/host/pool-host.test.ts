@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { PrepareProgress } from '../backend.ts';
 import { imageUnavailable } from '../backends/docker/image-pull.ts';
 import { PoolClient } from '../client/pool-client.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { TestkitConfig } from '../config.ts';
+import { DEBUG_TIMEOUT_SECONDS } from '../debug.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import { FakeBackend, resolvedFunction } from '../testing/index.ts';
@@ -479,5 +480,24 @@ describe('PoolHost lifecycle', () => {
     expect(backend.running()).toEqual([]);
     await using after = new PoolClient({ url, token });
     await expect(after.invoke('orders', {})).rejects.toMatchObject({ code: ErrorCodes.SERVER_UNREACHABLE });
+  });
+});
+
+describe('PoolHost with a debugged function', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('launches the functions LAMBDA_TESTKIT_DEBUG names with debug on, and lifts the clients deadline', async () => {
+    const backend = new FakeBackend();
+    {
+      await using plain = await PoolHost.start(config, { root, backend, log: quiet });
+      expect(plain.clientRequestTimeoutMs()).toBeUndefined();
+    }
+    vi.stubEnv('LAMBDA_TESTKIT_DEBUG', 'orders');
+    await using host = await PoolHost.start(config, { root, backend, log: quiet });
+    expect(host.pool.getFunction('orders')?.debug).toEqual({ wait: false });
+    expect(host.pool.getFunction('users')?.debug).toBeUndefined();
+    expect(host.clientRequestTimeoutMs()).toBeGreaterThan(DEBUG_TIMEOUT_SECONDS * 1000);
   });
 });

@@ -4,8 +4,10 @@
  * from the function catalogue; images and prewarm are done before any test runs (warm-up.ts).
  * One per process, shared through host-registry.ts.
  */
+
 import type { LambdaBackend } from '../backend.ts';
 import type { TestkitConfig } from '../config.ts';
+import { DEBUG_TIMEOUT_SECONDS } from '../debug.ts';
 import { stderrLog } from '../log.ts';
 import { WarmPool } from '../pool/warm-pool.ts';
 import { createRunToken } from '../server/auth.ts';
@@ -34,6 +36,9 @@ export interface AcquirePoolHostOptions {
    */
   configFile?: string;
 }
+
+/** Beyond a debugged function's lifted timeout: the cold start and the pool's margin fit in it. */
+const CLIENT_DEADLINE_SLACK_SECONDS = 15 * 60;
 
 export class PoolHost {
   readonly url: string;
@@ -155,6 +160,16 @@ export class PoolHost {
   /** Per-function rows for the end-of-run table (`formatSummary`). */
   summary(): SummaryRow[] {
     return summaryRows(this.#pool.stats(), this.#server.eventCounts());
+  }
+
+  /**
+   * The request deadline workers' pool clients should use: undefined (their default) unless a
+   * function is debugged, then longer than its lifted timeout (`DEBUG_TIMEOUT_SECONDS`), so a
+   * client never gives up on a handler paused at a breakpoint. The adapters hand it to workers.
+   */
+  clientRequestTimeoutMs(): number | undefined {
+    const debugging = this.#pool.functionNames().some((name) => this.#pool.getFunction(name)?.debug);
+    return debugging ? (DEBUG_TIMEOUT_SECONDS + CLIENT_DEADLINE_SLACK_SECONDS) * 1000 : undefined;
   }
 
   /** The pool itself, for callers in the main process (reporters, advanced setups). */

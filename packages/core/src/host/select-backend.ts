@@ -22,8 +22,8 @@ import { findRuntime } from '../runtimes.ts';
 
 export interface SelectBackendOptions {
   /**
-   * Where the one line about an `auto` fallback goes (and the Docker backend's progress lines,
-   * unless `docker.log` is given).
+   * Where the one line about an `auto` fallback goes (and the backends' own lines: Docker's
+   * progress, the debugger line of a debugged function; unless `docker.log` / `process.log` is given).
    * @default a line on stderr
    */
   log?: (line: string) => void;
@@ -47,7 +47,7 @@ const FACTORIES: Record<
     await connectEngine();
     return new DockerBackend({ log, ...options.docker });
   },
-  process: async (options) => new ProcessBackend(options.process),
+  process: async (options, log) => new ProcessBackend({ log, ...options.process }),
   kubernetes: (options, log) => connectKubernetes(options, log),
 };
 
@@ -112,7 +112,7 @@ export async function selectBackend(
     // Docker answers; a Node.js function whose image no registry gives runs as a process instead.
     return new FallbackBackend({
       primary: docker,
-      fallback: () => new ProcessBackend(options.process),
+      fallback: () => new ProcessBackend({ log, ...options.process }),
       fallsBackOn: processFallbackReason,
       log,
     });

@@ -138,6 +138,24 @@ describe('resolveFunction', () => {
     expect(err.message).toContain('bundled');
   });
 
+  it('carries debug as { wait }, outside the deploy id, for Node.js runtimes only', async () => {
+    const plain = await resolveFunction(spec(), { root });
+    expect(plain.debug).toBeUndefined();
+    const on = await resolveFunction(spec({ debug: true }), { root });
+    expect(on.debug).toEqual({ wait: false });
+    expect(on.deployId).toBe(plain.deployId);
+    expect((await resolveFunction(spec({ debug: { wait: true } }), { root })).debug).toEqual({ wait: true });
+    expect((await resolveFunction(spec({ debug: false }), { root })).debug).toBeUndefined();
+    const bad = await rejection(
+      resolveFunction(spec({ debug: { wait: 'yes' } } as unknown as Partial<FunctionSpec>), { root }),
+    );
+    expect(bad.message).toContain('"debug" must be true, false or { wait: boolean }');
+    const python = await rejection(
+      resolveFunction(spec({ runtime: 'python3.13', handler: 'app.handler', debug: true }), { root }),
+    );
+    expect(python.message).toContain('Node.js runtimes only');
+  });
+
   it('rejects non-string environment values and bad names', async () => {
     const bad = { environment: { PORT: 8080 } } as unknown as Partial<FunctionSpec>;
     expect((await rejection(resolveFunction(spec(bad), { root }))).message).toContain('PORT');

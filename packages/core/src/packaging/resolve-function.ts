@@ -126,6 +126,34 @@ function checkEnvironment(fn: string, environment: unknown): Record<string, stri
   return out;
 }
 
+/** `debug: true | { wait }` as the backends take it; undefined when off. Node.js runtimes only. */
+function checkDebug(fn: string, debug: unknown, family: string): { wait: boolean } | undefined {
+  if (debug === undefined || debug === false) return undefined;
+  const wait =
+    debug === true
+      ? false
+      : typeof debug === 'object' && debug !== null && !Array.isArray(debug)
+        ? (debug as { wait?: unknown }).wait
+        : null;
+  if (wait !== undefined && typeof wait !== 'boolean') {
+    throw fail(
+      ErrorCodes.CONFIG_INVALID,
+      fn,
+      `"debug" must be true, false or { wait: boolean }, got ${JSON.stringify(debug)}.`,
+      { debug },
+    );
+  }
+  if (family !== 'nodejs') {
+    throw fail(
+      ErrorCodes.CONFIG_INVALID,
+      fn,
+      '"debug" starts the Node.js inspector, so it works for Node.js runtimes only. Remove "debug" from this function.',
+      { debug },
+    );
+  }
+  return { wait: wait ?? false };
+}
+
 /** Reads a directory (zipped deterministically) or a `.zip` file (taken as it is). */
 async function readArchive(fn: string, what: string, path: string, root: string): Promise<ResolvedArchive> {
   const source = resolve(root, path);
@@ -229,5 +257,7 @@ export async function resolveFunction(
   if (spec.functionAliases !== undefined) {
     resolved.functionAliases = checkFunctionAliases(name, spec.functionAliases);
   }
+  const debug = checkDebug(name, spec.debug, runtime.family);
+  if (debug) resolved.debug = debug;
   return resolved;
 }

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
 import PQueue from 'p-queue';
 import type { LambdaBackend } from '../backend.ts';
+import { invokeTimeoutSeconds } from '../debug.ts';
 import { INIT_TIMEOUT_MS } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
@@ -711,7 +712,10 @@ export class WarmPool implements AsyncDisposable {
       generation,
       endpoint: launched.endpoint,
       handle: launched.handle,
-      client: new InstanceClient(launched.endpoint, { timeoutMs: fn.timeout * 1000 + this.#marginMs }),
+      // A debugged function's timeout is lifted (DEBUG_TIMEOUT_SECONDS), and this deadline with it.
+      client: new InstanceClient(launched.endpoint, {
+        timeoutMs: invokeTimeoutSeconds(fn) * 1000 + this.#marginMs,
+      }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',
       invocations: 0,

@@ -8,12 +8,14 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
 import type { LambdaBackend, LaunchContext, LaunchedInstance, PrepareProgress } from '../../backend.ts';
-import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
+import { CONTAINER_INSPECTOR_PORT, withInspectorOption } from '../../debug.ts';
+import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
 import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
+import { announceDebugger } from '../shared/debugger-announce.ts';
 import { currentRunOwner } from '../shared/run-owner.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
@@ -95,6 +97,8 @@ export interface DockerInstance {
 interface InstanceState {
   logs: LineLog;
   logStream?: Readable;
+  /** Stops watching for the inspector's line (debugged functions). */
+  unwatch?: () => void;
   stopping?: Promise<void>;
 }
 
@@ -290,7 +294,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       [ContainerLabels.ownerHost]: owner.hostname,
       [ContainerLabels.ownerBootId]: owner.bootId ?? '',
     };
-    const environment = {
+    const environment: Record<string, string> = {
       ...sandboxEnvironment(fn, context),
       // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
@@ -300,7 +304,20 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
     // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
-    delete (environment as Record<string, string>).AWS_LAMBDA_RUNTIME_API;
+    delete environment.AWS_LAMBDA_RUNTIME_API;
+    const exposed = [INVOKE_PORT];
+    if (fn.debug) {
+      this.#checkDebugPublishHost(fn);
+      // The AWS base image's /var/runtime/bootstrap runs node, which reads NODE_OPTIONS (RIE, in Go,
+      // does not); lambda-testkit's image hands it to the runtime only. Inside the container the
+      // inspector listens on every interface, so that the published port reaches it.
+      environment.NODE_OPTIONS = withInspectorOption(
+        environment.NODE_OPTIONS,
+        `0.0.0.0:${CONTAINER_INSPECTOR_PORT}`,
+        fn.debug,
+      );
+      exposed.push(CONTAINER_INSPECTOR_PORT);
+    }
 
     const logs = new LineLog();
     const tail: string[] = [];
@@ -316,7 +333,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       .withName(name)
       .withCommand([fn.handler])
       .withEnvironment(environment)
-      .withExposedPorts(INVOKE_PORT)
+      .withExposedPorts(...exposed)
       .withTmpFs({ '/tmp': `rw,exec,size=${EPHEMERAL_STORAGE_MB}m` })
       .withLabels(labels)
       .withCopyArchivesToContainer([{ tar: await sandboxFilesystemTar(fn.code, fn.layers), target: '/' }])
@@ -333,10 +350,34 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         stream.on('error', () => logs.end());
       });
 
+    // The engine picks the inspector's host port, so instances never clash; read once started.
+    let inspectorHostPort: number | undefined;
+    state.unwatch = announceDebugger(logs, {
+      fn,
+      instanceId: context.instanceId,
+      log: this.#options.log,
+      toHost: (inside) => {
+        if (inspectorHostPort === undefined) {
+          // The runtime starts on the first invoke, after the start: an inspector this early is the
+          // image's own Node emulator, which took NODE_OPTIONS meant for the runtime.
+          this.#options.log(
+            `debug: a Node process of "${fn.name}"'s image took the inspector before the runtime started ` +
+              "(its entrypoint passes NODE_OPTIONS to its emulator). Use an AWS base image or lambda-testkit's local image.",
+          );
+          return undefined;
+        }
+        const url = new URL(inside.href);
+        url.hostname = host;
+        url.port = String(inspectorHostPort);
+        return url;
+      },
+    });
     let started: StartedTestContainer;
     try {
       started = await container.start();
+      if (fn.debug) inspectorHostPort = started.getMappedPort(CONTAINER_INSPECTOR_PORT);
     } catch (error) {
+      state.unwatch?.();
       state.logStream?.destroy();
       const reason = error instanceof Error ? error.message : String(error);
       const postmortem = await this.#postmortem(context.runId, context.instanceId, reason);
@@ -421,12 +462,28 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         // 404: already removed; 409: a removal is already in progress (docker kill + AutoRemove, or a sweep).
         if (status !== 404 && status !== 409 && !isTestkitError(error)) throw error;
       } finally {
+        state.unwatch?.();
         state.logStream?.destroy();
         state.logs.end();
         this.#instances.delete(handle);
       }
     })();
     return state.stopping;
+  }
+
+  /**
+   * The inspector runs any code a debugger sends it: its port is published on the loopback
+   * interface only, which a `publishHost` of another interface would not keep.
+   */
+  #checkDebugPublishHost(fn: ResolvedFunction): void {
+    const publishHost = this.#options.publishHost;
+    if (publishHost === '127.0.0.1' || publishHost === '::1' || publishHost === 'localhost') return;
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `Function "${fn.name}" has debug on, but this Docker backend publishes ports on ${publishHost}: ` +
+        "the Node inspector would be reachable from the network. Use publishHost '127.0.0.1' to debug, or turn debug off.",
+      { details: { function: fn.name, publishHost } },
+    );
   }
 
   /** Removes containers of runs whose owning process is gone; resolves with how many. */

@@ -147,15 +147,25 @@ describe('FallbackBackend', () => {
     expect(stats.local).toMatchObject({ invocations: 1, coldStarts: 1 });
 
     // The idle sweep terminates each instance on its own backend.
-    await vi.waitFor(() => expect(p.list()).toHaveLength(0), { timeout: 5_000, interval: 20 });
-    expect(primary.running()).toEqual([]);
-    expect(fallback.running()).toEqual([]);
+    // The pool forgets an instance before its backend's terminate settles: wait for both.
+    await vi.waitFor(
+      () => {
+        expect(p.list()).toHaveLength(0);
+        expect(primary.running()).toEqual([]);
+        expect(fallback.running()).toEqual([]);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
 
-    // Stop-all reaches instances of both backends.
-    await Promise.all([p.invoke('containers', Buffer.from('{}')), p.invoke('local', Buffer.from('{}'))]);
+    // Stop-all reaches instances of both backends. A pool without the short idle TTL: on a loaded
+    // machine the sweep could otherwise stop the first instance while the second call still runs.
+    const q = pool(backend);
+    q.register(fn('containers'));
+    q.register(fn('local', { image: MISSING }));
+    await Promise.all([q.invoke('containers', Buffer.from('{}')), q.invoke('local', Buffer.from('{}'))]);
     expect(primary.running()).toHaveLength(1);
     expect(fallback.running()).toHaveLength(1);
-    await p.stopAll();
+    await q.stopAll();
     expect(primary.running()).toEqual([]);
     expect(fallback.running()).toEqual([]);
 

@@ -9,7 +9,9 @@ import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backe
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
+import { type LogLine, stderrLog } from '../../log.ts';
 import { RUNTIMES, runtimeInfo } from '../../runtimes.ts';
+import { announceDebugger } from '../shared/debugger-announce.ts';
 import { extractArchive, mergeLayers } from '../shared/extract-archive.ts';
 import { type ProcessIdentity, processIdentity } from '../shared/process-liveness.ts';
 import { defaultEmulatorPath, type RunningEmulator, spawnEmulator } from './emulator-process.ts';
@@ -59,6 +61,11 @@ export interface ProcessBackendOptions {
    * @default true
    */
   reapOnFirstLaunch?: boolean;
+  /**
+   * Where lambda-testkit's own lines go (the debugger line of a function with `debug` on).
+   * @default `[lambda-testkit] <line>` on stderr
+   */
+  log?: LogLine;
 }
 
 /** The handle of one process-backend instance (what `launch` returns and `terminate` takes). */
@@ -81,6 +88,8 @@ interface InstanceState {
   emulator: RunningEmulator;
   identity: ProcessIdentity;
   layout: InstanceLayout;
+  /** Stops watching for the inspector's line (debugged functions). */
+  unwatch: () => void;
   terminating?: Promise<void>;
 }
 
@@ -103,6 +112,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       killGraceMs: options.killGraceMs ?? 2_000,
       emulatorPath: options.emulatorPath ?? defaultEmulatorPath(),
       reapOnFirstLaunch: options.reapOnFirstLaunch ?? true,
+      log: options.log ?? stderrLog,
       bootstrap: options.bootstrap,
     };
   }
@@ -168,7 +178,13 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         taskRoot: layout.task,
         optDir: layout.opt,
       };
-      this.#instances.set(handle, { emulator, identity: identity ?? { pid: handle.pid }, layout });
+      // The inspector binds 127.0.0.1 inside this machine: its address is already the host's.
+      const unwatch = announceDebugger(emulator.log, {
+        fn,
+        instanceId: context.instanceId,
+        log: this.#options.log,
+      });
+      this.#instances.set(handle, { emulator, identity: identity ?? { pid: handle.pid }, layout, unwatch });
       if (this.#closing) {
         // close() ran while this launch was under way: do not leave the instance behind.
         await this.terminate(handle);
@@ -198,6 +214,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     const state = this.#instances.get(handle);
     if (!state) return Promise.resolve();
     state.terminating ??= (async () => {
+      state.unwatch();
       try {
         await stopSandbox(state.identity, { taskRoot: state.layout.task }, this.#options.killGraceMs);
         // Where process groups do not exist (Windows), signalling -pid fails: end our child directly.

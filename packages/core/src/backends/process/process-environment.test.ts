@@ -69,6 +69,33 @@ describe('processEnvironment', () => {
     expect(custom.NODE_PATH).toBe('/custom');
     expect(custom.LAMBDA_TASK_ROOT).toBe(layout.task);
   });
+
+  it("hands the function's NODE_OPTIONS to the runtime past the emulator, with the inspector when debugged", () => {
+    const plain = processEnvironment(
+      { ...fn, environment: { NODE_OPTIONS: '--enable-source-maps' } },
+      context,
+      layout,
+      22,
+      host,
+    );
+    expect(plain.NODE_OPTIONS).toBeUndefined();
+    expect(plain.LAMBDA_TESTKIT_NODE_OPTIONS).toBe('--enable-source-maps');
+    const debugged = processEnvironment(
+      { ...fn, environment: { NODE_OPTIONS: '--enable-source-maps' }, debug: { wait: true } },
+      context,
+      layout,
+      22,
+      host,
+    );
+    expect(debugged.NODE_OPTIONS).toBeUndefined();
+    expect(debugged.LAMBDA_TESTKIT_NODE_OPTIONS).toBe('--enable-source-maps --inspect-wait=127.0.0.1:0');
+    // The emulator's own timeout is lifted with the debugger on.
+    expect(Number(debugged.AWS_LAMBDA_FUNCTION_TIMEOUT)).toBeGreaterThan(3600);
+    // A frozen runtime's inspector would not answer between calls.
+    expect(debugged.LAMBDA_TESTKIT_FREEZE).toBe('false');
+    expect(plain.LAMBDA_TESTKIT_FREEZE).toBeUndefined();
+    expect(env.LAMBDA_TESTKIT_NODE_OPTIONS).toBeUndefined();
+  });
 });
 
 describe('safeSegment', () => {

@@ -8,6 +8,7 @@
  */
 import { delimiter, dirname, join } from 'node:path';
 import type { LaunchContext } from '../../backend.ts';
+import { withInspectorOption } from '../../debug.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 
@@ -60,7 +61,7 @@ export function processEnvironment(
     const value = host[key];
     if (value !== undefined) base[key] = value;
   }
-  return {
+  const env: Record<string, string> = {
     ...base,
     // The function's variables (inside) may replace the unreserved ones above, as in Lambda.
     ...sandboxEnvironment(fn, context),
@@ -70,4 +71,13 @@ export function processEnvironment(
     // Read by the emulator to set AWS_EXECUTION_ENV and the runtime's callback rules.
     LAMBDA_TESTKIT_RUNTIME: fn.runtime,
   };
+  // The runtime's NODE_OPTIONS pass the emulator (a Node process itself) under another name, which
+  // the emulator turns back into NODE_OPTIONS for the runtime (emulator/config.ts). A debugged
+  // function adds the inspector on a port the system picks (0), so instances never clash.
+  const nodeOptions = fn.debug
+    ? withInspectorOption(env.NODE_OPTIONS, '127.0.0.1:0', fn.debug)
+    : env.NODE_OPTIONS;
+  delete env.NODE_OPTIONS;
+  if (nodeOptions) env.LAMBDA_TESTKIT_NODE_OPTIONS = nodeOptions;
+  return env;
 }

@@ -67,6 +67,36 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(warmLogs).not.toContain('Init Duration');
   });
 
+  test('X-Amzn-Trace-Id reaches the handler as _X_AMZN_TRACE_ID, and is gone on a call without one', async () => {
+    const emulator = await start('trace.handler');
+    const header = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const traced = json((await emulator.invoke({}, { 'x-amzn-trace-id': header })).text);
+    expect(traced).toMatchObject({ traceEnv: header, xRayTraceId: header });
+    // Both clients delete the variable when the runtime API sends no Lambda-Runtime-Trace-Id (a
+    // warm call never sees the previous call's trace) and give context.xRayTraceId ''. The pool
+    // always sends one; only a direct call of the emulator can lack it.
+    const untraced = json((await emulator.invoke({})).text);
+    expect(untraced).toEqual({ traceEnv: null, xRayTraceId: '' });
+  });
+
+  test('the qualifier header of lambda-testkit reaches the handler as the qualified invokedFunctionArn', async () => {
+    const emulator = await start('basic.success');
+    const qualified = json((await emulator.invoke({}, { 'x-lambda-testkit-qualifier': 'live' })).text);
+    expect(qualified.arn).toBe('arn:aws:lambda:eu-west-1:111122223333:function:conformance-fn:live');
+    const plain = json((await emulator.invoke({})).text);
+    expect(plain.arn).toBe('arn:aws:lambda:eu-west-1:111122223333:function:conformance-fn');
+  });
+
+  test("lambda-testkit's request id header becomes the invocation's request id", async () => {
+    const emulator = await start('basic.success');
+    const id = '0f5e2a4c-1b7d-4c8e-9a3f-6d2b1e0c9a87';
+    const answer = json((await emulator.invoke({}, { 'x-lambda-testkit-request-id': id })).text);
+    expect(answer.requestId).toBe(id);
+    expect(await emulator.logsOf(id)).toContain(`START RequestId: ${id} `);
+    const fresh = json((await emulator.invoke({})).text);
+    expect(fresh.requestId).not.toBe(id);
+  });
+
   test('CommonJS module.exports, .js in a type:module package, folders and nested handler paths resolve', async () => {
     const cjs = await start('plain.handler');
     expect(json((await cjs.invoke({ a: 1 })).text)).toEqual({ cjs: true, event: { a: 1 } });

@@ -81,6 +81,12 @@ export interface TestkitConfig {
   accountId?: string;
   /** Image per runtime identifier, overriding the official base images for the whole run. */
   images?: Record<string, string>;
+  /**
+   * Milliseconds before each retry of a failed Event call (Lambda waits about 1 and then 2 minutes;
+   * shortened so tests need not wait). The last value repeats.
+   * @default [100, 200]
+   */
+  eventRetryDelaysMs?: number[];
   /** Directory that relative paths are resolved against. @default the config file's folder or cwd */
   root?: string;
   /**

@@ -59,6 +59,11 @@ export const ErrorCodes = {
   WIRING_FAILED: 'LTK_WIRING_FAILED',
   /** The pool server answered with something the client does not understand. */
   PROTOCOL_ERROR: 'LTK_PROTOCOL_ERROR',
+  /**
+   * A call beyond the function's `reservedConcurrency` (Lambda's 429 TooManyRequestsException,
+   * reason ReservedFunctionConcurrentInvocationLimitExceeded).
+   */
+  THROTTLED: 'LTK_THROTTLED',
   /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */
   STREAM_ABANDONED: 'LTK_STREAM_ABANDONED',
 } as const;

@@ -48,6 +48,31 @@ export interface FunctionDeclaration {
   /** Container image to use instead of the official base image for `runtime` (Docker backend). */
   image?: string;
   /**
+   * Opt-in throttling, as Lambda's reserved concurrency (SAM/CloudFormation
+   * `ReservedConcurrentExecutions`): at most this many calls of the function run at once, and a
+   * RequestResponse call beyond it is refused with 429 `TooManyRequestsException` (testkit code
+   * `LTK_THROTTLED`) instead of waiting. 0 throttles every call. Event calls wait their turn (Lambda
+   * queues throttled events and retries them). Without it, calls over `maxConcurrency` wait FIFO.
+   * @default undefined (no throttling)
+   */
+  reservedConcurrency?: number;
+  /**
+   * Lambda aliases of the function: alias name → the version it points to, e.g. `{ live: '3' }`
+   * (not read from SAM's `AutoPublishAlias` yet: declare it here or in `sam.overrides`). Invoking `name:live` runs the current
+   * code, reports `X-Amz-Executed-Version: 3` and gives the handler `…:function:name:live` as
+   * `invokedFunctionArn`; `name:3` works too. Any other qualifier than these and `$LATEST` is
+   * `ResourceNotFoundException`, as on Lambda.
+   * @default {} (only `$LATEST`)
+   */
+  functionAliases?: Record<string, string>;
+  /**
+   * How often a failed Event (asynchronous) call is retried, 0 to 2, as Lambda's
+   * `MaximumRetryAttempts` (SAM `EventInvokeConfig.MaximumRetryAttempts`, set it here). Retries keep the
+   * request id and wait `eventRetryDelaysMs` of the configuration.
+   * @default 2
+   */
+  maximumRetryAttempts?: number;
+  /**
    * Start the function's Node runtime with the inspector so a debugger (VS Code, Chrome DevTools)
    * can attach: `true`, or `{ wait: true }` to hold the runtime until a debugger attaches. Each
    * instance gets its own port on 127.0.0.1 and prints one line with its address. While debug is
@@ -152,6 +177,13 @@ export interface ResolvedFunction {
   memorySize: number;
   architecture: Architecture;
   image?: string;
+  /** See `FunctionDeclaration.reservedConcurrency`; not part of the deploy id (no relaunch). */
+  reservedConcurrency?: number;
+  /** See `FunctionDeclaration.functionAliases`; not part of the deploy id. */
+  functionAliases?: Record<string, string>;
+  /** See `FunctionDeclaration.maximumRetryAttempts`. */
+  maximumRetryAttempts?: number;
+  /**
   /** Set when the runtime starts with the inspector (`FunctionDeclaration.debug`); not part of the deploy id. */
   debug?: { wait: boolean };
   code: ResolvedArchive;

@@ -38,11 +38,35 @@ export interface InvocationOutcome {
   instanceId: string;
   /** The invocation's log lines, START to REPORT, when the backend provides logs. */
   logs: string[];
+  /** The X-Ray trace header the invocation ran with (`_X_AMZN_TRACE_ID` in the sandbox). */
+  traceId: string;
 }
 
 export interface InvokeOptions {
   /** Base64 JSON client context (`X-Amz-Client-Context`). */
   clientContext?: string;
+  /**
+   * The caller's X-Ray header (`X-Amzn-Trace-Id`); kept when its `Root=` is well-formed, otherwise
+   * (and when absent) the invocation gets a new one. The handler sees it as `_X_AMZN_TRACE_ID`.
+   */
+  traceId?: string;
+  /**
+   * The version or alias the caller named (`live`, `1`, `$LATEST`); the handler's
+   * `context.invokedFunctionArn` then ends with `:<qualifier>`, as on Lambda.
+   */
+  qualifier?: string;
+  /**
+   * The request id the invocation should have (the handler's `context.awsRequestId`), for an Event
+   * call whose 202 already named it. Honoured by lambda-testkit's emulator; AWS's RIE makes its own.
+   */
+  requestId?: string;
+  /**
+   * Refuse the call (LTK_THROTTLED) when the function's `reservedConcurrency` calls are already
+   * admitted, as Lambda refuses a synchronous call; `false` waits instead (Event calls: Lambda
+   * queues them). A reserved concurrency of 0 refuses every call either way.
+   * @default true
+   */
+  throttle?: boolean;
   /** Aborts waiting for an instance; an in-flight call cannot be recalled once sent. */
   signal?: AbortSignal;
   /**

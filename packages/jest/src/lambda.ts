@@ -12,7 +12,7 @@ import { PoolClient } from '@lambda-testkit/core/client';
 /** What `lambda` offers: the methods of the core `PoolClient`. */
 export type LambdaHelper = Pick<
   PoolClient,
-  'invoke' | 'invokeRaw' | 'invokeStream' | 'evict' | 'instances' | 'stats' | 'sdkConfig' | 'close'
+  'invoke' | 'invokeRaw' | 'invokeStream' | 'evict' | 'instances' | 'stats' | 'events' | 'sdkConfig' | 'close'
 >;
 
 let client: PoolClient | undefined;
@@ -40,6 +40,7 @@ export const lambda: LambdaHelper = {
   evict: async (...args) => current().evict(...args),
   instances: async (...args) => current().instances(...args),
   stats: async (...args) => current().stats(...args),
+  events: async (...args) => current().events(...args),
   sdkConfig: (...args) => current().sdkConfig(...args),
   /** Closes this file's connection to the pool server; the next call opens a new one. Idempotent. */
   close: async () => {

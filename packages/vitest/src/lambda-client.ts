@@ -6,6 +6,7 @@ import {
   type ClientInvokeOptions,
   type ClientInvokeStreamOptions,
   ErrorCodes,
+  type EventRecordView,
   type FunctionStatsView,
   type InstanceInfoView,
   InvokeError,
@@ -51,6 +52,11 @@ export interface LambdaFixture {
   instances(): Promise<InstanceInfoView[]>;
   /** Per-function counters (cold starts, warm hits, invocations, errors, durations). */
   stats(): Promise<Record<string, FunctionStatsView>>;
+  /**
+   * The Event (asynchronous) calls of a function, oldest first, with status and tries (results,
+   * errors, retries). `{ waitMs }` first waits until none is pending, at most that long.
+   */
+  events(name: string, options?: { waitMs?: number }): Promise<EventRecordView[]>;
   /** `new LambdaClient(lambda.sdkConfig())` talks to the same pool through `@aws-sdk/client-lambda`. */
   sdkConfig(): SdkClientConfig;
 }
@@ -103,6 +109,7 @@ export function lambdaOver(source: ProvidedClient): LambdaFixture {
     evict: async (name) => source.current().evict(name),
     instances: async () => source.current().instances(),
     stats: async () => source.current().stats(),
+    events: async (name, options) => source.current().events(name, options),
     sdkConfig: () => source.current().sdkConfig(),
   };
 }

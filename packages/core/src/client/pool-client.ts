@@ -29,6 +29,7 @@ import {
 import type {
   ClientInvokeOptions,
   ClientInvokeStreamOptions,
+  EventRecordView,
   FunctionError,
   FunctionStatsView,
   HttpResponsePrelude,
@@ -168,6 +169,7 @@ export class PoolClient {
       queuedMs: Number(header(h, TestkitHeaders.queuedMs) ?? 0),
       instanceId: header(h, TestkitHeaders.instanceId) ?? '',
       outcome: header(h, TestkitHeaders.kind),
+      traceId: header(h, TestkitHeaders.traceId),
     };
   }
 
@@ -212,6 +214,17 @@ export class PoolClient {
   async instances(): Promise<InstanceInfoView[]> {
     const res = await this.#send('GET', `${CONTROL_PREFIX}instances`, {});
     return parseJson(res.body) as InstanceInfoView[];
+  }
+
+  /**
+   * The Event (asynchronous) calls of `name` so far, oldest first, each with its request id, status
+   * and tries (result or error). With `waitMs`, first waits until none is pending (retries included),
+   * at most that long.
+   */
+  async events(name: string, options: { waitMs?: number } = {}): Promise<EventRecordView[]> {
+    const query = options.waitMs ? `?waitMs=${Math.max(0, Math.round(options.waitMs))}` : '';
+    const res = await this.#send('GET', `${CONTROL_PREFIX}events/${encodeURIComponent(name)}${query}`, {});
+    return parseJson(res.body) as EventRecordView[];
   }
 
   /** Per-function counters: cold starts, warm hits, invocations, errors, durations. */
@@ -269,6 +282,7 @@ export class PoolClient {
           ? options.clientContext
           : Buffer.from(JSON.stringify(options.clientContext)).toString('base64');
     }
+    if (options.traceId !== undefined) headers['x-amzn-trace-id'] = options.traceId;
     return headers;
   }
 

@@ -66,6 +66,7 @@ export const TestkitHeaders = {
   durationMs: 'x-lambda-testkit-duration-ms',
   queuedMs: 'x-lambda-testkit-queued-ms',
   kind: 'x-lambda-testkit-outcome',
+  traceId: 'x-lambda-testkit-trace-id',
 } as const;
 
 /** The static secret paired with the run token when the token is used as an AWS access key id. */
@@ -76,5 +77,7 @@ export interface ServiceErrorBody {
   Type: 'User' | 'Service';
   message: string;
   Message: string;
+  /** Why a 429 was answered, as Lambda says (`ReservedFunctionConcurrentInvocationLimitExceeded`). */
+  Reason?: string;
   testkitError?: { name: string; code: string; message: string; details: Record<string, unknown> };
 }

@@ -11,13 +11,22 @@ export interface ClientInvokeOptions {
   invocationType?: InvocationType;
   /** Client context seen by the handler as `context.clientContext` (an object is JSON+base64 encoded). */
   clientContext?: Record<string, unknown> | string;
-  /** Version or alias; every qualifier runs the current code (`$LATEST`). */
+  /**
+   * Version or alias (`$LATEST`, or one of the function's `functionAliases` or their versions);
+   * every qualifier runs the current code. Another one is ResourceNotFoundException.
+   */
   qualifier?: string;
   /**
    * Ask for the invocation's log tail (`X-Amz-Log-Type: Tail`, last 4 KB), returned as `logs`.
    * @default true
    */
   logs?: boolean;
+  /**
+   * X-Ray trace header sent as `X-Amzn-Trace-Id` (`Root=1-…;Parent=…;Sampled=…`); the handler sees
+   * it as `_X_AMZN_TRACE_ID`. Without one (or with one lacking a well-formed `Root=`), the
+   * invocation gets a new one, as on Lambda.
+   */
+  traceId?: string;
   /** Aborts the HTTP request to the pool server. */
   signal?: AbortSignal;
 }
@@ -107,6 +116,8 @@ export interface InvokeRawResult {
   instanceId: string;
   /** How the pool classified the answer: success, handled, timeout, exit, init, oversized. */
   outcome?: string;
+  /** The X-Ray trace header the handler saw as `_X_AMZN_TRACE_ID` (RequestResponse only). */
+  traceId?: string;
 }
 
 export interface InvokeResult<TPayload = unknown> extends InvokeRawResult {
@@ -145,4 +156,15 @@ export interface SdkClientConfig {
    * One attempt: a retried invoke could run the handler twice, hiding the failure under test.
    */
   maxAttempts: number;
+}
+
+/** One Event (asynchronous) call as the pool server recorded it (`lambda.events(name)`). */
+export interface EventRecordView {
+  /** The id the 202 named and the handler saw (the same on every retry). */
+  requestId: string;
+  functionName: string;
+  /** `pending` while a try runs or a retry waits; `failed` once the retries are used up. */
+  status: 'pending' | 'succeeded' | 'failed';
+  /** Each try: `kind` as the outcome (`success`, `handled`, `timeout`, …, or `error`), its result or error. */
+  attempts: Array<{ kind: string; result?: unknown; error?: { errorType: string; errorMessage: string } }>;
 }

@@ -194,7 +194,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
           isStringMap,
           'an object of string values (Lambda environment values are strings)',
         );
-        for (const key of ['timeout', 'memorySize'] as const) {
+        for (const key of ['timeout', 'memorySize', 'reservedConcurrency'] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
           }
@@ -229,6 +229,15 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
       fail(key, 'a positive integer', v);
     }
   }
+  optional(
+    'eventRetryDelaysMs',
+    raw.eventRetryDelaysMs,
+    (v) =>
+      Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0),
+    'a non-empty array of milliseconds (e.g. [100, 200])',
+  );
   if (prewarm !== undefined && typeof prewarm !== 'boolean') {
     if (!isStringArray(prewarm)) {
       fail('prewarm', 'true, false or an array of function names', prewarm);

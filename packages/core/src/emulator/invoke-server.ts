@@ -18,6 +18,10 @@ import {
   invokeError,
   LAMBDA_INVOKE_PATH,
   MAX_PAYLOAD_BYTES,
+  QUALIFIER_HEADER,
+  QUALIFIER_PATTERN,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PATTERN,
   RIE_INVOKE_PATH,
   STREAM_INVOKE_PATH,
 } from './protocol.ts';
@@ -128,6 +132,12 @@ export function createInvokeServer(
     }
     const traceId = req.headers['x-amzn-trace-id'];
     if (typeof traceId === 'string' && traceId) input.traceId = traceId;
+    const qualifier = req.headers[QUALIFIER_HEADER];
+    if (typeof qualifier === 'string' && QUALIFIER_PATTERN.test(qualifier)) {
+      input.functionArn = `${config.functionArn}:${qualifier}`;
+    }
+    const requestId = req.headers[REQUEST_ID_HEADER];
+    if (typeof requestId === 'string' && REQUEST_ID_PATTERN.test(requestId)) input.requestId = requestId;
     const tenantId = req.headers['x-amz-tenant-id'];
     if (typeof tenantId === 'string' && tenantId) input.tenantId = tenantId;
 

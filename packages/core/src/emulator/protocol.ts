@@ -69,6 +69,22 @@ export const INVOKE_SECRET_VARIABLE = 'LAMBDA_TESTKIT_INVOKE_SECRET';
 /** The request header that carries the invoke secret. */
 export const INVOKE_SECRET_HEADER = 'x-lambda-testkit-invoke-secret';
 
+/**
+ * lambda-testkit's own invoke header (AWS's RIE ignores it): the qualifier the caller named, which
+ * Lambda appends to the invoked function ARN the runtime gets (docs/lambda-protocol.md#qualifiers).
+ */
+export const QUALIFIER_HEADER = 'x-lambda-testkit-qualifier';
+
+/**
+ * lambda-testkit's own invoke header (AWS's RIE ignores it): the request id to give the invocation,
+ * so that the pool server's 202 for an Event call names the id the handler sees.
+ */
+export const REQUEST_ID_HEADER = 'x-lambda-testkit-request-id';
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/** A version (`$LATEST`, `1`) or alias name, as the Invoke API accepts it. */
+export const QUALIFIER_PATTERN = /^[A-Za-z0-9$_-]{1,128}$/;
+
 export const Headers = {
   requestId: 'lambda-runtime-aws-request-id',
   deadlineMs: 'lambda-runtime-deadline-ms',

@@ -54,6 +54,10 @@ export interface InvokeInput {
   clientContext?: Buffer;
   traceId?: string;
   tenantId?: string;
+  /** The invoked ARN when the caller named a qualifier (`…:function:name:live`). */
+  functionArn?: string;
+  /** The request id to use instead of a new one. */
+  requestId?: string;
   /**
    * Where a streamed `/response` goes as it arrives (the streaming invoke route). Without it a
    * streamed response is collected, as classic RIE does.
@@ -151,7 +155,7 @@ export class Sandbox implements RuntimeApiHandler {
     if (this.#current) throw new Error('Sandbox.invoke called while another invocation is in flight');
     if (this.#closed) throw new Error('Sandbox is closed');
     const { config } = this.#options;
-    const requestId = randomUUID();
+    const requestId = input.requestId ?? randomUUID();
     let settle: (outcome: Outcome) => void = () => {};
     const settled = new Promise<Outcome>((resolve) => {
       settle = resolve;

@@ -448,6 +448,19 @@ describe('formatSummary', () => {
     ]);
     expect(formatSummary([])).toBe('lambda-testkit: no function was invoked.');
   });
+
+  it('adds an events column with the failed Event calls when the run made any', () => {
+    const row = { invocations: 4, coldStarts: 1, warmHits: 3, errors: 3, p50Ms: 1, p95Ms: 2, launches: 1 };
+    const text = formatSummary([
+      { function: 'mailer', ...row, events: 2, eventsFailed: 1 },
+      { function: 'orders', ...row },
+    ]);
+    expect(text.split('\n').slice(1)).toEqual([
+      'function  invokes  cold  warm  p50 ms  p95 ms  errors        events',
+      'mailer          4     1     3     1.0     2.0       3  2 (1 failed)',
+      'orders          4     1     3     1.0     2.0       3             0',
+    ]);
+  });
 });
 
 describe('PoolHost lifecycle', () => {

@@ -108,6 +108,7 @@ export class PoolHost {
       pool,
       token,
       log,
+      eventRetryDelaysMs: config.eventRetryDelaysMs,
       resolveAlias: (name) => catalogue?.resolveAlias(name),
       leftOut: {
         error: (name) => catalogue?.leftOutError(name),
@@ -168,7 +169,7 @@ export class PoolHost {
 
   /** Per-function rows for the end-of-run table (`formatSummary`). */
   summary(): SummaryRow[] {
-    return summaryRows(this.#pool.stats());
+    return summaryRows(this.#pool.stats(), this.#server.eventCounts());
   }
 
   /**

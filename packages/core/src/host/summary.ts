@@ -14,6 +14,9 @@ export interface SummaryRow {
   p95Ms: number;
   /** Instances launched for the function during the run. */
   launches: number;
+  /** Event (asynchronous) calls accepted, and those that failed after their retries. */
+  events?: number;
+  eventsFailed?: number;
 }
 
 /** The part of the pool's per-function stats the summary reads. */
@@ -26,9 +29,19 @@ export interface SummarySource {
   durationsMs?: { count: number; p50: number; p95: number };
 }
 
-export function summaryRows(stats: Record<string, SummarySource>): SummaryRow[] {
+/** Event calls per function, as the pool server counts them. */
+export interface EventCounts {
+  events: number;
+  failed: number;
+}
+
+export function summaryRows(
+  stats: Record<string, SummarySource>,
+  events: Record<string, EventCounts> = {},
+): SummaryRow[] {
   return Object.entries(stats)
     .map(([name, s]) => ({
+      ...(events[name] ? { events: events[name].events, eventsFailed: events[name].failed } : {}),
       function: name,
       invocations: s.invocations,
       coldStarts: s.coldStarts,
@@ -51,16 +64,24 @@ const COLUMNS: { title: string; cell: (r: SummaryRow) => string; right: boolean 
   { title: 'errors', cell: (r) => String(r.errors), right: true },
 ];
 
+const EVENTS_COLUMN = {
+  title: 'events',
+  cell: (r: SummaryRow) => `${r.events ?? 0}${r.eventsFailed ? ` (${r.eventsFailed} failed)` : ''}`,
+  right: true,
+};
+
 /** A plain-text table (no colours: reporters decide), or one line when nothing was invoked. */
 export function formatSummary(rows: readonly SummaryRow[]): string {
   if (rows.length === 0 || rows.every((r) => r.invocations === 0)) {
     return 'lambda-testkit: no function was invoked.';
   }
-  const table = [COLUMNS.map((c) => c.title), ...rows.map((r) => COLUMNS.map((c) => c.cell(r)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length)));
+  // The Event column only appears in a run that made Event calls.
+  const columns = rows.some((r) => r.events) ? [...COLUMNS, EVENTS_COLUMN] : COLUMNS;
+  const table = [columns.map((c) => c.title), ...rows.map((r) => columns.map((c) => c.cell(r)))];
+  const widths = columns.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length)));
   const render = (line: string[]) =>
     line
-      .map((cell, i) => (COLUMNS[i]?.right ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) => (columns[i]?.right ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   const [head, ...body] = table;

@@ -19,6 +19,8 @@ export interface ResolveFunctionOptions {
 /** Lambda's own limits (CreateFunction): timeout 1..900 s, memory 128..10240 MB. */
 const TIMEOUT_RANGE = [1, 900] as const;
 const MEMORY_RANGE = [128, 10_240] as const;
+/** Lambda's default account concurrency is 1000. */
+const RESERVED_CONCURRENCY_RANGE = [0, 1000] as const;
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
 /** Lambda's rule for environment variable names (CreateFunction `Environment.Variables`). */
 const ENV_NAME = /^[a-zA-Z]\w*$/;
@@ -71,6 +73,29 @@ function checkRange(fn: string, field: string, value: number, [min, max]: readon
       { [field]: value },
     );
   }
+}
+
+/** Alias names as Lambda allows them (not a version number), each naming a published version. */
+function checkFunctionAliases(fn: string, aliases: unknown): Record<string, string> {
+  const valid =
+    typeof aliases === 'object' &&
+    aliases !== null &&
+    !Array.isArray(aliases) &&
+    Object.entries(aliases).every(
+      ([alias, version]) =>
+        /^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/.test(alias) &&
+        typeof version === 'string' &&
+        /^[1-9][0-9]*$/.test(version),
+    );
+  if (!valid) {
+    throw fail(
+      ErrorCodes.CONFIG_INVALID,
+      fn,
+      `"functionAliases" must map alias names (letters, digits, - and _, not only digits) to published ` +
+        `version numbers as strings, for example { live: '3' }; got ${JSON.stringify(aliases)}.`,
+    );
+  }
+  return { ...(aliases as Record<string, string>) };
 }
 
 function checkEnvironment(fn: string, environment: unknown): Record<string, string> {
@@ -187,6 +212,9 @@ export async function resolveFunction(
     throw fail(ErrorCodes.CONFIG_INVALID, name, '"image" must be a non-empty image reference when set.');
   }
   const environment = checkEnvironment(name, spec.environment);
+  if (spec.reservedConcurrency !== undefined) {
+    checkRange(name, 'reservedConcurrency', spec.reservedConcurrency, RESERVED_CONCURRENCY_RANGE);
+  }
   if (spec.code === undefined) {
     throw fail(
       ErrorCodes.CONFIG_INVALID,
@@ -221,6 +249,14 @@ export async function resolveFunction(
   const deployId = computeDeployId({ codeSha256: code.sha256, launch, layers: layers.map((l) => l.sha256) });
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
+  if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
+  if (spec.maximumRetryAttempts !== undefined) {
+    checkRange(name, 'maximumRetryAttempts', spec.maximumRetryAttempts, [0, 2]);
+    resolved.maximumRetryAttempts = spec.maximumRetryAttempts;
+  }
+  if (spec.functionAliases !== undefined) {
+    resolved.functionAliases = checkFunctionAliases(name, spec.functionAliases);
+  }
   const debug = checkDebug(name, spec.debug, runtime.family);
   if (debug) resolved.debug = debug;
   return resolved;

@@ -8,7 +8,13 @@
 
 import type { Readable } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
-import { INVOKE_SECRET_HEADER, RIE_INVOKE_PATH, STREAM_INVOKE_ROUTE } from '../emulator/protocol.ts';
+import {
+  INVOKE_SECRET_HEADER,
+  QUALIFIER_HEADER,
+  REQUEST_ID_HEADER,
+  RIE_INVOKE_PATH,
+  STREAM_INVOKE_ROUTE,
+} from '../emulator/protocol.ts';
 import type { RieAnswer } from './classify.ts';
 
 export type InvokeAttempt =
@@ -36,6 +42,12 @@ export interface InvokeRequest {
   payload: Uint8Array;
   /** Passed through as `X-Amz-Client-Context` (base64 JSON). */
   clientContext?: string | undefined;
+  /** Passed through as `X-Amzn-Trace-Id`; the runtime gets it as `Lambda-Runtime-Trace-Id`. */
+  traceId?: string | undefined;
+  /** The caller's qualifier, for the invoked function ARN (our emulator's own header). */
+  qualifier?: string | undefined;
+  /** The request id the invocation should have (our emulator's own header). */
+  requestId?: string | undefined;
   /** Extra wait on top of the client's `timeoutMs` (a cold call's init phase). @default 0 */
   extraTimeoutMs?: number;
 }
@@ -81,6 +93,9 @@ export class InstanceClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
     if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
+    if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
+    if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
+    if (request.requestId !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
     const options: Dispatcher.DispatchOptions = {
       method: 'POST',
       path: RIE_INVOKE_PATH,
@@ -145,6 +160,8 @@ export class InstanceClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
     if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
+    if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
+    if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
     try {
       const res = await this.#client.request({
         method: 'POST',

@@ -16,6 +16,24 @@ export function unknownFunction(name: string, known: readonly string[]): ConfigE
   );
 }
 
+/** A call over the function's reserved concurrency, refused as Lambda refuses it. */
+export function throttled(name: string, reserved: number): InvokeError {
+  return new InvokeError(
+    ErrorCodes.THROTTLED,
+    `Rate Exceeded: "${name}" has reservedConcurrency ${reserved} and ` +
+      (reserved === 0 ? 'so refuses every call. ' : `${reserved} call(s) are already running. `) +
+      'Lambda answers 429 TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded) here; ' +
+      'raise or remove reservedConcurrency if the test did not mean to be throttled.',
+    {
+      details: {
+        function: name,
+        reservedConcurrency: reserved,
+        reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      },
+    },
+  );
+}
+
 export function poolStopped(name: string): InvokeError {
   return new InvokeError(
     ErrorCodes.POOL_STOPPED,

@@ -103,6 +103,8 @@ export interface FunctionCounters {
   retries: number;
   /** Calls that failed with INSTANCE_LOST or INVOKE_TIMEOUT. */
   instancesLost: number;
+  /** Calls refused over `reservedConcurrency` (LTK_THROTTLED, 429). */
+  throttles: number;
 }
 
 export interface FunctionStats extends FunctionCounters {

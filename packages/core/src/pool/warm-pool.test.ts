@@ -91,6 +91,44 @@ async function rejectionOf(p: Promise<unknown>): Promise<LambdaTestkitError> {
   return outcome as LambdaTestkitError;
 }
 
+describe('WarmPool throttling (reservedConcurrency)', () => {
+  it('refuses a call over the reserved concurrency at once, and admits one again when a call ends', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) }, { maxConcurrency: 10 }, [
+      fn('orders', 'deploy-1', { reservedConcurrency: 2 }),
+    ]);
+    const running = [pool.invoke('orders', bytes(1)), pool.invoke('orders', bytes(2))];
+    const refused = await rejectionOf(pool.invoke('orders', bytes(3)));
+    expect(refused.code).toBe(ErrorCodes.THROTTLED);
+    expect(refused.message).toContain('reservedConcurrency 2');
+    expect(refused.details).toMatchObject({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    // throttle: false (Event calls) waits for a free slot instead; the limit still caps instances.
+    const queued = pool.invoke('orders', bytes(4), { throttle: false });
+    gate.resolve();
+    const results = await Promise.all([...running, queued]);
+    expect(results.map((r) => r.json)).toEqual([1, 2, 4]);
+    expect(backend.launches.length).toBe(2);
+    expect((await pool.invoke('orders', bytes(5))).json).toBe(5);
+    expect(pool.stats().orders).toMatchObject({ throttles: 1, invocations: 4 });
+  });
+
+  it('refuses every call with reservedConcurrency 0, and never throttles without it', async () => {
+    const gate = deferred();
+    const { pool } = setup({ handler: () => held(gate.promise) }, { maxConcurrency: 1 }, [
+      fn('off', 'deploy-1', { reservedConcurrency: 0 }),
+      fn('orders'),
+    ]);
+    expect((await rejectionOf(pool.invoke('off', bytes(1)))).code).toBe(ErrorCodes.THROTTLED);
+    expect((await rejectionOf(pool.invoke('off', bytes(1), { throttle: false }))).code).toBe(
+      ErrorCodes.THROTTLED,
+    );
+    const calls = [pool.invoke('orders', bytes(1)), pool.invoke('orders', bytes(2))];
+    gate.resolve();
+    expect((await Promise.all(calls)).map((r) => r.json)).toEqual([1, 2]);
+    expect(pool.stats().orders?.throttles).toBe(0);
+  });
+});
+
 describe('WarmPool concurrency', () => {
   it('serves 50 concurrent calls with one request per instance and at most maxConcurrency launches', async () => {
     const overlap = trackClientOverlap();
@@ -478,6 +516,26 @@ describe('WarmPool outcomes', () => {
     expect(result.logs).toHaveLength(3);
     expect(result.logs[1]).toBe(`END RequestId: ${result.requestId}`);
     expect(result.logs[2]).toMatch(new RegExp(`^REPORT RequestId: ${result.requestId}\\t`));
+  });
+
+  it("forwards the caller's well-formed trace header, and gives every other call a new one", async () => {
+    const { pool } = setup({ handler: () => (r) => ({ body: { traceId: r.traceId } }) });
+    const caller = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const kept = await pool.invoke('orders', bytes({}), { traceId: caller });
+    expect(kept.json).toEqual({ traceId: caller });
+    expect(kept.traceId).toBe(caller);
+    const wellFormed = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
+    const fresh = await pool.invoke('orders', bytes({}));
+    const again = await pool.invoke('orders', bytes({}));
+    const malformed = await pool.invoke('orders', bytes({}), { traceId: 'Root=nonsense' });
+    for (const result of [fresh, again, malformed]) {
+      expect(result.traceId).toMatch(wellFormed);
+      expect(result.json).toEqual({ traceId: result.traceId });
+    }
+    expect(new Set([fresh.traceId, again.traceId, malformed.traceId]).size).toBe(3);
+    // The root's first part is the call's time in epoch seconds, as X-Ray expects.
+    const seconds = Number.parseInt(fresh.traceId.slice(7, 15), 16);
+    expect(Math.abs(seconds - Date.now() / 1000)).toBeLessThan(60);
   });
 
   it('generates a request id when the backend gives no logs', async () => {

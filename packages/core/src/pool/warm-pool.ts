@@ -42,6 +42,7 @@ import {
   launchFailed,
   poolStopped,
   protocolError,
+  throttled,
   transportError,
   unknownFunction,
 } from './pool-errors.ts';
@@ -56,6 +57,7 @@ import type {
 } from './pool-types.ts';
 import { addWhileWaiting } from './queue-while-waiting.ts';
 import { readStreamTrailers } from './stream-outcome.ts';
+import { traceHeaderFor } from './trace-id.ts';
 
 interface Instance {
   id: string;
@@ -84,6 +86,8 @@ interface FunctionSlot {
   removed?: boolean;
   /** Calls of this function: `maxConcurrency` at once, the rest wait FIFO. */
   queue: PQueue;
+  /** Calls admitted by `invoke` and not settled yet (waiting or running): what throttling counts. */
+  admitted: number;
   instances: Set<Instance>;
   /** Calls the queue admitted and that have not ended (each holds one of `maxConcurrency` places). */
   running: Set<CallRecord>;
@@ -192,7 +196,8 @@ export class WarmPool implements AsyncDisposable {
       this.#slots.set(fn.name, {
         fn,
         generation: 0,
-        queue: new PQueue({ concurrency: this.#maxConcurrency }),
+        queue: new PQueue({ concurrency: this.#concurrencyOf(fn) }),
+        admitted: 0,
         instances: new Set(),
         running: new Set(),
         counters: {
@@ -205,6 +210,7 @@ export class WarmPool implements AsyncDisposable {
           errors: 0,
           retries: 0,
           instancesLost: 0,
+          throttles: 0,
         },
         durations: new DurationSamples(),
         launchDurations: new DurationSamples(),
@@ -213,6 +219,7 @@ export class WarmPool implements AsyncDisposable {
     }
     const changed = slot.fn.deployId !== fn.deployId;
     slot.fn = fn;
+    slot.queue.concurrency = this.#concurrencyOf(fn);
     if (changed) {
       this.#logger?.debug?.(
         `lambda-testkit: "${fn.name}" has a new deploy id ${fn.deployId}; retiring old instances`,
@@ -259,6 +266,14 @@ export class WarmPool implements AsyncDisposable {
   async invoke(name: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
+    const reserved = slot.fn.reservedConcurrency;
+    if (
+      reserved !== undefined &&
+      (reserved === 0 || (options.throttle !== false && slot.admitted >= reserved))
+    ) {
+      slot.counters.throttles++;
+      throw throttled(name, reserved);
+    }
     const parent = options.callerInstanceId ? this.#serving.get(options.callerInstanceId) : undefined;
     const call: CallRecord = { functionName: name, parent };
     if (parent && options.callerInstanceId) this.#refuseSelfWait(slot, call, options.callerInstanceId);
@@ -273,12 +288,15 @@ export class WarmPool implements AsyncDisposable {
         slot.running.delete(call);
       }
     };
+    slot.admitted++;
     try {
       return await addWhileWaiting(slot.queue, run, signals);
     } catch (error) {
       // Waiters rejected by stopAll share its abort reason: give each call its own error.
       if (error === this.#stop.signal.reason) throw poolStopped(name);
       throw error;
+    } finally {
+      slot.admitted--;
     }
   }
 
@@ -408,6 +426,14 @@ export class WarmPool implements AsyncDisposable {
     return slot;
   }
 
+  /** Calls of `fn` that may run at once: the pool's limit, or the reserved concurrency below it. */
+  #concurrencyOf(fn: ResolvedFunction): number {
+    const reserved = fn.reservedConcurrency;
+    return reserved !== undefined && reserved >= 1
+      ? Math.min(this.#maxConcurrency, reserved)
+      : this.#maxConcurrency;
+  }
+
   #assertRunning(name: string): void {
     if (this.#stopped) throw poolStopped(name);
   }
@@ -457,6 +483,7 @@ export class WarmPool implements AsyncDisposable {
     let lease = first;
     const queuedMs = performance.now() - enqueuedAt;
     let retried = false;
+    const traceId = traceHeaderFor(options.traceId);
     for (;;) {
       const { instance } = lease;
       const capture = instance.logs?.capture();
@@ -470,6 +497,9 @@ export class WarmPool implements AsyncDisposable {
       const attempt = await instance.client.invoke({
         payload,
         clientContext: options.clientContext,
+        traceId,
+        qualifier: options.qualifier,
+        requestId: options.requestId,
         extraTimeoutMs,
       });
       const durationMs = performance.now() - started;
@@ -478,7 +508,7 @@ export class WarmPool implements AsyncDisposable {
         : undefined;
 
       if (attempt.ok) {
-        const requestId = logs?.requestId ?? randomUUID();
+        const requestId = logs?.requestId ?? options.requestId ?? randomUUID();
         const classification = classifyAnswer(attempt, requestId);
         if (!classification) {
           // The instance is replaced in case its state is broken.
@@ -505,6 +535,7 @@ export class WarmPool implements AsyncDisposable {
           queuedMs,
           instanceId: instance.id,
           logs: logs?.lines ?? [],
+          traceId,
         };
       }
 
@@ -544,9 +575,12 @@ export class WarmPool implements AsyncDisposable {
     const capture = instance.logs?.capture();
     const started = performance.now();
     // A first call's init phase has its own limit on top of the function timeout, as in #call.
+    const traceId = traceHeaderFor(options.traceId);
     const attempt = await instance.client.invokeStream({
       payload,
       clientContext: options.clientContext,
+      traceId,
+      qualifier: options.qualifier,
       extraTimeoutMs: instance.invocations === 0 ? INIT_TIMEOUT_MS : 0,
     });
     if (attempt.ok && attempt.statusCode === 404) {
@@ -636,6 +670,7 @@ export class WarmPool implements AsyncDisposable {
       kind: end.kind,
       ...(end.error ? { error: end.error, functionError: 'Unhandled' as const } : {}),
       requestId: end.requestId ?? attempt.requestId ?? logs?.requestId ?? randomUUID(),
+      traceId,
       coldStart: cold,
       durationMs,
       queuedMs,

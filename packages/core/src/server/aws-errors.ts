@@ -35,7 +35,8 @@ export function awsShapeOf(error: LambdaTestkitError): AwsErrorShape {
       // Lambda answers 502 when the function cannot be brought up (ResourceNotReady, InvalidRuntime, …).
       return { status: 502, type: 'ResourceNotReadyException' };
     case ErrorCodes.CALL_DEADLOCK:
-      // Lambda's answer when a function's concurrency is used up (here: by its own call chain).
+    // Lambda's answer when a function's concurrency is used up (here: by its own call chain).
+    case ErrorCodes.THROTTLED:
       return { status: 429, type: 'TooManyRequestsException' };
     case ErrorCodes.POOL_STOPPED:
       return { status: 503, type: 'ServiceException' };
@@ -57,6 +58,8 @@ export function sendAwsError(
     Message: error.message,
     testkitError: error.toJSON(),
   };
+  // Lambda's throttling answer names why (`Reason`), which the SDK exposes on the exception.
+  if (typeof error.details.reason === 'string') body.Reason = error.details.reason;
   const text = JSON.stringify(body);
   if (res.headersSent) {
     res.destroy();

@@ -7,15 +7,24 @@
 export interface FunctionRef {
   name: string;
   qualifier?: string;
+  /** The region of a full ARN. */
+  region?: string;
+  /** The account of a full or partial ARN. */
+  accountId?: string;
 }
 
-const FULL_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([^:]+)(?::(.+))?$/;
-const PARTIAL_ARN = /^\d{12}:function:([^:]+)(?::(.+))?$/;
-const NAME = /^([^:]+)(?::(.+))?$/;
+const FULL_ARN =
+  /^arn:aws[\w-]*:lambda:(?<region>[\w-]+):(?<account>\d{12}):function:(?<name>[^:]+)(?::(?<qualifier>.+))?$/;
+const PARTIAL_ARN = /^(?<account>\d{12}):function:(?<name>[^:]+)(?::(?<qualifier>.+))?$/;
+const NAME = /^(?<name>[^:]+)(?::(?<qualifier>.+))?$/;
 
 /** Parses an already-decoded FunctionName; `undefined` when it has no recognisable shape. */
 export function parseFunctionRef(value: string): FunctionRef | undefined {
-  const m = FULL_ARN.exec(value) ?? PARTIAL_ARN.exec(value) ?? NAME.exec(value);
-  if (!m?.[1]) return undefined;
-  return m[2] ? { name: m[1], qualifier: m[2] } : { name: m[1] };
+  const groups = (FULL_ARN.exec(value) ?? PARTIAL_ARN.exec(value) ?? NAME.exec(value))?.groups;
+  if (!groups?.name) return undefined;
+  const ref: FunctionRef = { name: groups.name };
+  if (groups.qualifier) ref.qualifier = groups.qualifier;
+  if (groups.region) ref.region = groups.region;
+  if (groups.account) ref.accountId = groups.account;
+  return ref;
 }

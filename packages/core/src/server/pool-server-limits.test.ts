@@ -19,6 +19,10 @@ class GatedPool implements ServedPool {
   has(name: string) {
     return name === 'echo' || name === 'held';
   }
+  /** `echo:live` must name a declared alias (an unknown one is ResourceNotFoundException). */
+  getFunction(name: string) {
+    return name === 'echo' ? { functionAliases: { live: '2' } } : undefined;
+  }
   functionNames() {
     return ['echo', 'held'];
   }
@@ -31,6 +35,7 @@ class GatedPool implements ServedPool {
       payload: Buffer.from(text),
       json: JSON.parse(text),
       requestId: 'r',
+      traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
       coldStart: false,
       durationMs: 1,
       queuedMs: 0,

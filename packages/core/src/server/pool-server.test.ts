@@ -16,8 +16,13 @@ class ScriptedPool implements ServedPool {
   constructor(script: ScriptedPool['script']) {
     this.script = script;
   }
+  readonly region = 'us-east-1';
+  readonly accountId = '123456789012';
   has(name: string) {
     return name in this.script;
+  }
+  getFunction(name: string) {
+    return name === 'echo' ? { functionAliases: { live: '7' } } : undefined;
   }
   functionNames() {
     return Object.keys(this.script);
@@ -50,6 +55,7 @@ function outcome(partial: Partial<InvocationOutcome> & { payload: Buffer }): Inv
     queuedMs: 0,
     instanceId: 'i-1',
     logs: [],
+    traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
     ...partial,
   };
 }
@@ -140,7 +146,36 @@ describe('PoolServer', () => {
       expect((await client.invoke(ref, { ref })).payload).toEqual({ ref });
     }
     expect((await client.invoke('Stack/MyFn', { a: 1 })).payload).toEqual({ a: 1 });
-    expect((await client.invoke('echo', { q: 1 }, { qualifier: '7' })).executedVersion).toBe('$LATEST');
+    expect((await client.invoke('echo', { q: 1 }, { qualifier: '7' })).executedVersion).toBe('7');
+  });
+
+  it('reports the executed version of a qualifier and passes the qualifier to the pool', async () => {
+    const before = pool.calls.length;
+    expect((await client.invoke('echo', {}, { qualifier: 'live' })).executedVersion).toBe('7');
+    expect((await client.invoke('echo:$LATEST', {})).executedVersion).toBe('$LATEST');
+    expect((await client.invoke('echo', {})).executedVersion).toBe('$LATEST');
+    expect(pool.calls.slice(before).map((c) => c.options?.qualifier)).toEqual(['live', '$LATEST', undefined]);
+  });
+
+  it('answers ResourceNotFoundException for an unknown qualifier or an ARN of another account or region', async () => {
+    for (const [ref, qualifier, says] of [
+      ['echo', 'staging', 'echo has the qualifiers $LATEST, live, 7'],
+      ['echo:8', undefined, 'function:echo:8'],
+      ['arn:aws:lambda:eu-west-1:123456789012:function:echo', undefined, 'an ARN of another region'],
+      ['999999999999:function:echo', undefined, 'an ARN of another account'],
+    ] as const) {
+      const res = await request(
+        `${url}/2015-03-31/functions/${encodeURIComponent(ref)}/invocations${qualifier ? `?Qualifier=${qualifier}` : ''}`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          body: '{}',
+        },
+      );
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['x-amzn-errortype']).toBe('ResourceNotFoundException');
+      expect(((await res.body.json()) as { message: string }).message).toContain(says);
+    }
   });
 
   it('reports a function error with X-Amz-Function-Error: Unhandled and the error document', async () => {

@@ -20,6 +20,7 @@ import {
   TestkitHeaders,
 } from '../client/protocol.ts';
 import { sendJson } from '../emulator/http-io.ts';
+import { QUALIFIER_PATTERN } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../errors.ts';
 import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
@@ -28,7 +29,9 @@ import { presentedToken, tokenMatches } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
 import { BodyBudget } from './body-budget.ts';
 import { normaliseClientContext } from './client-context.ts';
+import { EventInvocations } from './event-invocations.ts';
 import { parseFunctionRef } from './function-name.ts';
+import { resolveQualifier } from './qualifier.ts';
 import { type DrainResult, drainBody, readBodyWithLimit } from './read-body.ts';
 import { answerStreamed } from './stream-invoke.ts';
 
@@ -42,6 +45,13 @@ export interface ServedPool {
   evict(name: string): Promise<number>;
   list(): readonly unknown[];
   stats(): Record<string, unknown>;
+  /** Region and account of the run's ARNs: an ARN of another one is not found, as on Lambda. */
+  readonly region?: string;
+  readonly accountId?: string;
+  /** The function's aliases (alias → version) for qualified calls; none when absent. */
+  getFunction?(
+    name: string,
+  ): { functionAliases?: Record<string, string>; maximumRetryAttempts?: number } | undefined;
 }
 
 export interface PoolServerOptions {
@@ -68,6 +78,12 @@ export interface PoolServerOptions {
    * invoke of one answers with its error (why, and what to set) instead of "not found".
    */
   leftOut?: LeftOutFunctions;
+  /**
+   * Waits before the retries of a failed Event call (Lambda: about 1 and 2 minutes); the last one
+   * repeats.
+   * @default [100, 200]
+   */
+  eventRetryDelaysMs?: readonly number[];
   /** Where Event (async) invocation failures are reported, since no caller waits for them. */
   log?: (line: string) => void;
   /**
@@ -92,8 +108,11 @@ export interface LeftOutFunctions {
   names(): string[];
 }
 
-/** Every qualifier runs the current code: there is one version here, `$LATEST`. */
-const EXECUTED_VERSION = '$LATEST';
+/** Lambda retries a failed Event call twice by default. */
+const DEFAULT_EVENT_RETRIES = 2;
+const DEFAULT_EVENT_RETRY_DELAYS_MS = [100, 200] as const;
+/** The longest `GET /_testkit/events/{name}?waitMs=` waits. */
+const EVENTS_WAIT_LIMIT_MS = 600_000;
 
 /** How much of a refused request's body is dropped, and for how long, before the connection is cut. */
 interface DrainBounds {
@@ -117,6 +136,12 @@ interface InvokeCall {
    * synchronous call that waits on its own call chain fails instead of hanging.
    */
   callerInstanceId: string | undefined;
+  /** The caller's `X-Amzn-Trace-Id`, if any (the pool keeps it or makes a new one). */
+  traceId: string | undefined;
+  /** The version or alias the caller named, if any. */
+  qualifier: string | undefined;
+  /** The version that runs (`X-Amz-Executed-Version`): `$LATEST`, or the version an alias points to. */
+  executedVersion: string;
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -138,6 +163,7 @@ export class PoolServer {
   readonly #options: PoolServerOptions;
   readonly #server: Server;
   readonly #background = new Set<Promise<unknown>>();
+  readonly #events = new EventInvocations();
   /** Aborted by close(): Event invocations still waiting for an instance are cancelled. */
   readonly #closeEvents = new AbortController();
   /** Event invocations cancelled by close() before they ran. */
@@ -205,6 +231,8 @@ export class PoolServer {
     this.#closing ??= (async () => {
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
+      // Retries still waiting are skipped: the run is over.
+      this.#events.close();
       this.#closeEvents.abort();
       const graceMs = this.#options.closeGraceMs ?? 5_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -228,6 +256,11 @@ export class PoolServer {
       await closed;
     })();
     return this.#closing;
+  }
+
+  /** Event calls per function so far: accepted, and failed after their retries (the run summary). */
+  eventCounts(): Record<string, { events: number; failed: number }> {
+    return this.#events.counts();
   }
 
   /** `await using server = new PoolServer(...)` closes it at the end of the scope. */
@@ -256,7 +289,7 @@ export class PoolServer {
         return this.#invokeStream(req, res, rawName, url.searchParams.get('Qualifier'));
     }
     if (url.pathname.startsWith(CONTROL_PREFIX))
-      return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length));
+      return this.#control(req, res, url.pathname.slice(CONTROL_PREFIX.length), url.searchParams);
     return this.#refuse(
       req,
       res,
@@ -374,6 +407,8 @@ export class PoolServer {
     try {
       invocation = await pool.invokeStream(call.name, call.payload, {
         clientContext: call.clientContext,
+        traceId: call.traceId,
+        qualifier: call.qualifier,
       });
     } catch (error) {
       const err = asTestkitError(error);
@@ -382,7 +417,7 @@ export class PoolServer {
       return;
     }
     await answerStreamed(res, invocation, {
-      executedVersion: EXECUTED_VERSION,
+      executedVersion: call.executedVersion,
       logTail: call.logTail ? logTail : undefined,
     });
   }
@@ -484,12 +519,30 @@ export class PoolServer {
       return undefined;
     }
     const version = ref?.qualifier ?? qualifier ?? undefined;
-    if (version !== undefined && !/^[A-Za-z0-9$_-]{1,128}$/.test(version)) {
+    if (version !== undefined && !QUALIFIER_PATTERN.test(version)) {
       await this.#badRequest(
         req,
         res,
         'InvalidParameterValueException',
         `Qualifier ${JSON.stringify(version)} is not a version or alias name ($LATEST, 1, live, …).`,
+      );
+      return undefined;
+    }
+    const target = resolveQualifier(
+      { qualifier: version, region: ref?.region, accountId: ref?.accountId },
+      {
+        functionAliases: pool.getFunction?.(name)?.functionAliases,
+        region: pool.region,
+        accountId: pool.accountId,
+      },
+    );
+    if (!target.ok) {
+      await this.#refuse(
+        req,
+        res,
+        404,
+        'ResourceNotFoundException',
+        qualifierNotFound(name, decoded, version, target.reason, pool),
       );
       return undefined;
     }
@@ -500,6 +553,9 @@ export class PoolServer {
       clientContext: context?.value,
       logTail: headerValue(req, 'x-amz-log-type') === 'Tail',
       callerInstanceId: callerInstanceId(headerValue(req, 'x-amz-security-token')),
+      traceId: headerValue(req, 'x-amzn-trace-id'),
+      qualifier: version,
+      executedVersion: target.executedVersion,
     };
   }
 
@@ -510,7 +566,10 @@ export class PoolServer {
   async #dispatch(res: ServerResponse, call: InvokeCall): Promise<{ run: Promise<void> } | undefined> {
     switch (call.invocationType) {
       case 'DryRun':
-        res.writeHead(204, { 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': EXECUTED_VERSION });
+        res.writeHead(204, {
+          'x-amzn-requestid': randomUUID(),
+          'x-amz-executed-version': call.executedVersion,
+        });
         res.end();
         return undefined;
       case 'Event':
@@ -522,28 +581,42 @@ export class PoolServer {
   }
 
   /**
-   * Event invocation: accepted at once (202); a failure is logged, since no caller waits for it.
-   * close() cancels it while it still waits for an instance.
+   * Event invocation: accepted at once (202), run and retried in the background (see
+   * event-invocations.ts); a final failure is logged, since no caller waits for it. close()
+   * cancels a try still waiting for an instance, and skips retries still waiting.
    */
   #invokeInBackground(
     res: ServerResponse,
-    { name, payload, clientContext }: InvokeCall,
+    { name, payload, clientContext, traceId, qualifier }: InvokeCall,
   ): { run: Promise<void> } {
     const requestId = randomUUID();
     const signal = this.#closeEvents.signal;
-    const run: Promise<void> = this.#options.pool
-      .invoke(name, payload, { clientContext, signal })
-      .then((outcome) => {
-        if (outcome.functionError) {
+    const pool = this.#options.pool;
+    const policy = {
+      maximumRetryAttempts: pool.getFunction?.(name)?.maximumRetryAttempts ?? DEFAULT_EVENT_RETRIES,
+      delaysMs: this.#options.eventRetryDelaysMs ?? DEFAULT_EVENT_RETRY_DELAYS_MS,
+    };
+    // Lambda queues an Event call over the reserved concurrency instead of refusing it, and a retry
+    // keeps the request id.
+    const attempt = () =>
+      pool
+        .invoke(name, payload, { clientContext, traceId, qualifier, requestId, throttle: false, signal })
+        .catch((error: unknown) => {
+          // Cancelled by close() before it ran: counted, and reported once by close().
+          if (signal.aborted && error === signal.reason) this.#eventsCancelled++;
+          throw error;
+        });
+    const run: Promise<void> = this.#events
+      .submit(name, requestId, attempt, policy)
+      .then(() => {
+        const record = this.#events.list(name).find((r) => r.requestId === requestId);
+        const last = record?.attempts.at(-1);
+        if (record?.status === 'failed' && !signal.aborted) {
           this.#log(
-            `Event invocation of ${name} (${requestId}) failed: ${outcome.error?.errorType ?? outcome.kind}`,
+            `Event invocation of ${name} (${requestId}) failed after ${record.attempts.length} attempt(s): ` +
+              `${last?.error?.errorType ?? last?.kind}${last?.error?.errorMessage ? ` ${last.error.errorMessage}` : ''}`,
           );
         }
-      })
-      .catch((error: unknown) => {
-        // Cancelled by close() before it ran: counted, and reported once by close().
-        if (signal.aborted && error === signal.reason) this.#eventsCancelled++;
-        else this.#log(`Event invocation of ${name} (${requestId}) failed: ${asTestkitError(error).message}`);
       })
       .finally(() => this.#background.delete(run));
     this.#background.add(run);
@@ -560,6 +633,8 @@ export class PoolServer {
         clientContext: call.clientContext,
         // Event calls (above) name no caller: their caller does not wait, so they join no chain.
         callerInstanceId: call.callerInstanceId,
+        traceId: call.traceId,
+        qualifier: call.qualifier,
       });
     } catch (error) {
       const err = asTestkitError(error);
@@ -571,12 +646,13 @@ export class PoolServer {
       'content-type': outcome.json !== undefined ? 'application/json' : 'application/octet-stream',
       'content-length': outcome.payload.length,
       'x-amzn-requestid': outcome.requestId,
-      'x-amz-executed-version': EXECUTED_VERSION,
+      'x-amz-executed-version': call.executedVersion,
       [TestkitHeaders.coldStart]: String(outcome.coldStart),
       [TestkitHeaders.instanceId]: outcome.instanceId,
       [TestkitHeaders.durationMs]: outcome.durationMs.toFixed(2),
       [TestkitHeaders.queuedMs]: outcome.queuedMs.toFixed(2),
       [TestkitHeaders.kind]: outcome.kind,
+      [TestkitHeaders.traceId]: outcome.traceId,
     };
     if (outcome.functionError) headers['x-amz-function-error'] = outcome.functionError;
     if (call.logTail) headers['x-amz-log-result'] = logTail(outcome.logs);
@@ -584,11 +660,23 @@ export class PoolServer {
     res.end(outcome.payload);
   }
 
-  async #control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+  async #control(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    query?: URLSearchParams,
+  ): Promise<void> {
     const pool = this.#options.pool;
     if (req.method === 'GET' && route === 'instances') return sendValue(res, pool.list());
     if (req.method === 'GET' && route === 'stats') return sendValue(res, pool.stats());
     if (req.method === 'GET' && route === 'functions') return sendValue(res, pool.functionNames());
+    const events = /^events\/([^/?]+)$/.exec(route);
+    if (req.method === 'GET' && events?.[1]) {
+      const asked = decodeURIComponent(events[1]);
+      const name = this.#poolName(asked) ?? asked;
+      const waitMs = Math.min(Number(query?.get('waitMs') ?? 0) || 0, EVENTS_WAIT_LIMIT_MS);
+      return sendValue(res, waitMs > 0 ? await this.#events.settled(name, waitMs) : this.#events.list(name));
+    }
     const evict = /^functions\/([^/]+)\/evict$/.exec(route);
     if (req.method === 'POST' && evict?.[1]) {
       let asked: string;
@@ -705,4 +793,24 @@ function expectedBodyBytes(req: IncomingMessage): number {
   const declared = Number(req.headers['content-length']);
   if (!Number.isFinite(declared)) return SYNC_PAYLOAD_LIMIT_BYTES;
   return declared > SYNC_PAYLOAD_LIMIT_BYTES ? 0 : declared;
+}
+
+/** Lambda's 404 for a qualifier or ARN that names no function here, with what would work. */
+function qualifierNotFound(
+  name: string,
+  asked: string,
+  qualifier: string | undefined,
+  reason: 'unknown-qualifier' | 'other-account' | 'other-region',
+  pool: ServedPool,
+): ConfigError {
+  const aliases = pool.getFunction?.(name)?.functionAliases ?? {};
+  const known = ['$LATEST', ...Object.keys(aliases), ...new Set(Object.values(aliases))];
+  const arn = `arn:aws:lambda:${pool.region ?? 'us-east-1'}:${pool.accountId ?? '123456789012'}:function:${name}`;
+  const why =
+    reason === 'unknown-qualifier'
+      ? `Function not found: ${arn}:${qualifier}. ${name} has the qualifiers ${known.join(', ')}; ` +
+        'declare an alias with functionAliases: { <alias>: "<version>" } in its configuration.'
+      : `Function not found: ${asked}. This run's functions live in account ${pool.accountId} and region ` +
+        `${pool.region} (${arn}); an ARN of another ${reason === 'other-account' ? 'account' : 'region'} names no function here.`;
+  return new ConfigError(ErrorCodes.UNKNOWN_FUNCTION, why, { details: { name, qualifier, reason } });
 }

@@ -18,6 +18,7 @@ const done: StreamedOutcome = {
   queuedMs: 1,
   instanceId: 'i-9',
   logs: ['START RequestId: req-9', 'REPORT RequestId: req-9'],
+  traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
   size: 6,
 };
 

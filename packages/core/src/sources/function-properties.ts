@@ -24,6 +24,7 @@ function overrideKeyOf(path: string): keyof FunctionDeclaration | undefined {
     Timeout: 'timeout',
     MemorySize: 'memorySize',
     Architectures: 'architecture',
+    ReservedConcurrentExecutions: 'reservedConcurrency',
     Layers: 'layers',
     CodeUri: 'code',
     Code: 'code',
@@ -125,6 +126,9 @@ export class FunctionProperties {
     if (Number.isFinite(timeout)) declaration.timeout = timeout;
     const memorySize = Number(this.get('MemorySize', properties.MemorySize));
     if (Number.isFinite(memorySize)) declaration.memorySize = memorySize;
+    const reserved = this.get('ReservedConcurrentExecutions', properties.ReservedConcurrentExecutions);
+    if (reserved !== undefined && Number.isFinite(Number(reserved)))
+      declaration.reservedConcurrency = Number(reserved);
     const architectures = this.get('Architectures', properties.Architectures);
     if (Array.isArray(architectures) && (architectures[0] === 'arm64' || architectures[0] === 'x86_64')) {
       declaration.architecture = architectures[0] as Architecture;

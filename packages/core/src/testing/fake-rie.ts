@@ -16,6 +16,8 @@ export interface FakeRieRequest {
   event: unknown;
   requestId: string;
   clientContext: string | undefined;
+  /** `X-Amzn-Trace-Id` as the pool sent it. */
+  traceId: string | undefined;
   /** 1 for the first call this instance serves. */
   sequence: number;
 }
@@ -144,11 +146,13 @@ export class FakeRie {
       this.log.write(`START RequestId: ${requestId} Version: $LATEST\n`);
       const started = Date.now();
       const clientContext = req.headers['x-amz-client-context'];
+      const traceId = req.headers['x-amzn-trace-id'];
       const reply = await this.handler({
         body,
         event: parseJson(body),
         requestId,
         clientContext: typeof clientContext === 'string' ? clientContext : undefined,
+        traceId: typeof traceId === 'string' ? traceId : undefined,
         sequence,
       });
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));

@@ -290,13 +290,17 @@ describe('DockerBackend sandbox limits at work', () => {
   async function invokeOnce(memorySize: number, event: unknown) {
     const fn = await appFunction({ name: `limits-${memorySize}`, memorySize, timeout: 60 });
     const launched = await backend.launch(fn, launchContext(run('limits-run'), `limits-${randomUUID()}`));
+    // The local image's emulator answers only calls that carry the instance's invoke secret.
+    const headers = { 'x-lambda-testkit-invoke-secret': launched.invokeSecret ?? '' };
     try {
       const res = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
         method: 'POST',
+        headers,
         body: JSON.stringify(event),
       });
       const again = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
         method: 'POST',
+        headers,
         body: JSON.stringify({ after: true }),
       }).then(
         (r) => r.status,

@@ -29,6 +29,8 @@ export interface SummaryLine {
   cold: number;
   warm: number;
   errors: number;
+  /** The `events` column, printed only when some function had Event invocations. */
+  events?: number;
 }
 
 export interface VitestRun {
@@ -56,12 +58,13 @@ export function assertBuilt(): void {
 export function parseSummary(output: string): SummaryLine[] {
   const lines = output.split('\n');
   const head = lines.findIndex((l) =>
-    /^function\s+invokes\s+cold\s+warm\s+p50 ms\s+p95 ms\s+errors\s*$/.test(l),
+    // The reporter adds an `events` column when a function had Event invocations.
+    /^function\s+invokes\s+cold\s+warm\s+p50 ms\s+p95 ms\s+errors(\s+events)?\s*$/.test(l),
   );
   if (head < 0) return [];
   const rows: SummaryLine[] = [];
   for (const line of lines.slice(head + 1)) {
-    const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+(\d+)\s*$/.exec(line);
+    const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+(\d+)(?:\s+(\d+))?\s*$/.exec(line);
     if (!m) break;
     rows.push({
       function: m[1] ?? '',
@@ -69,6 +72,7 @@ export function parseSummary(output: string): SummaryLine[] {
       cold: +(m[3] ?? 0),
       warm: +(m[4] ?? 0),
       errors: +(m[5] ?? 0),
+      ...(m[6] === undefined ? {} : { events: +m[6] }),
     });
   }
   return rows;

@@ -71,3 +71,21 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
 export function sendJson(res: ServerResponse, status: number, json: string): void {
   sendText(res, status, json, 'application/json');
 }
+
+/**
+ * Writes `chunk`; resolves when the socket takes more (true) or the caller is gone (false). Used by
+ * both streaming answers (the emulator's and the pool server's), so a slow reader holds the writer back.
+ */
+export function writeWithBackpressure(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  if (res.write(chunk)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve(!res.destroyed);
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

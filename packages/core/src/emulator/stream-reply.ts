@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
+import { writeWithBackpressure } from './http-io.ts';
 import { failureOf } from './invoke-server.ts';
 import { StreamTrailers } from './protocol.ts';
 import type { InvokeInput, ResponseSink, Sandbox } from './sandbox.ts';
@@ -57,19 +58,4 @@ export async function streamReply(
       : {}),
   });
   res.end();
-}
-
-/** Writes `chunk`; resolves when the socket takes more (true) or the caller is gone (false). */
-function writeWithBackpressure(res: ServerResponse, chunk: Buffer): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
-  if (res.write(chunk)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve(!res.destroyed);
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -7,6 +7,7 @@ import { DockerBackend } from '../backends/docker/docker-backend.ts';
 import { ProcessBackend } from '../backends/process/index.ts';
 import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
+import { resolvedFunction } from '../testing/index.ts';
 import { processFallbackReason, selectBackend } from './select-backend.ts';
 
 const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';
@@ -92,18 +93,7 @@ describe('selectBackend', () => {
 });
 
 describe('processFallbackReason (auto with an engine)', () => {
-  const fn = (runtime: string): ResolvedFunction => ({
-    name: 'orders',
-    runtime,
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code: { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' },
-    layers: [],
-    deployId: 'd',
-  });
+  const fn = (runtime: string): ResolvedFunction => resolvedFunction({ runtime, deployId: 'd' });
   const unavailable = new BackendError(ErrorCodes.IMAGE_UNAVAILABLE, 'Image "x" is not present', {
     details: {
       image: 'public.ecr.aws/lambda/nodejs:22',

@@ -4,23 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { PrepareResult } from '../backend.ts';
 import { BackendError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import { FakeBackend } from '../testing/index.ts';
+import { FakeBackend, resolvedFunction } from '../testing/index.ts';
 import { prepareImages } from './warm-up.ts';
 
 function fn(name: string, image?: string): ResolvedFunction {
-  return {
-    name,
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    image,
-    code: { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' },
-    layers: [],
-    deployId: `d-${name}`,
-  };
+  return resolvedFunction({ name, image, deployId: `d-${name}` });
 }
 
 class NoticeBackend extends FakeBackend {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LaunchContext } from '../backend.ts';
 import { ErrorCodes, isTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import { FakeBackend, type FakeRieHandler, type FakeRieReply } from '../testing/index.ts';
+import { FakeBackend, type FakeRieHandler, type FakeRieReply, resolvedFunction } from '../testing/index.ts';
 import { WarmPool } from './warm-pool.ts';
 
 const pools: WarmPool[] = [];
@@ -13,19 +13,7 @@ afterEach(async () => {
 });
 
 function fn(name: string): ResolvedFunction {
-  const code = { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' };
-  return {
-    name,
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code,
-    layers: [],
-    deployId: `${name}-1`,
-  };
+  return resolvedFunction({ name, deployId: `${name}-1` });
 }
 
 interface Step {

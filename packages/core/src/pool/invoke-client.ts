@@ -88,22 +88,33 @@ export class InstanceClient {
     this.#client = new Client(endpoint, { pipelining: 1 });
   }
 
-  /** Sends one invocation and collects the full answer (the body is always consumed). */
-  invoke(request: InvokeRequest): Promise<InvokeAttempt> {
+  /** The headers both routes send: content type, client context, invoke secret, trace id, qualifier. */
+  #headers(request: InvokeRequest): Record<string, string> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
     if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
     if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
     if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
-    if (request.requestId !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
-    const options: Dispatcher.DispatchOptions = {
+    return headers;
+  }
+
+  /** A POST of the event to `path`, timed out after the function's timeout (plus any extra). */
+  #post(path: string, request: InvokeRequest, headers: Record<string, string>): Dispatcher.DispatchOptions {
+    return {
       method: 'POST',
-      path: RIE_INVOKE_PATH,
+      path,
       headers,
       body: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
       headersTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
       bodyTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
     };
+  }
+
+  /** Sends one invocation and collects the full answer (the body is always consumed). */
+  invoke(request: InvokeRequest): Promise<InvokeAttempt> {
+    const headers = this.#headers(request);
+    if (request.requestId !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
+    const options = this.#post(RIE_INVOKE_PATH, request, headers);
 
     return new Promise<InvokeAttempt>((resolve) => {
       let requestWritten = false;
@@ -157,20 +168,9 @@ export class InstanceClient {
    * backpressure towards the instance.
    */
   async invokeStream(request: InvokeRequest): Promise<StreamAttempt> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (request.clientContext !== undefined) headers['x-amz-client-context'] = request.clientContext;
-    if (this.#invokeSecret !== undefined) headers[INVOKE_SECRET_HEADER] = this.#invokeSecret;
-    if (request.traceId !== undefined) headers['x-amzn-trace-id'] = request.traceId;
-    if (request.qualifier !== undefined) headers[QUALIFIER_HEADER] = request.qualifier;
+    const headers = this.#headers(request);
     try {
-      const res = await this.#client.request({
-        method: 'POST',
-        path: STREAM_INVOKE_ROUTE,
-        headers,
-        body: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
-        headersTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
-        bodyTimeout: this.#timeoutMs + (request.extraTimeoutMs ?? 0),
-      });
+      const res = await this.#client.request(this.#post(STREAM_INVOKE_ROUTE, request, headers));
       const contentType = res.headers['content-type'];
       const requestId = res.headers['x-amzn-requestid'];
       return {

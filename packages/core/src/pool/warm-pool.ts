@@ -517,16 +517,7 @@ export class WarmPool implements AsyncDisposable {
           throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
         }
         this.#release(slot, instance, classification.kind);
-        // An instance that restarted its runtime behind the pool's back (it ended while idle) says
-        // so with an Init Duration in REPORT: that call was a cold start too, wherever it is counted.
-        const cold = lease.cold || restartedRuntime(logs?.lines);
-        if (cold && !lease.cold) {
-          slot.counters.coldStarts++;
-          slot.counters.warmHits--;
-        }
-        slot.counters.invocations++;
-        if (classification.kind !== 'success') slot.counters.errors++;
-        slot.durations.add(durationMs);
+        const cold = this.#countFinished(slot, lease, logs?.lines, classification.kind, durationMs);
         return {
           ...classification,
           requestId,
@@ -657,15 +648,7 @@ export class WarmPool implements AsyncDisposable {
       return;
     }
     this.#release(slot, instance, end.kind);
-    // A runtime restarted behind the pool's back makes this a cold start too, as in #call.
-    const cold = lease.cold || restartedRuntime(logs?.lines);
-    if (cold && !lease.cold) {
-      slot.counters.coldStarts++;
-      slot.counters.warmHits--;
-    }
-    slot.counters.invocations++;
-    if (end.kind !== 'success') slot.counters.errors++;
-    slot.durations.add(durationMs);
+    const cold = this.#countFinished(slot, lease, logs?.lines, end.kind, durationMs);
     outcome.resolve({
       kind: end.kind,
       ...(end.error ? { error: end.error, functionError: 'Unhandled' as const } : {}),
@@ -812,6 +795,30 @@ export class WarmPool implements AsyncDisposable {
   }
 
   /** Ends a call on `instance`: back to idle, or terminated when it must not serve again. */
+  /**
+   * Counts a call the instance answered (buffered or streamed) on its slot; returns whether it was
+   * a cold start. An instance that restarted its runtime behind the pool's back (it ended while
+   * idle) says so with an Init Duration in REPORT: that call was a cold start too, wherever it is
+   * counted.
+   */
+  #countFinished(
+    slot: FunctionSlot,
+    lease: Lease,
+    lines: string[] | undefined,
+    kind: InvocationKind,
+    durationMs: number,
+  ): boolean {
+    const cold = lease.cold || restartedRuntime(lines);
+    if (cold && !lease.cold) {
+      slot.counters.coldStarts++;
+      slot.counters.warmHits--;
+    }
+    slot.counters.invocations++;
+    if (kind !== 'success') slot.counters.errors++;
+    slot.durations.add(durationMs);
+    return cold;
+  }
+
   #release(slot: FunctionSlot, instance: Instance, kind: InvocationKind | undefined): void {
     if (instance.terminated) return;
     if (

@@ -75,6 +75,13 @@ export function sendAwsError(
   res.end(text);
 }
 
+/** Answers any thrown value in the AWS shape its testkit error maps to (awsShapeOf). */
+export function sendThrownAsAwsError(res: ServerResponse, thrown: unknown): void {
+  const error = asTestkitError(thrown);
+  const shape = awsShapeOf(error);
+  sendAwsError(res, shape.status, shape.type, error);
+}
+
 /** Any thrown value as a testkit error (unexpected ones become a 500 with their message). */
 export function asTestkitError(value: unknown): LambdaTestkitError {
   if (value instanceof LambdaTestkitError) return value;

@@ -26,7 +26,7 @@ import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../in
 import { stderrLog } from '../log.ts';
 import { callerInstanceId } from '../sandbox-wiring.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
-import { asTestkitError, awsShapeOf, sendAwsError } from './aws-errors.ts';
+import { asTestkitError, awsShapeOf, sendAwsError, sendThrownAsAwsError } from './aws-errors.ts';
 import { BodyBudget } from './body-budget.ts';
 import { normaliseClientContext } from './client-context.ts';
 import { EventInvocations } from './event-invocations.ts';
@@ -142,6 +142,10 @@ interface InvokeCall {
   qualifier: string | undefined;
   /** The version that runs (`X-Amz-Executed-Version`): `$LATEST`, or the version an alias points to. */
   executedVersion: string;
+}
+/** What every invocation passes on to the pool, whichever way it is answered. */
+function callOptions(call: InvokeCall) {
+  return { clientContext: call.clientContext, traceId: call.traceId, qualifier: call.qualifier };
 }
 /** How much of an oversized body is read (and dropped) before the connection is cut instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -405,15 +409,9 @@ export class PoolServer {
     }
     let invocation: StreamedInvocation;
     try {
-      invocation = await pool.invokeStream(call.name, call.payload, {
-        clientContext: call.clientContext,
-        traceId: call.traceId,
-        qualifier: call.qualifier,
-      });
+      invocation = await pool.invokeStream(call.name, call.payload, callOptions(call));
     } catch (error) {
-      const err = asTestkitError(error);
-      const shape = awsShapeOf(err);
-      sendAwsError(res, shape.status, shape.type, err);
+      sendThrownAsAwsError(res, error);
       return;
     }
     await answerStreamed(res, invocation, {
@@ -630,16 +628,12 @@ export class PoolServer {
     let outcome: InvocationOutcome;
     try {
       outcome = await this.#options.pool.invoke(call.name, call.payload, {
-        clientContext: call.clientContext,
+        ...callOptions(call),
         // Event calls (above) name no caller: their caller does not wait, so they join no chain.
         callerInstanceId: call.callerInstanceId,
-        traceId: call.traceId,
-        qualifier: call.qualifier,
       });
     } catch (error) {
-      const err = asTestkitError(error);
-      const shape = awsShapeOf(err);
-      sendAwsError(res, shape.status, shape.type, err);
+      sendThrownAsAwsError(res, error);
       return;
     }
     const headers: Record<string, string | number> = {
@@ -706,9 +700,7 @@ export class PoolServer {
       try {
         return sendValue(res, { evicted: await pool.evict(name) });
       } catch (error) {
-        const err = asTestkitError(error);
-        const shape = awsShapeOf(err);
-        return sendAwsError(res, shape.status, shape.type, err);
+        return sendThrownAsAwsError(res, error);
       }
     }
     sendAwsError(

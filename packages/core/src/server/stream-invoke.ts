@@ -12,6 +12,7 @@ import type { ServerResponse } from 'node:http';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { STREAM_COMPLETE_EXTRAS_KEY, type StreamCompleteExtras } from '../client/protocol.ts';
+import { writeWithBackpressure } from '../emulator/http-io.ts';
 import type { StreamedInvocation, StreamedOutcome } from '../invocation.ts';
 import { asTestkitError } from './aws-errors.ts';
 
@@ -64,7 +65,7 @@ export async function answerStreamed(
   for await (const chunk of invocation.body) {
     if (chunk.length === 0) continue;
     // Leaving the loop (caller gone) ends the body early, which replaces the instance.
-    if (!(await write(res, payloadChunk(chunk)))) return;
+    if (!(await writeWithBackpressure(res, payloadChunk(chunk)))) return;
   }
   let outcome: StreamedOutcome;
   try {
@@ -107,19 +108,4 @@ export async function answerStreamed(
       },
     }),
   );
-}
-
-/** Resolves true once `res` takes more, false once the caller is gone. */
-function write(res: ServerResponse, bytes: Uint8Array): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  if (res.write(bytes)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve(!res.destroyed);
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -22,11 +22,12 @@ import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../err
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
-import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 import { DOCKER_HOST_ALIAS } from '../../sandbox-wiring.ts';
 import { announceDebugger } from '../shared/debugger-announce.ts';
+import { functionImage } from '../shared/function-image.ts';
 import { currentRunOwner } from '../shared/run-owner.ts';
+import { stopOnce } from '../shared/stop-once.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
 import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
 import { connectEngine } from './engine.ts';
@@ -243,13 +244,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
    * function still declares a runtime that AWS no longer accepts.
    */
   imageFor(fn: ResolvedFunction): string {
-    const known = findRuntime(fn.runtime);
-    const warning = known && deprecationWarning(known);
-    if (warning && !this.#warned.has(fn.runtime)) {
-      this.#warned.add(fn.runtime);
-      this.#options.log(warning);
-    }
-    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
+    return functionImage(fn, this.#options.images, this.#warned, (line) => this.#options.log(line));
   }
 
   /**
@@ -597,9 +592,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
 
   /** Kills and removes the container (one API call). Idempotent; a container already gone is fine. */
   terminate(handle: DockerInstance): Promise<void> {
-    const state = this.#instances.get(handle);
-    if (!state) return Promise.resolve();
-    state.stopping ??= (async () => {
+    return stopOnce(this.#instances, handle, async (state) => {
       try {
         const docker = await this.#docker();
         await docker.getContainer(handle.containerId).remove({ force: true, v: true });
@@ -611,10 +604,8 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         state.unwatch?.();
         state.logStream?.destroy();
         state.logs.end();
-        this.#instances.delete(handle);
       }
-    })();
-    return state.stopping;
+    });
   }
 
   /**

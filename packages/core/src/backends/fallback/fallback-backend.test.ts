@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { WarmPool } from '../../pool/warm-pool.ts';
-import { FakeBackend } from '../../testing/index.ts';
+import { FakeBackend, resolvedFunction } from '../../testing/index.ts';
 import { FallbackBackend } from './fallback-backend.ts';
 
 const MISSING = 'registry.example/missing:1';
@@ -45,19 +45,7 @@ function unavailable(): BackendError {
 }
 
 function fn(name: string, over: Partial<ResolvedFunction> = {}): ResolvedFunction {
-  return {
-    name,
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    environment: {},
-    timeout: 3,
-    memorySize: 128,
-    architecture: 'x86_64',
-    code: { source: '/dev/null', zip: Buffer.alloc(0), sha256: '' },
-    layers: [],
-    deployId: `deploy-${name}`,
-    ...over,
-  };
+  return resolvedFunction({ name, deployId: `deploy-${name}`, ...over });
 }
 
 function setup() {

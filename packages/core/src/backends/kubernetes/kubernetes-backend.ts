@@ -17,10 +17,11 @@ import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
-import { deprecationWarning, findRuntime, imageOverride, runtimeInfo } from '../../runtimes.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
+import { functionImage } from '../shared/function-image.ts';
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../shared/object-labels.ts';
 import { probeHttp } from '../shared/probe-http.ts';
+import { stopOnce } from '../shared/stop-once.ts';
 import {
   type ClusterClient,
   type ClusterOptions,
@@ -191,13 +192,7 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
 
   /** The image of a function: its own, else the run's `images[runtime]`, else the official base image. */
   imageFor(fn: ResolvedFunction): string {
-    const known = findRuntime(fn.runtime);
-    const warning = known && deprecationWarning(known);
-    if (warning && !this.#warned.has(fn.runtime)) {
-      this.#warned.add(fn.runtime);
-      this.#options.log(warning);
-    }
-    return imageOverride(fn, this.#options.images) ?? runtimeInfo(fn.runtime).image;
+    return functionImage(fn, this.#options.images, this.#warned, (line) => this.#options.log(line));
   }
 
   /** Once per backend: the cluster answers, dead runs are swept, the owner Lease is taken. */
@@ -531,19 +526,15 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
 
   /** Deletes the Pod and waits until it is gone. Idempotent; a Pod already gone is fine. */
   terminate(handle: KubernetesInstance): Promise<void> {
-    const state = this.#instances.get(handle);
-    if (!state) return Promise.resolve();
-    state.stopping ??= (async () => {
+    return stopOnce(this.#instances, handle, async (state) => {
       try {
         await state.forward?.close();
         await this.#deletePod(handle.podName);
       } finally {
         state.logStream?.stop();
         state.logs.end();
-        this.#instances.delete(handle);
       }
-    })();
-    return state.stopping;
+    });
   }
 
   async #deletePod(name: string): Promise<void> {

@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { Client } from 'undici';
 import * as core from '../packages/core/src/index.ts';
 import { ensureLocalImage } from '../test/image/local-image.ts';
+import { millis, summary, times, verdict } from './lib/report.mjs';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 const run = promisify(execFile);
@@ -30,13 +31,6 @@ const WARMUP = 100;
 const BLOCK = 50;
 const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
-}
 const ms = (v) => `${v.toFixed(2)} ms`;
 
 const { tag: image } = await ensureLocalImage({ onProgress: (m) => console.error(`  ${m}`) });
@@ -193,6 +187,5 @@ console.log(
 );
 console.log(`warm invoke p99          ${ms(w.pool.p99).padEnd(24)} ${ms(w.direct.p99).padEnd(24)}`);
 console.log('');
-console.log(
-  `targets: cold ${coldRatio <= 1.15 ? 'MET' : 'MISSED'} (${coldRatio.toFixed(2)}×), warm overhead ${overhead <= 0.5 ? 'MET' : 'MISSED'} (${ms(overhead)})`,
-);
+verdict('docker cold start p50 / raw engine (nothing prepared)', coldRatio, 1.15, times);
+verdict('docker warm overhead p50 over a direct request', overhead, 0.5, millis);

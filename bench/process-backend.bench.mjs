@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as core from '../packages/core/src/index.ts';
+import { millis, summary, verdict } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const codeDir = join(here, 'process-backend.fixture');
@@ -32,15 +33,6 @@ const fn = await core.resolveFunction(
 const runId = `bench-${randomUUID().slice(0, 8)}`;
 const backend = new core.ProcessBackend();
 const requireFresh = createRequire(import.meta.url);
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
-}
 
 // ---- in-process side: the same handler, required fresh for a cold start ----
 async function inProcessCold() {
@@ -122,9 +114,8 @@ try {
   row('warm invoke p50 (ms)', w.inProcess.p50, w.process.p50);
   row('warm invoke p99 (ms)', w.inProcess.p99, w.process.p99);
   const overhead = w.process.p50 - w.inProcess.p50;
-  console.log(
-    `\nwarm overhead p50: ${overhead.toFixed(3)} ms (target < 1 ms: ${overhead < 1 ? 'met' : 'NOT met'})`,
-  );
+  console.log('');
+  verdict('process warm overhead p50 over in-process', overhead, 1, millis);
 } finally {
   await backend.close();
 }

@@ -5,7 +5,7 @@
 //
 //   pnpm bench                    every bench
 //   pnpm bench -- process-backend the benches whose file name contains "process-backend"
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,16 +21,41 @@ if (benches.length === 0) {
   console.error(`No bench matches ${filters.join(', ') || '*.bench.mjs'} in ${here}.`);
   process.exit(1);
 }
+/** Runs one bench, echoing its output, and returns its exit status and its `TARGET ` lines. */
+function runBench(file) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=lambda-testkit-source', join(here, file)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: here,
+    });
+    const targets = [];
+    let pending = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('TARGET ')) targets.push(line);
+    });
+    child.on('close', (code, signal) => resolve({ status: code ?? signal, targets }));
+  });
+}
+
 let failed = 0;
+const verdicts = [];
 for (const file of benches) {
   console.log(`\n▶ ${file}`);
-  const r = spawnSync(process.execPath, ['--conditions=lambda-testkit-source', join(here, file)], {
-    stdio: 'inherit',
-    cwd: here,
-  });
+  const r = await runBench(file);
+  verdicts.push(...r.targets.map((line) => `${file.replace('.bench.mjs', '').padEnd(20)} ${line.slice(7)}`));
   if (r.status !== 0) {
-    console.log(`✖ ${file} exited with ${r.status ?? r.signal}`);
+    console.log(`✖ ${file} exited with ${r.status}`);
     failed += 1;
   }
+}
+// One closing table: every target of the run with its verdict, so a long run reads at a glance.
+if (verdicts.length > 0) {
+  const missed = verdicts.filter((v) => v.includes(' MISSED ')).length;
+  console.log(`\n── targets: ${verdicts.length - missed} met, ${missed} missed ──`);
+  for (const v of verdicts) console.log(v);
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -3,6 +3,7 @@
  * (docs/lambda-protocol.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
+import { RUNTIME_WRAPPER_VARIABLE } from './protocol.ts';
 
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
 export class EmulatorConfigError extends Error {
@@ -35,6 +36,12 @@ export interface FunctionConfig {
    * function code: it can then write only where that user may (docs/emulator.md#file-system).
    */
   runtimeUser?: { uid: number; gid: number };
+  /**
+   * Argv the runtime's command is started through (`LAMBDA_TESTKIT_RUNTIME_WRAPPER`, a JSON array), such
+   * as the process backend's confinement launcher (docs/emulator.md#file-system). The launcher enters
+   * `taskRoot` itself: the runtime is spawned in the emulator's working directory.
+   */
+  runtimeWrapper?: string[];
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
 }
@@ -94,6 +101,23 @@ function readRuntimeUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } |
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
+function readRuntimeWrapper(env: NodeJS.ProcessEnv): string[] | undefined {
+  const raw = env[RUNTIME_WRAPPER_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((a) => typeof a === 'string')) {
+    throw new EmulatorConfigError(
+      `Expected ${RUNTIME_WRAPPER_VARIABLE} to be a JSON array of strings (a launcher's argv), got "${raw}". Fix or unset it.`,
+    );
+  }
+  return parsed as string[];
+}
+
 export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME || 'test_function';
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
@@ -105,6 +129,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
   const runtimeUser = readRuntimeUser(env);
+  const runtimeWrapper = readRuntimeWrapper(env);
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
@@ -117,6 +142,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
     freeze: readFreeze(env),
     ...(runtimeUser ? { runtimeUser } : {}),
+    ...(runtimeWrapper ? { runtimeWrapper } : {}),
     ...(runtimeId ? { runtimeId } : {}),
   };
 }
@@ -137,6 +163,8 @@ export function runtimeEnvironment(
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   const runtimeNodeOptions = out[RUNTIME_NODE_OPTIONS_VARIABLE];
   delete out[RUNTIME_NODE_OPTIONS_VARIABLE];
+  // The launcher is the emulator's business; the handler never sees it.
+  delete out[RUNTIME_WRAPPER_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;
   const defaults: Record<string, string> = {
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { EmulatorConfigError, readFunctionConfig } from './config.ts';
 import { createInvokeServer, type Profile } from './invoke-server.ts';
 import { INVOKE_SECRET_VARIABLE } from './protocol.ts';
-import { commandFor, type RuntimeOutput } from './runtime-process.ts';
+import { commandFor, type RuntimeOutput, withWrapper } from './runtime-process.ts';
 import { Sandbox } from './sandbox.ts';
 
 export interface EmulatorOptions {
@@ -141,7 +141,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     throw new EmulatorConfigError('No handler given. Pass the handler string, e.g. `index.handler`.');
   }
   const config = readFunctionConfig(env);
-  if (!existsSync(config.taskRoot) || !statSync(config.taskRoot).isDirectory()) {
+  // A launcher's task root lies inside the namespace it makes: only the launcher can check it.
+  if (!config.runtimeWrapper && (!existsSync(config.taskRoot) || !statSync(config.taskRoot).isDirectory())) {
     throw new EmulatorConfigError(
       `LAMBDA_TASK_ROOT "${config.taskRoot}" is not a directory. Set LAMBDA_TASK_ROOT to the folder holding the function code.`,
     );
@@ -157,7 +158,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const sandbox = new Sandbox({
     config,
     handler: options.handler,
-    command: commandFor(bootstrap),
+    command: withWrapper(commandFor(bootstrap), config.runtimeWrapper),
     env: runtimeEnv,
     runtimeApiPort: options.runtimeApiPort ?? 0,
     ...(options.output ? { output: options.output } : {}),

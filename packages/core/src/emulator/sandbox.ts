@@ -252,7 +252,8 @@ export class Sandbox implements RuntimeApiHandler {
     const proc = new RuntimeProcess(
       command,
       runtimeEnvironment(env, config, handler, this.#runtimeApi),
-      config.taskRoot,
+      // A launcher enters the task root itself (its path exists only in the namespace it makes).
+      config.runtimeWrapper ? process.cwd() : config.taskRoot,
       output,
       config.runtimeUser,
     );

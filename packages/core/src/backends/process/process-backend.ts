@@ -1,13 +1,18 @@
 /**
  * ProcessBackend: Lambda instances without a container engine. An instance is lambda-testkit's
  * emulator (RIE's invoke route + the Runtime API) plus the runtime child it starts, on loopback
- * ports, with the code and layers unpacked into temp folders and a sandbox's environment.
+ * ports, with the code and layers unpacked into temp folders and a sandbox's environment. On Linux the
+ * runtime sees those folders at Lambda's paths in its own mount namespace (confine.ts).
  * Node.js runtimes only: the runtime child is the Node that runs the pool.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { BackendWiring, LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
-import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
+import {
+  INVOKE_SECRET_VARIABLE,
+  RUNTIME_WRAPPER_VARIABLE,
+  SANDBOX_MARKER_VARIABLE,
+} from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
@@ -16,6 +21,13 @@ import { RUNTIMES, runtimeInfo } from '../../runtimes.ts';
 import { announceDebugger } from '../shared/debugger-announce.ts';
 import { extractArchive, mergeLayers } from '../shared/extract-archive.ts';
 import { type ProcessIdentity, processIdentity } from '../shared/process-liveness.ts';
+import {
+  type ConfinementTools,
+  confinementWanted,
+  detectConfinement,
+  prepareConfinement,
+  rootDirProblem,
+} from './confine.ts';
 import { defaultEmulatorPath, type RunningEmulator, spawnEmulator } from './emulator-process.ts';
 import { processEnvironment } from './process-environment.ts';
 import {
@@ -64,6 +76,16 @@ export interface ProcessBackendOptions {
    */
   reapOnFirstLaunch?: boolean;
   /**
+   * Give each runtime its own view of Lambda's folders (Linux; docs/emulator.md#file-system): its code
+   * read-only at `/var/task`, its layers read-only at `/opt`, a private `/tmp`, in a mount namespace made
+   * through an unprivileged user namespace (util-linux `unshare`). Where that is unavailable (macOS,
+   * Windows, user namespaces forbidden, no `unshare`) runtimes run unconfined after one warning per run.
+   * `false` turns it off without the warning; so does the environment variable `LAMBDA_TESTKIT_CONFINE=false`
+   * when this option is not set.
+   * @default true
+   */
+  confineFileSystem?: boolean;
+  /**
    * Where lambda-testkit's own lines go (the debugger line of a function with `debug` on, an ignored
    * `network`).
    * @default `[lambda-testkit] <line>` on stderr
@@ -85,6 +107,8 @@ export interface ProcessInstance {
   readonly taskRoot: string;
   /** The merged layers (`/opt`). */
   readonly optDir: string;
+  /** Whether the runtime runs in its own mount namespace (`confineFileSystem`). */
+  readonly confined: boolean;
 }
 
 interface InstanceState {
@@ -103,12 +127,13 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   /** Sandboxes are host processes: they reach the host's loopback as it is. */
   readonly sandboxHost = '127.0.0.1';
   readonly rootDir: string;
-  readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir'>> &
-    Pick<ProcessBackendOptions, 'bootstrap'>;
+  readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir' | 'confineFileSystem'>> &
+    Pick<ProcessBackendOptions, 'bootstrap' | 'confineFileSystem'>;
   readonly #instances = new Map<ProcessInstance, InstanceState>();
   readonly #runRoots = new Map<string, Promise<string>>();
   #firstReap: Promise<number> | undefined;
   #warnedNetwork = false;
+  #confinement: Promise<ConfinementTools | undefined> | undefined;
   readonly #log: (line: string) => void;
   #closing: Promise<void> | undefined;
 
@@ -121,6 +146,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       reapOnFirstLaunch: options.reapOnFirstLaunch ?? true,
       log: options.log ?? stderrLog,
       bootstrap: options.bootstrap,
+      confineFileSystem: options.confineFileSystem,
     };
     this.#log = this.#options.log;
   }
@@ -159,6 +185,22 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       throwIfAborted(context.signal, fn);
       await mergeLayers(fn.layers, layout.opt);
       throwIfAborted(context.signal, fn);
+      const tools = await this.#confinementTools();
+      const confined = tools
+        ? await prepareConfinement(
+            {
+              dir: layout.dir,
+              folders: layout,
+              node: process.execPath,
+              // The bootstrap the emulator starts: the given one, or the one beside the emulator.
+              keep: [
+                this.#options.emulatorPath,
+                ...(this.#options.bootstrap ? [this.#options.bootstrap] : []),
+              ],
+            },
+            tools,
+          )
+        : undefined;
       // Only the pool, which gets it back below, may invoke this instance: any other process on the
       // machine can reach its loopback port (docs/security.md#instances-and-the-runtime-api).
       const invokeSecret = randomBytes(32).toString('base64url');
@@ -167,7 +209,20 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         handler: fn.handler,
         cwd: layout.task,
         env: {
-          ...processEnvironment(fn, context, layout, info.major),
+          ...(confined
+            ? {
+                ...processEnvironment(
+                  fn,
+                  context,
+                  confined.folders,
+                  info.major,
+                  process.env,
+                  confined.nodeBin,
+                ),
+                [RUNTIME_WRAPPER_VARIABLE]: JSON.stringify(confined.wrapper),
+              }
+            : processEnvironment(fn, context, layout, info.major)),
+          [SANDBOX_MARKER_VARIABLE]: layout.dir,
           [INVOKE_SECRET_VARIABLE]: invokeSecret,
         },
         bootstrap: this.#options.bootstrap,
@@ -191,6 +246,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         dir: layout.dir,
         taskRoot: layout.task,
         optDir: layout.opt,
+        confined: confined !== undefined,
       };
       // The inspector binds 127.0.0.1 inside this machine: its address is already the host's.
       const unwatch = announceDebugger(emulator.log, {
@@ -211,7 +267,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     } catch (cause) {
       // Only what this launch made: a duplicate instance id must not take down the first instance.
       if (created) {
-        await stopSandbox(identity, { taskRoot: layout.task }, this.#options.killGraceMs);
+        await stopSandbox(identity, { dir: layout.dir }, this.#options.killGraceMs);
         await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
       }
       if (isTestkitError(cause)) throw cause;
@@ -230,7 +286,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     state.terminating ??= (async () => {
       state.unwatch();
       try {
-        await stopSandbox(state.identity, { taskRoot: state.layout.task }, this.#options.killGraceMs);
+        await stopSandbox(state.identity, { dir: state.layout.dir }, this.#options.killGraceMs);
         // Where process groups do not exist (Windows), signalling -pid fails: end our child directly.
         const { child } = state.emulator;
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -285,6 +341,30 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * The confinement launcher's tools, found once per backend (one run); undefined when runtimes run
+   * unconfined: turned off (silently), or unavailable (said once, with the way to get it).
+   */
+  #confinementTools(): Promise<ConfinementTools | undefined> {
+    this.#confinement ??= (async () => {
+      if (!confinementWanted(this.#options.confineFileSystem)) return undefined;
+      const problem = rootDirProblem(this.rootDir);
+      const support = problem ? { available: false as const, reason: problem } : await detectConfinement();
+      if (support.available) return support.tools;
+      this.#log(
+        `file-system confinement is unavailable (${support.reason}): functions on the process backend see the ` +
+          "host's /tmp and /opt (shared by every instance and run) and find their code in a temp folder " +
+          'instead of /var/task, which they can write. To confine them, run on Linux with util-linux ' +
+          '(unshare, mount) and unprivileged user namespaces allowed (sysctl kernel.unprivileged_userns_clone=1, ' +
+          'user.max_user_namespaces > 0; on Ubuntu 23.10+ kernel.apparmor_restrict_unprivileged_userns=0), ' +
+          "or use the Docker backend. Set the process backend's confineFileSystem: false (or " +
+          'LAMBDA_TESTKIT_CONFINE=false) to run unconfined without this warning.',
+      );
+      return undefined;
+    })();
+    return this.#confinement;
   }
 
   /** `<rootDir>/<runId>` with its owner file; the first call also sweeps dead runs (see options). */

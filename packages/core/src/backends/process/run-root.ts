@@ -7,6 +7,7 @@
  *   <root>/<runId>/<instanceId>/opt/          the merged layers
  *   <root>/<runId>/<instanceId>/runtime/      LAMBDA_RUNTIME_DIR (empty: the runtime is lambda-testkit's)
  *   <root>/<runId>/<instanceId>/tmp/          the instance's /tmp, TMPDIR and HOME
+ *   <root>/<runId>/<instanceId>/fstab, var/, host-var/   the mount namespace of a confined runtime (confine.ts)
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -86,8 +87,8 @@ async function readInstanceRecord(dir: string): Promise<ProcessIdentity | undefi
 
 /**
  * Sweeps run folders under `root` whose owner process is gone: stops their emulators and runtimes
- * (recorded process groups, and on Linux every process whose LAMBDA_TASK_ROOT lies in the run's
- * folder) and removes the folders. Folders without an owner file (not ours) and folders of live
+ * (recorded process groups, and on Linux every process whose sandbox marker, LAMBDA_TESTKIT_SANDBOX,
+ * lies in the run's folder) and removes the folders. Folders without an owner file (not ours) and folders of live
  * owners are left alone. Resolves with the number of instances swept.
  */
 export async function sweepStaleRuns(
@@ -110,9 +111,7 @@ export async function sweepStaleRuns(
       .filter((d) => d.isDirectory())
       .map((d) => join(runRoot, d.name));
     const records = await Promise.all(instanceDirs.map((d) => readInstanceRecord(d)));
-    await Promise.all(
-      instanceDirs.map((dir, i) => stopSandbox(records[i], { taskRoot: join(dir, 'task') }, options.graceMs)),
-    );
+    await Promise.all(instanceDirs.map((dir, i) => stopSandbox(records[i], { dir }, options.graceMs)));
     // A last pass over the whole run folder catches processes of instances whose folder is half made.
     await stopSandbox(undefined, { prefix: runRoot + sep }, options.graceMs);
     await rm(runRoot, { recursive: true, force: true, maxRetries: 3 });

@@ -177,9 +177,13 @@ export async function prepareConfinement(
   const nodeTarget = nodePrefix === nodeBinDir ? `${CONFINED_NODE_PREFIX}/bin` : CONFINED_NODE_PREFIX;
   const rewrites: Array<[string, string]> = [[nodePrefix, nodeTarget]];
   const reveals = new Map<string, string>();
+  const fileTops = new Set<string>();
   for (const path of plan.keep) {
     const top = coveredTop(path);
-    if (top && !isUnder(path, nodePrefix)) reveals.set(top, `${REVEAL_ROOT}${top}`);
+    const stat = top && !isUnder(path, nodePrefix) ? statSync(top, { throwIfNoEntry: false }) : undefined;
+    if (!top || !stat) continue;
+    reveals.set(top, `${REVEAL_ROOT}${top}`);
+    if (!stat.isDirectory()) fileTops.add(top);
   }
   for (const [top, target] of reveals) rewrites.push([top, target]);
 
@@ -194,13 +198,11 @@ export async function prepareConfinement(
   ];
   await mkdir(hostVar);
   await Promise.all(skeleton.map((entry) => mkdir(join(varRoot, entry), { recursive: true })));
-  for (const top of reveals.keys()) {
+  for (const top of fileTops) {
     // A file is bound onto a file: replace the folder made above by an empty one.
-    if (!statSync(top).isDirectory()) {
-      const target = join(varRoot, (reveals.get(top) ?? '').slice('/var/'.length));
-      await rm(target, { recursive: true });
-      await writeFile(target, '');
-    }
+    const target = join(varRoot, `${REVEAL_ROOT}${top}`.slice('/var/'.length));
+    await rm(target, { recursive: true });
+    await writeFile(target, '');
   }
 
   // Order matters: every source is read before a later mount hides it.

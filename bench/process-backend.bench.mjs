@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Process backend vs calling the handler in-process, measured side by side in one run:
 // cold start (launch + first invoke) and warm invoke p50/p99, their ratios, and the warm
-// overhead in ms at p50 (issue 3 target: under 1 ms).
+// overhead in ms at p50 (issue 3 target: under 1 ms). Cold starts are also taken with the runtime
+// unconfined (confineFileSystem: false), alternating with the default confined ones, to show what the
+// mount namespace costs (docs/emulator.md#file-system).
 //
 //   pnpm bench -- process-backend
 //   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=2000 node bench/process-backend.bench.mjs
@@ -9,12 +11,15 @@
 // The invocations go through the WarmPool (what users get). Core is imported from this checkout's
 // TypeScript sources (Node strips the types), so the bench runs alone without a build, and never
 // measures a stale dist/.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { detectConfinement, prepareConfinement } from '../packages/core/src/backends/process/confine.ts';
 import * as core from '../packages/core/src/index.ts';
 import { millis, summary, verdict } from './lib/report.mjs';
 
@@ -32,6 +37,7 @@ const fn = await core.resolveFunction(
 );
 const runId = `bench-${randomUUID().slice(0, 8)}`;
 const backend = new core.ProcessBackend();
+const unconfinedBackend = new core.ProcessBackend({ confineFileSystem: false });
 const requireFresh = createRequire(import.meta.url);
 
 // ---- in-process side: the same handler, required fresh for a cold start ----
@@ -43,12 +49,44 @@ async function inProcessCold() {
   return performance.now() - t0;
 }
 const { handler: inProcessHandler } = requireFresh(handlerFile);
+
+// ---- the confinement launcher alone: a bare `node -e 0` started directly, or as a confined runtime
+// is (instance folders, mount table, unshare → sh → mount → exec), so its cost shows without the
+// noise of a whole cold start ----
+const CONFINE_RUNS = Number(process.env.BENCH_CONFINE_RUNS ?? 40);
+const run = (file, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
+  });
+async function bareStart() {
+  const t0 = performance.now();
+  await run(process.execPath, ['-e', '0']);
+  return performance.now() - t0;
+}
+async function confinedStart(tools, root, i) {
+  const t0 = performance.now();
+  const dir = join(root, `i-${i}`);
+  const folders = {
+    task: join(dir, 'task'),
+    opt: join(dir, 'opt'),
+    runtime: join(dir, 'runtime'),
+    tmp: join(dir, 'tmp'),
+  };
+  await mkdir(dir);
+  await Promise.all(Object.values(folders).map((f) => mkdir(f)));
+  const launch = await prepareConfinement({ dir, folders, node: process.execPath, keep: [] }, tools);
+  const [file, ...args] = launch.wrapper;
+  await run(file, [...args, process.execPath, '-e', '0']);
+  return performance.now() - t0;
+}
 const inProcessInvoke = (n) => inProcessHandler({ n });
 
 // ---- process-backend side ----
 /** A started target: `invoke(n)` and `stop()`. Launch + first invoke is the cold start. */
-async function startTarget() {
-  const pool = new core.WarmPool({ backend, runId, maxConcurrency: 1 });
+async function startTarget(on = backend) {
+  const pool = new core.WarmPool({ backend: on, runId, maxConcurrency: 1 });
   pool.register(fn);
   return {
     invoke: async (n) => {
@@ -59,9 +97,9 @@ async function startTarget() {
   };
 }
 
-async function processCold() {
+async function processCold(on = backend) {
   const t0 = performance.now();
-  const target = await startTarget();
+  const target = await startTarget(on);
   await target.invoke(0);
   const ms = performance.now() - t0;
   await target.stop();
@@ -69,10 +107,30 @@ async function processCold() {
 }
 
 try {
-  const cold = { inProcess: [], process: [] };
+  const support = await detectConfinement();
+  const launcher = { bare: [], confined: [] };
+  if (support.available) {
+    const root = await mkdtemp(join(tmpdir(), 'ltk-bench-confine-'));
+    try {
+      for (let i = 0; i < CONFINE_RUNS; i++) {
+        launcher.bare.push(await bareStart());
+        launcher.confined.push(await confinedStart(support.tools, root, i));
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  } else {
+    console.log(`confinement unavailable here (${support.reason}): its cost is not measured`);
+  }
+
+  const cold = { inProcess: [], process: [], unconfined: [] };
+  // The confinement probe runs once per backend (one run): made here, outside the timed starts.
+  await processCold(backend);
+  await processCold(unconfinedBackend);
   for (let i = 0; i < COLD_RUNS; i++) {
     cold.inProcess.push(await inProcessCold());
     cold.process.push(await processCold());
+    cold.unconfined.push(await processCold(unconfinedBackend));
   }
 
   const target = await startTarget();
@@ -97,7 +155,11 @@ try {
   }
   await target.stop();
 
-  const c = { inProcess: summary(cold.inProcess), process: summary(cold.process) };
+  const c = {
+    inProcess: summary(cold.inProcess),
+    process: summary(cold.process),
+    unconfined: summary(cold.unconfined),
+  };
   const w = { inProcess: summary(warm.inProcess), process: summary(warm.process) };
   const fmt = (ms) => (ms < 0.1 ? ms.toFixed(4) : ms < 10 ? ms.toFixed(3) : ms.toFixed(1)).padStart(10);
   const ratio = (a, b) => `${(a / b).toFixed(0)}×`.padStart(10);
@@ -113,9 +175,31 @@ try {
   row('cold start max (ms)', Math.max(...cold.inProcess), Math.max(...cold.process));
   row('warm invoke p50 (ms)', w.inProcess.p50, w.process.p50);
   row('warm invoke p99 (ms)', w.inProcess.p99, w.process.p99);
+  console.log('');
+  console.log(
+    `${''.padEnd(24)}${'unconfined'.padStart(10)}${'confined'.padStart(10)}${'ratio'.padStart(10)}`,
+  );
+  const ratio2 = (a, b) => `${(a / b).toFixed(2)}×`.padStart(10);
+  console.log(
+    `${'cold start p50 (ms)'.padEnd(24)}${fmt(c.unconfined.p50)}${fmt(c.process.p50)}${ratio2(c.process.p50, c.unconfined.p50)}`,
+  );
+  if (support.available) {
+    const l = { bare: summary(launcher.bare), confined: summary(launcher.confined) };
+    console.log(
+      `\n${`node -e 0, ${CONFINE_RUNS} starts per side`.padEnd(37)}${'direct'.padStart(10)}${'confined'.padStart(10)}${'ratio'.padStart(10)}`,
+    );
+    const launchRow = (label, a, b) => console.log(`${label.padEnd(37)}${fmt(a)}${fmt(b)}${ratio2(b, a)}`);
+    launchRow('start to exit p50 (ms)', l.bare.p50, l.confined.p50);
+    launchRow('start to exit p99 (ms)', l.bare.p99, l.confined.p99);
+    launcher.cost = l.confined.p50 - l.bare.p50;
+  }
   const overhead = w.process.p50 - w.inProcess.p50;
   console.log('');
   verdict('process warm overhead p50 over in-process', overhead, 1, millis);
+  // The namespace is made once per runtime start: it must stay a small part of a cold start.
+  verdict('process cold start p50 cost of confinement', c.process.p50 - c.unconfined.p50, 10, millis);
+  if (support.available)
+    verdict('confinement launcher p50 cost over a bare node start', launcher.cost, 10, millis);
 } finally {
-  await backend.close();
+  await Promise.all([backend.close(), unconfinedBackend.close()]);
 }

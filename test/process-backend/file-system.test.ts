@@ -4,6 +4,7 @@
  * through the WarmPool; where namespaces are unavailable (forced here) it runs unconfined after one
  * warning per run.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { ProcessBackend, WarmPool } from '@lambda-testkit/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ricEntry } from '../conformance/harness.ts';
-import { appFunction, invoke, launchContext, makeLayers } from './helpers.ts';
+import { appFunction, fixturesDir, invoke, launchContext, makeLayers } from './helpers.ts';
 
 let rootDir: string;
 const event = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -147,6 +148,41 @@ describe('a confined runtime started from hidden or foreign places', () => {
     const answer = await invoke(instance, { write: '/tmp/copied', content: 'ok' });
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ read: 'ok', taskRoot: '/var/task' });
+  });
+});
+
+describe('a confined runtime on a host whose /tmp is a nosuid,nodev tmpfs', () => {
+  it('still confines: the read-only binds keep the flags a user namespace may not drop', async () => {
+    // A user and mount namespace of this test stands for such a host: in it, the run folders are on a
+    // fresh tmpfs mounted nosuid,nodev, and the backend's own namespaces nest inside.
+    const mountpoint = await mkdtemp(join(tmpdir(), 'ltk-nosuid-'));
+    cleanups.push(() => rm(mountpoint, { recursive: true, force: true }));
+    const script = join(fixturesDir, 'launch-on-tmpfs.mjs');
+    const result = spawnSync(
+      'unshare',
+      [
+        '--user',
+        '--map-root-user',
+        '--mount',
+        '--',
+        '/bin/sh',
+        '-c',
+        'mount -t tmpfs -o nosuid,nodev ltk-test "$0" && exec "$@"',
+        mountpoint,
+        process.execPath,
+        script,
+        mountpoint,
+        join(fixturesDir, 'app'),
+      ],
+      { encoding: 'utf8', env: { ...process.env, TMPDIR: mountpoint }, timeout: 60_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(report).toMatchObject({
+      confined: true,
+      status: 200,
+      seen: { read: 'on tmpfs', taskRoot: '/var/task', writeTask: 'EROFS', writeOpt: 'EROFS' },
+    });
   });
 });
 

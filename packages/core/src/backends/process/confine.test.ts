@@ -70,10 +70,10 @@ describe('prepareConfinement', () => {
     const rows = (await readFile(table, 'utf8')).trim().split('\n');
     const targets = rows.map((r) => r.split(' ')[1]);
     expect(rows[0]).toBe(`/var ${esc(join(dir, 'host-var'))} none rbind 0 0`);
-    expect(rows[1]).toBe(`${esc(join(dir, 'var'))} /var none bind,ro 0 0`);
-    expect(rows).toContain(`${esc(join(dir, 'task'))} /var/task none bind,ro 0 0`);
-    expect(rows).toContain('/opt/tools/node /var/lang none bind,ro 0 0');
-    expect(rows).toContain(`${project} /var/lambda-testkit/host${project} none bind,ro 0 0`);
+    expect(rows[1]).toBe(`${esc(join(dir, 'var'))} /var none bind,ro,nosuid,nodev 0 0`);
+    expect(rows).toContain(`${esc(join(dir, 'task'))} /var/task none bind,ro,nosuid,nodev 0 0`);
+    expect(rows).toContain('/opt/tools/node /var/lang none bind,ro,nosuid,nodev 0 0');
+    expect(rows).toContain(`${project} /var/lambda-testkit/host${project} none bind,ro,nosuid,nodev 0 0`);
     // /opt and /tmp come after everything read from below them; /dev/shm closes.
     expect(targets.slice(-3)).toEqual(['/opt', '/tmp', '/dev/shm']);
     expect(targets.indexOf('/var/tmp')).toBeLessThan(targets.indexOf('/tmp'));

@@ -43,6 +43,11 @@ export const CONFINED_NODE_PREFIX = '/var/lang';
 const REVEAL_ROOT = '/var/lambda-testkit/host';
 /** Folders the namespace covers: a host path below one of them is hidden inside. */
 const COVERED = ['/tmp', '/opt', '/var'] as const;
+/**
+ * A read-only bind. nosuid and nodev are named because a user namespace may not drop them: where the
+ * source's mount has them (a tmpfs /tmp usually does), util-linux's remount to read-only must keep them.
+ */
+const READ_ONLY_BIND = 'bind,ro,nosuid,nodev';
 /** /var entries the namespace owns; the host's entries of the same name are not carried over. */
 const OWN_VAR_ENTRIES = new Set(['task', 'runtime', 'lang', 'tmp', 'lambda-testkit']);
 
@@ -128,7 +133,7 @@ async function probeConfinement(env: NodeJS.ProcessEnv): Promise<ConfinementSupp
     await writeFile(
       table,
       mountTable([
-        [join(scratch, 'a'), join(scratch, 'b'), 'none', 'bind,ro'],
+        [join(scratch, 'a'), join(scratch, 'b'), 'none', READ_ONLY_BIND],
         ['lambda-testkit-probe', join(scratch, 'a'), 'tmpfs', 'mode=700'],
       ]),
     );
@@ -208,15 +213,15 @@ export async function prepareConfinement(
   // Order matters: every source is read before a later mount hides it.
   const rows: MountRow[] = [
     ['/var', hostVar, 'none', 'rbind'],
-    [varRoot, '/var', 'none', 'bind,ro'],
+    [varRoot, '/var', 'none', READ_ONLY_BIND],
     ...hostEntries.map((n): MountRow => [join(hostVar, n), `/var/${n}`, 'none', 'rbind']),
-    [source(folders.task), CONFINED_FOLDERS.task, 'none', 'bind,ro'],
-    [source(folders.runtime), CONFINED_FOLDERS.runtime, 'none', 'bind,ro'],
-    [source(nodePrefix), nodeTarget, 'none', 'bind,ro'],
-    ...[...reveals].map(([top, target]): MountRow => [source(top), target, 'none', 'bind,ro']),
+    [source(folders.task), CONFINED_FOLDERS.task, 'none', READ_ONLY_BIND],
+    [source(folders.runtime), CONFINED_FOLDERS.runtime, 'none', READ_ONLY_BIND],
+    [source(nodePrefix), nodeTarget, 'none', READ_ONLY_BIND],
+    ...[...reveals].map(([top, target]): MountRow => [source(top), target, 'none', READ_ONLY_BIND]),
     [source(folders.tmp), '/var/tmp', 'none', 'bind'],
   ];
-  const optRow: MountRow = [source(folders.opt), '/opt', 'none', 'bind,ro'];
+  const optRow: MountRow = [source(folders.opt), '/opt', 'none', READ_ONLY_BIND];
   const tmpRow: MountRow = [source(folders.tmp), '/tmp', 'none', 'bind'];
   // The instance folder must stay reachable until its last bind: cover its own ancestor last.
   rows.push(...(isUnder(dir, '/opt') ? [tmpRow, optRow] : [optRow, tmpRow]));

@@ -13,6 +13,7 @@
 // measures a stale dist/.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -60,6 +61,25 @@ const run = (file, args) =>
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
   });
+/**
+ * CPU time (user + system, ms) of this process's waited-for children so far (proc(5): cutime, cstime):
+ * what the starts cost the machine, which a loaded machine does not inflate as it does wall time.
+ */
+function childCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+async function measured(start, cpu) {
+  const before = childCpuMs();
+  const ms = await start();
+  cpu.total += childCpuMs() - before;
+  return ms;
+}
 async function bareStart() {
   const t0 = performance.now();
   await run(process.execPath, ['-e', '0']);
@@ -108,13 +128,15 @@ async function processCold(on = backend) {
 
 try {
   const support = await detectConfinement();
-  const launcher = { bare: [], confined: [] };
+  const launcher = { bare: [], confined: [], cpu: { bare: { total: 0 }, confined: { total: 0 } } };
   if (support.available) {
     const root = await mkdtemp(join(tmpdir(), 'ltk-bench-confine-'));
     try {
       for (let i = 0; i < CONFINE_RUNS; i++) {
-        launcher.bare.push(await bareStart());
-        launcher.confined.push(await confinedStart(support.tools, root, i));
+        launcher.bare.push(await measured(bareStart, launcher.cpu.bare));
+        launcher.confined.push(
+          await measured(() => confinedStart(support.tools, root, i), launcher.cpu.confined),
+        );
       }
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -191,15 +213,23 @@ try {
     const launchRow = (label, a, b) => console.log(`${label.padEnd(37)}${fmt(a)}${fmt(b)}${ratio2(b, a)}`);
     launchRow('start to exit p50 (ms)', l.bare.p50, l.confined.p50);
     launchRow('start to exit p99 (ms)', l.bare.p99, l.confined.p99);
+    const cpu = {
+      bare: launcher.cpu.bare.total / CONFINE_RUNS,
+      confined: launcher.cpu.confined.total / CONFINE_RUNS,
+    };
+    launchRow('CPU of the children, mean (ms)', cpu.bare, cpu.confined);
     launcher.cost = l.confined.p50 - l.bare.p50;
+    launcher.cpuCost = cpu.confined - cpu.bare;
   }
   const overhead = w.process.p50 - w.inProcess.p50;
   console.log('');
   verdict('process warm overhead p50 over in-process', overhead, 1, millis);
   // The namespace is made once per runtime start: it must stay a small part of a cold start.
   verdict('process cold start p50 cost of confinement', c.process.p50 - c.unconfined.p50, 10, millis);
-  if (support.available)
+  if (support.available) {
     verdict('confinement launcher p50 cost over a bare node start', launcher.cost, 10, millis);
+    verdict('confinement launcher CPU cost over a bare node start', launcher.cpuCost, 10, millis);
+  }
 } finally {
   await Promise.all([backend.close(), unconfinedBackend.close()]);
 }

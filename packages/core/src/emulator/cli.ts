@@ -21,8 +21,9 @@
  *   (uid:gid to run the runtime as), LAMBDA_TESTKIT_RUNTIME_WRAPPER (JSON argv the runtime is started
  *   through, in the emulator's cwd; docs/emulator.md#file-system). Everything else is forwarded to the
  *   runtime, plus AWS_LAMBDA_RUNTIME_API, _HANDLER and a V8 heap limit in NODE_OPTIONS
- *   (docs/emulator.md#lifecycle), except LAMBDA_TESTKIT_INVOKE_SECRET: when set, every invoke request must carry it in the
- *   x-lambda-testkit-invoke-secret header (docs/security.md); it is never forwarded nor printed.
+ *   (docs/emulator.md#lifecycle), except LAMBDA_TESTKIT_INVOKE_SECRET: when set, every invoke request
+ *   must carry it in the x-lambda-testkit-invoke-secret header (docs/security.md); it is never forwarded
+ *   nor printed.
  * - The handler may also come from `_HANDLER` (set by lambda-entrypoint.sh) when no argument is given.
  *
  * File layout: this folder and `../bootstrap/` import nothing but `node:` builtins, so they can be

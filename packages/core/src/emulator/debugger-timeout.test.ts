@@ -77,11 +77,15 @@ async function start(options: { timeoutSeconds: number; wait?: boolean }): Promi
 
 async function invoke(event: unknown): Promise<{ text: string; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${emulator!.url}${RIE_INVOKE_PATH}`, { method: 'POST', body: JSON.stringify(event) });
+  const res = await fetch(`${emulator!.url}${RIE_INVOKE_PATH}`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
   return { text: await res.text(), ms: performance.now() - started };
 }
 
-const PROXY_LINE = /^lambda-testkit-emulator: debugger on (ws:\/\/127\.0\.0\.1:(\d+)\/[\w-]+) \(runtime pid \d+\)$/;
+const PROXY_LINE =
+  /^lambda-testkit-emulator: debugger on (ws:\/\/127\.0\.0\.1:(\d+)\/[\w-]+) \(runtime pid \d+\)$/;
 
 /** A debugger session through the proxy (what VS Code or DevTools open). */
 function attach(url: string): Promise<WebSocket> {

@@ -68,7 +68,11 @@ export class InspectorProxy {
       if (end < 0 && head.length < MAX_HEAD_BYTES) return;
       client.off('data', onData);
       client.pause();
-      this.#forward(client, head, end >= 0 && WEBSOCKET_UPGRADE.test(head.subarray(0, end).toString('latin1')));
+      this.#forward(
+        client,
+        head,
+        end >= 0 && WEBSOCKET_UPGRADE.test(head.subarray(0, end).toString('latin1')),
+      );
     };
     client.on('data', onData);
   }

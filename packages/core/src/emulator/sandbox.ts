@@ -9,8 +9,8 @@ import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
 import { InspectorProxy } from './inspector-proxy.ts';
-import { PausableTimer } from './pausable-timer.ts';
 import { MemoryWatch } from './memory-watch.ts';
+import { PausableTimer } from './pausable-timer.ts';
 import {
   INIT_TIMEOUT_MS,
   MAX_PAYLOAD_BYTES,

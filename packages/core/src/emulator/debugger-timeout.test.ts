@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type RunningEmulator, startEmulator } from './emulator.ts';
-import { RIE_INVOKE_PATH } from './protocol.ts';
+import { INIT_TIMEOUT_MS, RIE_INVOKE_PATH } from './protocol.ts';
 
 const fixtures = new URL('./__fixtures__/', import.meta.url).pathname;
 
@@ -155,12 +155,15 @@ describe('the function timeout of a debugged runtime', () => {
     expect((await invoke({ ms: 3_000 })).text).toContain('Task timed out after 1.00 seconds');
   });
 
-  test('with wait, is held until the first debugger attaches, however long that takes', async () => {
+  test('with wait, is held until the first debugger attaches, however long that takes', {
+    timeout: 30_000,
+  }, async () => {
     const stderr = await start({ timeoutSeconds: 1, wait: true });
     const call = invoke({});
     const [, url] = await stderr.waitFor(PROXY_LINE);
-    // Longer than the function timeout before anyone attaches.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Longer than the init limit and the function timeout together before anyone attaches: without
+    // the hold, the init limit would start the function timeout, and it would end the call.
+    await new Promise((resolve) => setTimeout(resolve, INIT_TIMEOUT_MS + 1_500));
     const session = await attach(url!);
     session.send(JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' }));
     expect(JSON.parse((await call).text)).toMatchObject({ genuine: true });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   DEBUG_TIMEOUT_SECONDS,
   debuggerLine,
-  emulatorDebugEnvironment,
   inspectorUrlIn,
   invokeTimeoutSeconds,
   withInspectorOption,
@@ -19,13 +18,6 @@ describe('debug vocabulary', () => {
     expect(withInspectorOption('--enable-source-maps', '0.0.0.0:9229', { wait: true })).toBe(
       '--enable-source-maps --inspect-wait=0.0.0.0:9229',
     );
-  });
-
-  it("tells lambda-testkit's emulator where its inspector proxy listens, and whether to wait", () => {
-    expect(emulatorDebugEnvironment('127.0.0.1:0', { wait: true })).toEqual({
-      LAMBDA_TESTKIT_INSPECT: '127.0.0.1:0',
-      LAMBDA_TESTKIT_INSPECT_WAIT: 'true',
-    });
   });
 
   it("reads the emulator's line, and not the runtime's own behind it", () => {

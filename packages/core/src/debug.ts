@@ -2,7 +2,6 @@
  * Debugging a function: the Node inspector in its runtime, and what a debugged function changes
  * for everyone else (its timeout). Shared by the pool, both backends and the host.
  */
-import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE } from './emulator/config.ts';
 import type { ResolvedFunction } from './function-spec.ts';
 
 /**
@@ -36,15 +35,6 @@ export function withInspectorOption(
 ): string {
   const flag = `${debug.wait ? '--inspect-wait' : '--inspect'}=${address}`;
   return [nodeOptions, flag].filter(Boolean).join(' ');
-}
-
-/**
- * The variables that make lambda-testkit's emulator debug its runtime: the emulator's inspector proxy
- * listens at `address` (the runtime's inspector sits behind it), and holds the function timeout while
- * a debugger is attached (emulator/inspector-proxy.ts).
- */
-export function emulatorDebugEnvironment(address: string, debug: { wait: boolean }): Record<string, string> {
-  return { [INSPECT_VARIABLE]: address, [INSPECT_WAIT_VARIABLE]: String(debug.wait) };
 }
 
 /** The emulator's line once the proxy has a runtime behind it: `… debugger on ws://<host>:<port>/<id> …`. */

@@ -4,6 +4,8 @@
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
 
+import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE } from './protocol.ts';
+
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
 export class EmulatorConfigError extends Error {
   override name = 'EmulatorConfigError';
@@ -90,11 +92,6 @@ function readFreeze(env: NodeJS.ProcessEnv): boolean {
     `Expected ${FREEZE_VARIABLE} to be true or false, got "${env[FREEZE_VARIABLE]}". Set it to false to run without freezing, or unset it.`,
   );
 }
-
-/** Where the emulator's inspector proxy listens (`host:port`, port 0 for a free one); unset, no inspector. */
-export const INSPECT_VARIABLE = 'LAMBDA_TESTKIT_INSPECT';
-/** `true`: the debugged runtime waits for a debugger before it loads the handler (`--inspect-wait`). */
-export const INSPECT_WAIT_VARIABLE = 'LAMBDA_TESTKIT_INSPECT_WAIT';
 
 function readInspect(env: NodeJS.ProcessEnv): InspectConfig | undefined {
   const raw = env[INSPECT_VARIABLE];

@@ -16,13 +16,8 @@ import type {
   PrepareProgress,
   WiredHost,
 } from '../../backend.ts';
-import {
-  CONTAINER_INSPECTOR_PORT,
-  emulatorDebugEnvironment,
-  invokeTimeoutSeconds,
-  withInspectorOption,
-} from '../../debug.ts';
-import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
+import { CONTAINER_INSPECTOR_PORT, invokeTimeoutSeconds, withInspectorOption } from '../../debug.ts';
+import { INVOKE_SECRET_VARIABLE, inspectEnvironment } from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
@@ -447,7 +442,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       if (ownEmulator) {
         // lambda-testkit's emulator listens there and proxies to the runtime's inspector, holding the
         // function timeout while a debugger is attached.
-        Object.assign(environment, emulatorDebugEnvironment(address, fn.debug));
+        Object.assign(environment, inspectEnvironment(address, fn.debug));
       } else {
         // The AWS base image's /var/runtime/bootstrap runs node, which reads NODE_OPTIONS (RIE, in Go,
         // does not). RIE cannot tell a debugger is attached: its timeout is lifted while debug is on.

@@ -8,7 +8,7 @@
  */
 import { delimiter, dirname, join } from 'node:path';
 import type { LaunchContext } from '../../backend.ts';
-import { emulatorDebugEnvironment } from '../../debug.ts';
+import { inspectEnvironment } from '../../emulator/protocol.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 
@@ -78,6 +78,6 @@ export function processEnvironment(
   if (nodeOptions) env.LAMBDA_TESTKIT_NODE_OPTIONS = nodeOptions;
   // A debugged function: the emulator's inspector proxy on a port the system picks (0), so
   // instances never clash; the runtime's own inspector sits behind it.
-  if (fn.debug) Object.assign(env, emulatorDebugEnvironment('127.0.0.1:0', fn.debug));
+  if (fn.debug) Object.assign(env, inspectEnvironment('127.0.0.1:0', fn.debug));
   return env;
 }

@@ -4,6 +4,8 @@
  * held while a `wait` runtime waits for its first debugger; plain HTTP discovery passes through
  * without counting as a debugger.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type RunningEmulator, startEmulator } from './emulator.ts';
@@ -153,6 +155,33 @@ describe('the function timeout of a debugged runtime', () => {
     }>;
     expect(list.map((t) => t.webSocketDebuggerUrl)).toEqual([url]);
     expect((await invoke({ ms: 3_000 })).text).toContain('Task timed out after 1.00 seconds');
+  });
+
+  test('counts a session that upgrades on a connection first used for discovery', async () => {
+    const stderr = await start({ timeoutSeconds: 1 });
+    await invoke({});
+    const [, url, port] = await stderr.waitFor(PROXY_LINE);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answers = '';
+    socket.on('data', (chunk: Buffer) => {
+      answers += chunk.toString('latin1');
+    });
+    const until = async (text: string) => {
+      for (let i = 0; i < 500 && !answers.includes(text); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(answers).toContain(text);
+    };
+    socket.write(`GET /json/list HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await until('webSocketDebuggerUrl');
+    expect(stderr.lines.some((l) => l.includes('debugger attached'))).toBe(false);
+    socket.write(
+      `GET ${new URL(url!).pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+        'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await until('101 Switching Protocols');
+    await stderr.waitFor(/debugger attached, the function timeout is held/);
+    socket.destroy();
+    await stderr.waitFor(/debugger detached/);
   });
 
   test('with wait, is held until the first debugger attaches, however long that takes', {

@@ -64,20 +64,15 @@ export class InspectorProxy {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
-      const end = head.indexOf(HEAD_END);
-      if (end < 0 && head.length < MAX_HEAD_BYTES) return;
+      if (head.indexOf(HEAD_END) < 0 && head.length < MAX_HEAD_BYTES) return;
       client.off('data', onData);
       client.pause();
-      this.#forward(
-        client,
-        head,
-        end >= 0 && WEBSOCKET_UPGRADE.test(head.subarray(0, end).toString('latin1')),
-      );
+      this.#forward(client, head);
     };
     client.on('data', onData);
   }
 
-  #forward(client: Socket, head: Buffer, session: boolean): void {
+  #forward(client: Socket, head: Buffer): void {
     const target = this.#target;
     if (target === undefined) {
       const body = 'No runtime is running yet: the runtime (and its inspector) starts on the first invoke.\n';
@@ -98,6 +93,16 @@ export class InspectorProxy {
         if (this.#sessions === 0) this.#onAttached(false);
       }
     };
+    // The inspector keeps a connection open after an HTTP answer, so a client may ask `/json/list`
+    // and then upgrade on the same connection: every request the client sends is looked at, until
+    // one upgrades (after that the bytes are WebSocket frames).
+    const watchForUpgrade = (chunk: Buffer): void => {
+      if (counted || client.destroyed || !WEBSOCKET_UPGRADE.test(chunk.toString('latin1'))) return;
+      client.off('data', watchForUpgrade);
+      counted = true;
+      this.#sessions += 1;
+      if (this.#sessions === 1) this.#onAttached(true);
+    };
     upstream.once('close', () => {
       this.#sockets.delete(upstream);
       end();
@@ -105,12 +110,9 @@ export class InspectorProxy {
     client.once('close', end);
     upstream.on('error', end);
     upstream.once('connect', () => {
-      if (session && !client.destroyed) {
-        counted = true;
-        this.#sessions += 1;
-        if (this.#sessions === 1) this.#onAttached(true);
-      }
+      watchForUpgrade(head);
       upstream.write(head);
+      if (!counted) client.on('data', watchForUpgrade);
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();

@@ -20,6 +20,7 @@ import type Dockerode from 'dockerode';
 import { BackendError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { sandboxFilesystemTar } from './archive-tar.ts';
+import { ContainerLabels } from './labels.ts';
 
 /** A volume mounted into a Lambda container, read-only. */
 export interface CodeMount {
@@ -57,7 +58,7 @@ export class CodeVolumes {
 
   /**
    * The read-only mounts of `fn`'s code (`/var/task`) and, when it has layers, of `/opt`, copied
-   * now for a version not seen yet. Counts one user until `release(key)`. Asking for a new version
+   * now for a version not seen yet (in this run: `labels` carry the run id). Counts one user until `release(key)`. Asking for a new version
    * of a function marks its older versions stale.
    */
   async acquire(
@@ -65,7 +66,9 @@ export class CodeVolumes {
     image: string,
     labels: Record<string, string>,
   ): Promise<{ key: string; mounts: CodeMount[] }> {
-    const key = `${image}\n${fn.deployId}`;
+    // Per function name and run as well: two functions of the same code and settings share a deploy
+    // id, and the volumes carry one function's and one run's labels (the sweep reads them).
+    const key = [image, fn.name, fn.deployId, labels[ContainerLabels.runId] ?? ''].join('\n');
     let entry = this.#entries.get(key);
     if (!entry) {
       for (const [otherKey, other] of this.#entries) {

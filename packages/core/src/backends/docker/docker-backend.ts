@@ -1,6 +1,7 @@
 /**
  * DockerBackend: each Lambda instance is a container of the runtime's base image (AWS's RIE on
- * :8080 inside), started with Testcontainers. The pool stays outside: this only launches,
+ * :8080 inside), created and started through the engine client Testcontainers connects (its Ryuk
+ * removes what a dead run leaves). The pool stays outside: this only launches,
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
@@ -638,10 +639,9 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   }
 
   /**
-   * After a failed start: what the container said and how it ended, then its removal. Testcontainers
-   * removes the container when the wait fails, not when creating, copying or starting fails, nor when
-   * the container exited before its ports were bound (LambdaContainer then fails the start at once).
-   * `reason` is the error already in hand: its exit code is not said twice.
+   * After a failed create or start: what the container said and how it ended, then its removal (the
+   * caller's terminate then finds it gone). `reason` is the error already in hand: its exit code is
+   * not said twice.
    */
   async #postmortem(runId: string, instanceId: string, reason: string): Promise<string> {
     const notes: string[] = [];
@@ -752,7 +752,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
 
 /**
  * Resolves once the engine no longer knows the container, or after `limitMs`. A removal can already
- * be under way when ours is asked (409: Testcontainers removes a container whose start it gave up on),
+ * be under way when ours is asked (409: a terminate or a sweep got there first),
  * and a launch failure must not be reported while its container is still "Removal In Progress" (seen
  * in the Docker suite on a loaded engine: the container was listed in that state after the launch
  * had failed).

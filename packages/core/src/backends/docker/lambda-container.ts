@@ -55,7 +55,7 @@ export interface SandboxLimits {
  *   unprivileged user (the base images' `sbx_user1051`) that holds no capabilities at all
  *   (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html, "Requirements": "a default Linux
  *   user with least-privileged permissions"). The emulator listens on 8080, an unprivileged port
- *   (RIE README); the code is copied in and /tmp mounted by the engine before the start. What the
+ *   (RIE README); the code volumes and /tmp are mounted by the engine before the start. What the
  *   emulator itself still needs: the local image's emulator (root) starts the runtime as an
  *   unprivileged user (setuid, setgid) and stops, resumes and kills that user's process group (kill:
  *   the signal crosses users); AWS's RIE starts a plain child and needs none of the three. Docker's

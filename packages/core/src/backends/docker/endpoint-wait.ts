@@ -37,7 +37,7 @@ export async function waitForInvokeEndpoint(
       if (!state.Running) {
         throw new BackendError(
           ErrorCodes.LAUNCH_FAILED,
-          `The container exited (code ${state.ExitCode}) before its invoke endpoint answered.`,
+          `The container exited (code ${state.ExitCode}) while starting, before its invoke endpoint answered.`,
           { details: { containerId: container.id, exitCode: state.ExitCode } },
         );
       }

@@ -771,6 +771,33 @@ describe('WarmPool spare instances (spareInstances)', () => {
     expect(none.backend.prepared).toEqual([]);
   });
 
+  it('a spare taken by a scale-out that never started (the pool stopped first) is removed', async () => {
+    const gate = deferred();
+    const backend = new PreparingBackend({ handler: () => held(gate.promise) });
+    const pool = new WarmPool({ backend, logWaitMs: 200, spareInstances: 1, maxConcurrentLaunches: 1 });
+    pools.push(pool);
+    pool.register(fn('orders'));
+    pool.register(fn('slow', 'deploy-slow'));
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.prepared).toHaveLength(1));
+    const spareId = backend.prepared[0]?.context.instanceId ?? '';
+    // A slow launch of another function holds the only launch place; the scale-out waits behind it.
+    backend.launchDelayMs = 300;
+    const slow = pool.invoke('slow', bytes(0));
+    await vi.waitFor(() => expect(backend.launchAttempts).toBe(2));
+    const scaleOut = pool.invoke('orders', bytes(2));
+    const settled = Promise.allSettled([first, slow, scaleOut]);
+    await new Promise((r) => setTimeout(r, 20));
+    gate.resolve();
+    await pool.stopAll();
+    expect((await settled)[2]).toMatchObject({
+      status: 'rejected',
+      reason: { code: ErrorCodes.POOL_STOPPED },
+    });
+    expect(backend.started).toEqual([]);
+    expect(backend.terminations).toContain(spareId);
+  });
+
   it('a spare whose preparation failed leaves the scale-out to a plain launch', async () => {
     const gate = deferred();
     const { backend, pool } = spares({}, () => held(gate.promise));

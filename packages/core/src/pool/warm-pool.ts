@@ -759,19 +759,21 @@ export class WarmPool implements AsyncDisposable {
     const prepared = spare ? await spare.prepared : undefined;
     const startPrepared = this.#backend.startPrepared?.bind(this.#backend);
     const instanceId = spare && prepared !== undefined ? spare.id : randomUUID();
-    const launching = addWhileWaiting(
-      this.#launchQueue,
-      () =>
-        prepared !== undefined && startPrepared
-          ? startPrepared(prepared)
-          : this.#backend.launch(fn, this.#launchContext(fn, instanceId)),
-      [this.#stop.signal],
-    );
+    let ran = false;
+    const launching = addWhileWaiting(this.#launchQueue, () => {
+      ran = true;
+      return prepared !== undefined && startPrepared
+        ? startPrepared(prepared)
+        : this.#backend.launch(fn, this.#launchContext(fn, instanceId));
+    }, [this.#stop.signal]);
     this.#pendingLaunches.add(launching);
     let launched: Awaited<typeof launching>;
     try {
       launched = await launching;
     } catch (cause) {
+      // A spare taken for a start that never ran (the pool stopped while it waited): remove it here;
+      // a start that ran and failed has removed it.
+      if (!ran && prepared !== undefined) this.#terminateHandle(prepared, instanceId, fn.name);
       if (this.#stopped) throw poolStopped(fn.name);
       slot.counters.launchFailures++;
       const error = launchFailed(fn.name, this.#backend.name, cause);

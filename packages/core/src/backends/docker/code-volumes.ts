@@ -51,6 +51,8 @@ export class CodeVolumes {
   readonly #removals = new Set<Promise<void>>();
   /** Removals of helper containers under way: a volume is removed only after them (else it is in use). */
   readonly #helpers = new Set<Promise<void>>();
+  /** `removeAll` ran: volumes made by a launch that raced it go with their last container. */
+  #closing = false;
 
   constructor(docker: () => Promise<Dockerode>) {
     this.#docker = docker;
@@ -58,8 +60,8 @@ export class CodeVolumes {
 
   /**
    * The read-only mounts of `fn`'s code (`/var/task`) and, when it has layers, of `/opt`, copied
-   * now for a version not seen yet (in this run: `labels` carry the run id). Counts one user until `release(key)`. Asking for a new version
-   * of a function marks its older versions stale.
+   * now for a version not seen yet in this run (`labels` carry the run id). Counts one user until
+   * `release(key)`. Asking for a new version of a function marks its older versions stale.
    */
   async acquire(
     fn: ResolvedFunction,
@@ -115,6 +117,7 @@ export class CodeVolumes {
 
   /** Removes every volume (the backend's containers must be removed first). */
   async removeAll(): Promise<void> {
+    this.#closing = true;
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.all(
@@ -134,7 +137,7 @@ export class CodeVolumes {
   }
 
   #removeIfUnused(key: string, entry: Entry): void {
-    if (!entry.stale || entry.refs > 0) return;
+    if ((!entry.stale && !this.#closing) || entry.refs > 0) return;
     this.#entries.delete(key);
     void entry.ready.then(
       () => this.#remove(entry.volumes),

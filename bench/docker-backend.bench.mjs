@@ -79,27 +79,14 @@ async function poolCold() {
  * instance busy, so the pool starts the spare.
  */
 async function poolPrepared() {
-  const prepared = [];
-  const counting = {
-    name: backend.name,
-    launch: (f, context) => backend.launch(f, context),
-    prepareInstance: async (f, context) => {
-      const handle = await backend.prepareInstance(f, context);
-      prepared.push(handle);
-      return handle;
-    },
-    startPrepared: (handle) => backend.startPrepared(handle),
-    terminate: (handle) => backend.terminate(handle),
-    logs: (handle) => backend.logs(handle),
-  };
   const pool = new core.WarmPool({
-    backend: counting,
+    backend,
     spareInstances: 1,
     runId: `bench-${randomUUID().slice(0, 8)}`,
   });
   pool.register(fn);
   await pool.invoke('bench-echo', payload(0));
-  await until(() => prepared.length === 1, 30_000, 'the spare was not prepared');
+  await until(() => pool.stats()['bench-echo'].spares === 1, 30_000, 'the spare was not prepared');
   const hold = pool.invoke('bench-echo', Buffer.from(JSON.stringify({ holdMs: 4000 })));
   await until(() => pool.list().some((i) => i.state === 'busy'), 5_000, 'the hold call did not start');
   const t0 = performance.now();

@@ -218,11 +218,7 @@ describe('WarmPool on DockerBackend with spareInstances (prepared containers)', 
     });
     pool.register(await appFunction());
     const first = await pool.invoke('app', json({ n: 1 }));
-    await waitFor(
-      async () => (await containersOf(pool.runId)).some((c) => c.state === 'created'),
-      15_000,
-      'a spare',
-    );
+    await waitFor(() => pool.stats().app?.spares === 1, 15_000, 'a spare');
     const spare = (await containersOf(pool.runId)).find((c) => c.state === 'created');
     // Hold the warm instance, so the next call finds every instance busy.
     const hold = pool.invoke('app', json({ action: 'sleep', ms: 1500 }));

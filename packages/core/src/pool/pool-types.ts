@@ -121,6 +121,8 @@ export interface FunctionStats extends FunctionCounters {
   deployId: string;
   /** Live instances (idle, busy or retiring). */
   instances: number;
+  /** Prepared instances of the current deploy id ready for a scale-out (`spareInstances`). */
+  spares: number;
   durationsMs: DurationSummary;
   launchDurationsMs: DurationSummary;
 }

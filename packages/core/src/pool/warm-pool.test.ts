@@ -721,7 +721,7 @@ describe('WarmPool spare instances (spareInstances)', () => {
       () => held(gate.promise),
     );
     const first = pool.invoke('orders', bytes(1));
-    await vi.waitFor(() => expect(backend.prepared).toHaveLength(1));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
     const spareId = backend.prepared[0]?.context.instanceId;
     // The spare got its own instance id and the environment made for that id.
     expect(backend.prepared[0]?.context.environment).toEqual({ INSTANCE: spareId });
@@ -739,7 +739,8 @@ describe('WarmPool spare instances (spareInstances)', () => {
   it('prewarm launches one instance and prepares the spares behind it', async () => {
     const { backend, pool } = spares({ spareInstances: 2 });
     await pool.prewarm('orders');
-    await vi.waitFor(() => expect(backend.prepared).toHaveLength(2));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(2));
+    expect(backend.prepared).toHaveLength(2);
     expect(backend.launches).toHaveLength(1);
     expect(backend.started).toEqual([]);
   });
@@ -779,7 +780,7 @@ describe('WarmPool spare instances (spareInstances)', () => {
     pool.register(fn('orders'));
     pool.register(fn('slow', 'deploy-slow'));
     const first = pool.invoke('orders', bytes(1));
-    await vi.waitFor(() => expect(backend.prepared).toHaveLength(1));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
     const spareId = backend.prepared[0]?.context.instanceId ?? '';
     // A slow launch of another function holds the only launch place; the scale-out waits behind it.
     backend.launchDelayMs = 300;
@@ -796,6 +797,26 @@ describe('WarmPool spare instances (spareInstances)', () => {
     });
     expect(backend.started).toEqual([]);
     expect(backend.terminations).toContain(spareId);
+  });
+
+  it('a scale-out does not wait for a spare still being prepared: it launches', async () => {
+    const gate = deferred();
+    const preparing = deferred();
+    const { backend, pool } = spares({}, () => held(gate.promise));
+    const prepare = backend.prepareInstance.bind(backend);
+    vi.spyOn(backend, 'prepareInstance').mockImplementation(async (...args) => {
+      await preparing.promise;
+      return prepare(...args);
+    });
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.prepareInstance).toHaveBeenCalledTimes(1));
+    const second = pool.invoke('orders', bytes(2));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    gate.resolve();
+    preparing.resolve();
+    await Promise.all([first, second]);
+    expect(backend.started).toEqual([]);
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
   });
 
   it('a spare whose preparation failed leaves the scale-out to a plain launch', async () => {

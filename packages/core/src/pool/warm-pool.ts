@@ -86,6 +86,8 @@ interface Spare {
   generation: number;
   /** The backend's handle once prepared; undefined when the preparation failed or the spare was dropped. */
   prepared: Promise<unknown>;
+  /** Set once prepared: only a ready spare is taken (one still waiting in the launch queue is not). */
+  handle?: unknown;
   /** Dropped (stale, or the pool stopped): its instance is terminated once prepared. */
   dropped: boolean;
 }
@@ -417,6 +419,10 @@ export class WarmPool implements AsyncDisposable {
       out[name] = {
         deployId: slot.fn.deployId,
         instances: slot.instances.size,
+        spares: slot.spares.filter(
+          (s) =>
+            s.handle !== undefined && s.deployId === slot.fn.deployId && s.generation === slot.generation,
+        ).length,
         ...slot.counters,
         durationsMs: slot.durations.summary(),
         launchDurationsMs: slot.launchDurations.summary(),
@@ -756,7 +762,7 @@ export class WarmPool implements AsyncDisposable {
     const generation = slot.generation;
     const started = performance.now();
     const spare = this.#takeSpare(slot);
-    const prepared = spare ? await spare.prepared : undefined;
+    const prepared = spare?.handle;
     const startPrepared = this.#backend.startPrepared?.bind(this.#backend);
     const instanceId = spare && prepared !== undefined ? spare.id : randomUUID();
     let ran = false;
@@ -844,10 +850,14 @@ export class WarmPool implements AsyncDisposable {
     };
   }
 
-  /** The oldest spare of the current deploy id and generation, taken out of the slot. */
+  /** The oldest prepared spare of the current deploy id and generation, taken out of the slot. */
   #takeSpare(slot: FunctionSlot): Spare | undefined {
     const index = slot.spares.findIndex(
-      (s) => !s.dropped && s.deployId === slot.fn.deployId && s.generation === slot.generation,
+      (s) =>
+        s.handle !== undefined &&
+        !s.dropped &&
+        s.deployId === slot.fn.deployId &&
+        s.generation === slot.generation,
     );
     if (index < 0) return undefined;
     return slot.spares.splice(index, 1)[0];
@@ -887,6 +897,7 @@ export class WarmPool implements AsyncDisposable {
             this.#terminateHandle(handle, id, fn.name);
             return undefined;
           }
+          spare.handle = handle;
           return handle;
         },
         (error: unknown) => {

@@ -3,23 +3,39 @@
  * group (so a timeout kills the handler's children too). If the pool's process dies without
  * terminating them (SIGKILL, a crash), nothing in it can act any more, and an idle runtime is
  * frozen (SIGSTOP) and cannot notice either. The orphan guard is one small Node process per
- * backend that learns every runtime's group and kills those still held once its IPC channel to the
- * pool closes (orphan-guard-child.ts). What it misses (a daemon the handler detached into a group
- * of its own) is what the sweep of dead runs finds by task root (sandbox-processes.ts).
+ * backend that learns every runtime's group over IPC (`{ add: pgid }`, `{ remove: pgid }`) and
+ * SIGKILLs the groups it still holds once the channel closes, that is once the pool's process is
+ * gone however it ended (SIGKILL ends a frozen process too). What it misses (a daemon the handler
+ * detached into a group of its own) is what the sweep of dead runs finds by task root
+ * (sandbox-processes.ts).
+ *
+ * Its program is the few lines below, run with `node -e`: plain JavaScript that needs no file
+ * and no TypeScript stripping (which alone would double its memory).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+const GUARD_PROGRAM = `
+const groups = new Set();
+process.on('message', (m) => {
+  if (typeof m.add === 'number') groups.add(m.add);
+  if (typeof m.remove === 'number') groups.delete(m.remove);
+});
+process.on('disconnect', () => {
+  for (const pgid of groups) {
+    try { process.kill(-pgid, 'SIGKILL'); } catch {}
+  }
+  process.exit(0);
+});
+process.on('SIGTERM', () => process.disconnect());
+`;
 
 export class OrphanGuard {
   #child: ChildProcess | undefined;
 
   /** Starts the guard process (once, lazily). Detached: a Ctrl-C to the pool's group spares it. */
-  #guard(): ChildProcess | undefined {
+  #guard(): ChildProcess {
     if (this.#child?.connected) return this.#child;
-    const ext = extname(fileURLToPath(import.meta.url));
-    const script = fileURLToPath(new URL(`./orphan-guard-child${ext}`, import.meta.url));
-    const child = spawn(process.execPath, [script], {
+    const child = spawn(process.execPath, ['-e', GUARD_PROGRAM], {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       env: {},
@@ -33,11 +49,11 @@ export class OrphanGuard {
   }
 
   add(pgid: number): void {
-    this.#send({ add: pgid });
+    this.#send(this.#guard(), { add: pgid });
   }
 
   remove(pgid: number): void {
-    if (this.#child?.connected) this.#send({ remove: pgid });
+    if (this.#child?.connected) this.#send(this.#child, { remove: pgid });
   }
 
   /** Lets the guard go: it kills what it still holds (nothing, after an orderly close) and exits. */
@@ -46,9 +62,8 @@ export class OrphanGuard {
     this.#child = undefined;
   }
 
-  #send(message: { add?: number; remove?: number }): void {
-    const child = this.#guard();
-    if (!child?.connected) return;
+  #send(child: ChildProcess, message: { add?: number; remove?: number }): void {
+    if (!child.connected) return;
     try {
       child.send(message);
     } catch {

@@ -50,10 +50,8 @@ function descendants(root) {
     for (const [child, ppid] of parent) {
       if (ppid !== pid) continue;
       const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
-      found.push({
-        pid: child,
-        kind: `${basename(argv[1] === '-e' ? 'node -e' : (argv[1] ?? argv[0]))}${role(child)}`,
-      });
+      const script = argv[1] === '-e' ? 'node -e (the orphan guard)' : basename(argv[1] ?? argv[0]);
+      found.push({ pid: child, kind: `${script}${role(child)}` });
       walk(child);
     }
   };

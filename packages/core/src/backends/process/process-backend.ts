@@ -55,8 +55,9 @@ export interface ProcessBackendOptions {
    */
   rootDir?: string;
   /**
-   * Time a process found by the sweep of dead runs gets between SIGTERM and SIGKILL, in ms.
-   * Runtimes of this backend are killed at once (a frozen process cannot act on SIGTERM).
+   * Time the sweep of dead runs gives a process group recorded in an instance folder (an emulator
+   * of an older lambda-testkit) between SIGTERM and SIGKILL, in ms. Runtimes and what they started
+   * are SIGKILLed at once (a frozen process cannot act on SIGTERM).
    * @default 2000
    */
   killGraceMs?: number;

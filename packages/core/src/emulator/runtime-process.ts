@@ -36,6 +36,11 @@ export interface RuntimeSpawnOptions {
    * end; `ready`). Without it, stdin is /dev/null and there is no fd 3.
    */
   assignable?: boolean;
+  /**
+   * Sees every chunk of the runtime's stderr on its way to the emulator's (a debugged runtime's
+   * inspector line); stderr is then piped through the emulator.
+   */
+  tapStderr?: (chunk: Buffer) => void;
 }
 
 const SCRIPT_EXTENSIONS = /\.(?:[cm]?js|[cm]?ts)$/;
@@ -67,7 +72,7 @@ export class RuntimeProcess {
     output?: RuntimeOutput,
     options: RuntimeSpawnOptions = {},
   ) {
-    const { user } = options;
+    const { user, tapStderr } = options;
     this.#child = spawn(command.file, command.args, {
       cwd,
       env,
@@ -79,7 +84,7 @@ export class RuntimeProcess {
       stdio: [
         options.assignable ? 'pipe' : 'ignore',
         output ? 'pipe' : 'inherit',
-        output ? 'pipe' : 'inherit',
+        output || tapStderr ? 'pipe' : 'inherit',
         ...(options.assignable ? (['pipe'] as const) : []),
       ],
     });
@@ -94,9 +99,13 @@ export class RuntimeProcess {
     // A runtime that dies before reading its assignment must not raise EPIPE in this process.
     this.#child.stdin?.on('error', () => {});
     if (this.#child.pid !== undefined) preferForOomKill(this.#child.pid);
-    if (output) {
-      this.#child.stdout?.pipe(output.stdout, { end: false });
-      this.#child.stderr?.pipe(output.stderr, { end: false });
+    if (output) this.#child.stdout?.pipe(output.stdout, { end: false });
+    if (output || tapStderr) {
+      const stderr = output?.stderr ?? process.stderr;
+      this.#child.stderr?.on('data', (chunk: Buffer) => {
+        tapStderr?.(chunk);
+        stderr.write(chunk);
+      });
     }
     this.exited = new Promise((resolve) => {
       this.#child.once('error', (error: NodeJS.ErrnoException) => {

@@ -250,8 +250,13 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         taskRoot: layout.task,
         optDir: layout.opt,
       };
-      // The inspector binds 127.0.0.1 inside this machine: its address is already the host's.
-      const unwatch = announceDebugger(log, { fn, instanceId: context.instanceId, log: this.#options.log });
+      // The emulator's inspector proxy binds 127.0.0.1 of this machine: its address is already the host's.
+      const unwatch = announceDebugger(log, {
+        fn,
+        from: 'emulator',
+        instanceId: context.instanceId,
+        log: this.#options.log,
+      });
       this.#instances.set(handle, { emulator, layout, log, idKey, unwatch });
       if (this.#closing) {
         // close() ran while this launch was under way: do not leave the instance behind.

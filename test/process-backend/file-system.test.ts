@@ -132,14 +132,13 @@ describe('a confined runtime started from hidden or foreign places', () => {
     expect(readFileSync(join(instance.handle.dir, 'tmp', 'ric'), 'utf8')).toBe('through ric');
   });
 
-  it('reaches an emulator and bootstrap installed under /tmp, which the namespace covers', async () => {
+  it('reaches a bootstrap installed under /tmp, which the namespace covers', async () => {
     // As when a project is installed in a temp folder: the bootstrap's path is hidden by the private /tmp.
     const copy = await mkdtemp(join(tmpdir(), 'ltk-core-copy-'));
     cleanups.push(() => rm(copy, { recursive: true, force: true }));
     const src = join(import.meta.dirname, '..', '..', 'packages', 'core', 'src');
-    await cp(join(src, 'emulator'), join(copy, 'emulator'), { recursive: true });
     await cp(join(src, 'bootstrap'), join(copy, 'bootstrap'), { recursive: true });
-    const backend = new ProcessBackend({ rootDir, emulatorPath: join(copy, 'emulator', 'cli.ts') });
+    const backend = new ProcessBackend({ rootDir, bootstrap: join(copy, 'bootstrap', 'node', 'index.ts') });
     cleanups.push(() => backend.close());
     const instance = await backend.launch(
       await appFunction({ name: 'copied', handler: 'index.files' }),

@@ -39,6 +39,8 @@ export const CONFINED_FOLDERS: SandboxFolders = {
 };
 /** Lambda's folder of the language runtime: the pool's Node is bound there. */
 export const CONFINED_NODE_PREFIX = '/var/lang';
+/** Where the shared compile cache is bound. */
+const COMPILE_CACHE_TARGET = '/var/lambda-testkit/compile-cache';
 /** Where other hidden host paths the runtime's command names are bound. */
 const REVEAL_ROOT = '/var/lambda-testkit/host';
 /** Folders the namespace covers: a host path below one of them is hidden inside. */
@@ -70,6 +72,8 @@ export interface ConfinePlan {
   node: string;
   /** Other host paths the runtime's command names (the bootstrap, the emulator next to it). */
   keep: readonly string[];
+  /** Node's compile cache shared by the runtimes (NODE_COMPILE_CACHE), bound writable if given. */
+  compileCache?: string;
 }
 
 export interface ConfinedLaunch {
@@ -79,6 +83,8 @@ export interface ConfinedLaunch {
   folders: SandboxFolders;
   /** Node's `bin` folder as the runtime sees it (first on PATH). */
   nodeBin: string;
+  /** The compile cache as the runtime sees it, when the plan named one. */
+  compileCache?: string;
 }
 
 /** Whether confinement is asked for: the option when given, else the environment, else on. */
@@ -200,7 +206,9 @@ export async function prepareConfinement(
     'tmp',
     nodeTarget.slice('/var/'.length),
     ...[...reveals.values()].map((t) => t.slice('/var/'.length)),
+    ...(plan.compileCache ? [COMPILE_CACHE_TARGET.slice('/var/'.length)] : []),
   ];
+  if (plan.compileCache) await mkdir(plan.compileCache, { recursive: true });
   await mkdir(hostVar);
   await Promise.all(skeleton.map((entry) => mkdir(join(varRoot, entry), { recursive: true })));
   for (const top of fileTops) {
@@ -220,6 +228,9 @@ export async function prepareConfinement(
     [source(nodePrefix), nodeTarget, 'none', READ_ONLY_BIND],
     ...[...reveals].map(([top, target]): MountRow => [source(top), target, 'none', READ_ONLY_BIND]),
     [source(folders.tmp), '/var/tmp', 'none', 'bind'],
+    ...(plan.compileCache
+      ? [[source(plan.compileCache), COMPILE_CACHE_TARGET, 'none', 'bind'] as MountRow]
+      : []),
   ];
   const optRow: MountRow = [source(folders.opt), '/opt', 'none', READ_ONLY_BIND];
   const tmpRow: MountRow = [source(folders.tmp), '/tmp', 'none', 'bind'];
@@ -232,6 +243,7 @@ export async function prepareConfinement(
     wrapper: [tools.unshare, ...launcherArgs(tools, CONFINED_FOLDERS.task, rewrites), table],
     folders: CONFINED_FOLDERS,
     nodeBin: `${CONFINED_NODE_PREFIX}/bin`,
+    ...(plan.compileCache ? { compileCache: COMPILE_CACHE_TARGET } : {}),
   };
 }
 
@@ -261,6 +273,8 @@ function launcherArgs(
   const script =
     `${quote(tools.mount)} -a -T "$0" || exit 126\n` +
     `cd ${quote(cwd)} || exit 126\n` +
+    // The shell's own PWD and OLDPWD (the host folder it started in) are not the runtime's.
+    'unset OLDPWD PWD\n' +
     (cases ? `for a do\n  shift\n  case $a in\n${cases}  esac\n  set -- "$@" "$a"\ndone\n` : '') +
     'exec "$@"\n';
   // Root of the user namespace only (the host user outside): it may mount there and nowhere else.

@@ -44,6 +44,7 @@ describe('Text records, as Lambda prints them', () => {
     expect(text.initStart({ functionName: 'f', functionVersion: '$LATEST', ...version })).toBe(
       `INIT_START Runtime Version: nodejs:24.v0\tRuntime Version ARN: ${version?.runtimeVersionArn}\n`,
     );
+    expect(runtimeVersionOf('python3.13', 'eu-west-1')?.runtimeVersion).toBe('python:3.13.v0');
     expect(runtimeVersionOf(undefined, 'eu-west-1')).toBeUndefined();
     expect(runtimeVersionOf('provided.al2023', 'eu-west-1')).toBeUndefined();
     expect(text.initStart({ functionName: 'f', functionVersion: '$LATEST' })).toBe('');

@@ -54,14 +54,15 @@ export interface ReportFigures {
 }
 
 /**
- * The runtime version INIT_START names for a runtime id (`nodejs24.x` → `nodejs:24.v0`) and a
- * well-formed ARN for it. `v0` is no AWS build: the emulator runs whatever Node it was given.
+ * The runtime version INIT_START names for a managed runtime id (`nodejs24.x` → `nodejs:24.v0`,
+ * `python3.13` → `python:3.13.v0`) and a well-formed ARN for it. `v0` is no AWS build: the sandbox
+ * runs whatever it was given. OS-only runtimes (`provided.al2023`) get none.
  */
 export function runtimeVersionOf(
   runtimeId: string | undefined,
   region: string,
 ): { runtimeVersion: string; runtimeVersionArn: string } | undefined {
-  const match = runtimeId === undefined ? null : /^([a-z]+)(\d+(?:\.\d+)?)\.x$/.exec(runtimeId);
+  const match = runtimeId === undefined ? null : /^([a-z]+)(\d+(?:\.\d+)?)(?:\.x)?$/.exec(runtimeId);
   if (!match) return undefined;
   const runtimeVersion = `${match[1]}:${match[2]}.v0`;
   const digest = createHash('sha256').update(`lambda-testkit ${runtimeVersion}`).digest('hex');

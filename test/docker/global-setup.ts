@@ -21,11 +21,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   try {
     await connectEngine();
-    // LAMBDA_TESTKIT_TEST_IMAGE_TAG: a tag of one's own, so that checkouts sharing an engine do not
-    // rebuild one another's image under a running suite.
-    const tag = process.env.LAMBDA_TESTKIT_TEST_IMAGE_TAG;
     const image = await ensureLocalImage({
-      ...(tag ? { tag } : {}),
       onProgress: (m) => process.stderr.write(`[docker suite] ${m}\n`),
     });
     project.provide('localImage', image.tag);

@@ -6,6 +6,8 @@ import type { PlatformLogConfig, SystemLogLevel } from './report-lines.ts';
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
 
+import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE } from './protocol.ts';
+
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
 export class EmulatorConfigError extends Error {
   override name = 'EmulatorConfigError';
@@ -44,6 +46,18 @@ export interface FunctionConfig {
    * too) and `LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL` (docs/lambda-protocol.md#logging-configuration).
    */
   logging: PlatformLogConfig;
+  /**
+   * Start the runtime with the Node inspector behind the emulator's proxy, which listens here
+   * (`LAMBDA_TESTKIT_INSPECT=host:port`); `wait` holds the runtime until a debugger attaches
+   * (`LAMBDA_TESTKIT_INSPECT_WAIT=true`). See inspector-proxy.ts.
+   */
+  inspect?: InspectConfig;
+}
+
+export interface InspectConfig {
+  host: string;
+  port: number;
+  wait: boolean;
 }
 
 export const DEFAULT_ACCOUNT_ID = '123456789012';
@@ -84,6 +98,24 @@ function readFreeze(env: NodeJS.ProcessEnv): boolean {
   throw new EmulatorConfigError(
     `Expected ${FREEZE_VARIABLE} to be true or false, got "${env[FREEZE_VARIABLE]}". Set it to false to run without freezing, or unset it.`,
   );
+}
+
+function readInspect(env: NodeJS.ProcessEnv): InspectConfig | undefined {
+  const raw = env[INSPECT_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(raw);
+  if (!match || Number(match[2]) > 65535) {
+    throw new EmulatorConfigError(
+      `Expected ${INSPECT_VARIABLE} to be "<IPv4 address>:<port>" (e.g. 127.0.0.1:0), got "${raw}". Fix or unset it.`,
+    );
+  }
+  const wait = (env[INSPECT_WAIT_VARIABLE] ?? '').trim().toLowerCase();
+  if (!['', 'true', '1', 'false', '0'].includes(wait)) {
+    throw new EmulatorConfigError(
+      `Expected ${INSPECT_WAIT_VARIABLE} to be true or false, got "${env[INSPECT_WAIT_VARIABLE]}". Fix or unset it.`,
+    );
+  }
+  return { host: match[1]!, port: Number(match[2]), wait: wait === 'true' || wait === '1' };
 }
 
 /** `uid:gid` of the unprivileged user the runtime runs as (set by the Docker backend). */
@@ -127,6 +159,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
   const runtimeUser = readRuntimeUser(env);
+  const inspect = readInspect(env);
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
@@ -141,6 +174,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     logging: readLogging(env),
     ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeId ? { runtimeId } : {}),
+    ...(inspect ? { inspect } : {}),
   };
 }
 
@@ -162,6 +196,8 @@ export function runtimeEnvironment(
   delete out[RUNTIME_NODE_OPTIONS_VARIABLE];
   // The platform's setting, not the runtime's (Lambda gives the runtime no such variable).
   delete out[SYSTEM_LOG_LEVEL_VARIABLE];
+  delete out[INSPECT_VARIABLE];
+  delete out[INSPECT_WAIT_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;
   const defaults: Record<string, string> = {
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,
@@ -180,6 +216,12 @@ export function runtimeEnvironment(
   const nodeOptions = out.NODE_OPTIONS ?? '';
   if (!nodeOptions.includes('--max-old-space-size')) {
     out.NODE_OPTIONS = `${nodeOptions} --max-old-space-size=${config.memorySizeMb}`.trim();
+  }
+  // The runtime's own inspector, on a port the system picks: only the emulator's proxy talks to it
+  // (inspector-proxy.ts), which learns the port from Node's "Debugger listening on" line.
+  if (config.inspect) {
+    const flag = config.inspect.wait ? '--inspect-wait' : '--inspect';
+    out.NODE_OPTIONS = `${out.NODE_OPTIONS} ${flag}=127.0.0.1:0`.trim();
   }
   if (config.runtimeId && !out.AWS_EXECUTION_ENV) out.AWS_EXECUTION_ENV = `AWS_Lambda_${config.runtimeId}`;
   out.AWS_LAMBDA_RUNTIME_API = runtimeApi;

@@ -74,6 +74,7 @@ describe('loadConfig', () => {
         backend: 'podman',
         kubernetes: { namespace: '', cluster: 'x' },
         maxConcurrency: 0,
+        spareInstances: -1,
         accountId: '42',
         functions: { bad: { runtime: 'nodejs22.x', handler: 'index.handler', environment: { A: 1 } } },
       } as never,
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
     expect(msg).toContain('`kubernetes.namespace` must be a non-empty string');
     expect(msg).toContain('`kubernetes.cluster` must be one of namespace, context, kubeconfig');
     expect(msg).toContain('`maxConcurrency` must be a positive integer, got number 0');
+    expect(msg).toContain('`spareInstances` must be a whole number of at least 0, got number -1');
     expect(msg).toContain('`accountId` must be twelve digits');
     expect(msg).toContain('`functions.bad` needs `code`');
     expect(msg).toContain('`functions.bad.environment` must be an object of string values');

@@ -194,7 +194,7 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
           isStringMap,
           'an object of string values (Lambda environment values are strings)',
         );
-        for (const key of ['timeout', 'memorySize', 'reservedConcurrency'] as const) {
+        for (const key of ['timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency'] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
           }
@@ -228,6 +228,16 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
       fail(key, 'a positive integer', v);
     }
+  }
+  if (
+    raw.spareInstances !== undefined &&
+    !(
+      typeof raw.spareInstances === 'number' &&
+      Number.isInteger(raw.spareInstances) &&
+      raw.spareInstances >= 0
+    )
+  ) {
+    fail('spareInstances', 'a whole number of at least 0', raw.spareInstances);
   }
   optional(
     'eventRetryDelaysMs',

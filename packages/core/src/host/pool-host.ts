@@ -93,6 +93,7 @@ export class PoolHost {
       backend,
       maxConcurrency: config.maxConcurrency,
       maxConcurrentLaunches: config.maxConcurrentLaunches,
+      spareInstances: config.spareInstances,
       idleTtlMs: config.idleTtlMs,
       region,
       accountId: config.accountId,

@@ -117,6 +117,8 @@ describe('resolveFunction', () => {
     ['timeout', 2.5],
     ['memorySize', 127],
     ['memorySize', 10_241],
+    ['ephemeralStorage', 511],
+    ['ephemeralStorage', 10_241],
   ] as const)('rejects %s = %d', async (field, value) => {
     const err = await rejection(resolveFunction(spec({ [field]: value }), { root }));
     expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
@@ -130,6 +132,14 @@ describe('resolveFunction', () => {
       timeout: 900,
       memorySize: 10_240,
     });
+  });
+
+  it('carries ephemeralStorage when declared, in the deploy id; undeclared leaves the deploy id as before', async () => {
+    const plain = await resolveFunction(spec(), { root });
+    expect(plain).not.toHaveProperty('ephemeralStorage');
+    const sized = await resolveFunction(spec({ ephemeralStorage: 10_240 }), { root });
+    expect(sized.ephemeralStorage).toBe(10_240);
+    expect(sized.deployId).not.toBe(plain.deployId);
   });
 
   it('asks for a bundle when only an entry is given', async () => {

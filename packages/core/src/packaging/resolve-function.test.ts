@@ -117,6 +117,8 @@ describe('resolveFunction', () => {
     ['timeout', 2.5],
     ['memorySize', 127],
     ['memorySize', 10_241],
+    ['scaleOutWaitMs', -1],
+    ['scaleOutWaitMs', 900_001],
   ] as const)('rejects %s = %d', async (field, value) => {
     const err = await rejection(resolveFunction(spec({ [field]: value }), { root }));
     expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
@@ -130,6 +132,14 @@ describe('resolveFunction', () => {
       timeout: 900,
       memorySize: 10_240,
     });
+  });
+
+  it('carries scaleOutWaitMs outside the deploy id', async () => {
+    const plain = await resolveFunction(spec(), { root });
+    expect(plain.scaleOutWaitMs).toBeUndefined();
+    const patient = await resolveFunction(spec({ scaleOutWaitMs: 50 }), { root });
+    expect(patient.scaleOutWaitMs).toBe(50);
+    expect(patient.deployId).toBe(plain.deployId);
   });
 
   it('asks for a bundle when only an entry is given', async () => {

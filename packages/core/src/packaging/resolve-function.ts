@@ -21,6 +21,8 @@ const TIMEOUT_RANGE = [1, 900] as const;
 const MEMORY_RANGE = [128, 10_240] as const;
 /** Lambda's default account concurrency is 1000. */
 const RESERVED_CONCURRENCY_RANGE = [0, 1000] as const;
+/** A wait for a busy instance longer than Lambda's longest timeout (15 min) means nothing. */
+const SCALE_OUT_WAIT_RANGE = [0, 900_000] as const;
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
 /** Lambda's rule for environment variable names (CreateFunction `Environment.Variables`). */
 const ENV_NAME = /^[a-zA-Z]\w*$/;
@@ -250,6 +252,10 @@ export async function resolveFunction(
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
+  if (spec.scaleOutWaitMs !== undefined) {
+    checkRange(name, 'scaleOutWaitMs', spec.scaleOutWaitMs, SCALE_OUT_WAIT_RANGE);
+    resolved.scaleOutWaitMs = spec.scaleOutWaitMs;
+  }
   if (spec.maximumRetryAttempts !== undefined) {
     checkRange(name, 'maximumRetryAttempts', spec.maximumRetryAttempts, [0, 2]);
     resolved.maximumRetryAttempts = spec.maximumRetryAttempts;

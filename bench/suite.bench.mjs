@@ -3,17 +3,17 @@
 // 10 small functions, each test one `lambda.invoke` and two expects, on the process backend and on
 // the Docker backend (the locally built image), against the same 200 tests calling the handlers
 // in-process (what a mock costs). Targets: process ≤ 1.5×, Docker ≤ 2× the in-process run.
-// Variants, reported beside them: `prewarm: true`, and the less eager scale-out policy
-// (`scaleOutWaitMs`) against the faithful default.
+// Variants, reported beside them: `prewarm: true`, the less eager scale-out policy
+// (`scaleOutWaitMs`) against the faithful default, and both.
 //
 //   pnpm bench -- suite
 //   BENCH_SUITE_ROUNDS=1 BENCH_SUITE_BACKENDS=process node --conditions=lambda-testkit-source bench/suite.bench.mjs
 //
-// Variables: BENCH_SUITE_ROUNDS (2: each variant runs this often, the order reversed every round),
+// Variables: BENCH_SUITE_ROUNDS (1: each run is repeated this often, the order reversed every round),
 // BENCH_SUITE_BACKENDS (process,docker), BENCH_SUITE_FILES (4), BENCH_SUITE_TESTS (50 per file),
 // BENCH_SUITE_FUNCTIONS (10), BENCH_SUITE_WORKERS (4: Vitest's maxWorkers, on both sides),
-// BENCH_SUITE_VARIANTS (prewarm,scale-out-wait; "none" for the three main runs only),
-// BENCH_SUITE_WAIT_MS (the scale-out wait of that variant, 50).
+// BENCH_SUITE_VARIANTS (prewarm,wait,prewarm+wait; "none" for the main runs only),
+// BENCH_SUITE_WAIT_MS (the `scaleOutWaitMs` of the wait variants, 100).
 // The child Vitest resolves `@lambda-testkit/*` to this checkout's TypeScript sources (no build).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,16 +25,16 @@ import { times, verdict } from './lib/report.mjs';
 import { projectDir, sourceConditionEnv, vitestBin, writeSuiteProject } from './lib/suite-project.mjs';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-const ROUNDS = Number(process.env.BENCH_SUITE_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_SUITE_ROUNDS ?? 1);
 const BACKENDS = (process.env.BENCH_SUITE_BACKENDS ?? 'process,docker').split(',').filter(Boolean);
 const FILES = Number(process.env.BENCH_SUITE_FILES ?? 4);
 const TESTS = Number(process.env.BENCH_SUITE_TESTS ?? 50);
 const FUNCTIONS = Number(process.env.BENCH_SUITE_FUNCTIONS ?? 10);
 const WORKERS = Number(process.env.BENCH_SUITE_WORKERS ?? 4);
-const VARIANTS = (process.env.BENCH_SUITE_VARIANTS ?? 'prewarm,scale-out-wait')
+const VARIANTS = (process.env.BENCH_SUITE_VARIANTS ?? 'prewarm,wait,prewarm+wait')
   .split(',')
   .filter((v) => v && v !== 'none');
-const WAIT_MS = Number(process.env.BENCH_SUITE_WAIT_MS ?? 50);
+const WAIT_MS = Number(process.env.BENCH_SUITE_WAIT_MS ?? 100);
 const TOTAL = FILES * TESTS;
 
 writeSuiteProject({ files: FILES, tests: TESTS, functions: FUNCTIONS, workers: WORKERS });
@@ -47,19 +47,20 @@ const runs = [{ label: 'in-process', config: 'vitest.inprocess.config.mjs', env:
 for (const backend of BACKENDS) {
   const env = { LAMBDA_TESTKIT_BACKEND: backend, LAMBDA_TESTKIT_IMAGE: backend === 'docker' ? image : '' };
   runs.push({ label: backend, config: 'vitest.lambda.config.mjs', env });
-  if (VARIANTS.includes('prewarm')) {
-    runs.push({
-      label: `${backend} prewarm`,
-      config: 'vitest.lambda.config.mjs',
-      env: { ...env, BENCH_SUITE_PREWARM: '1' },
-    });
-  }
-  if (VARIANTS.includes('scale-out-wait')) {
-    runs.push({
-      label: `${backend} wait ${WAIT_MS}ms`,
-      config: 'vitest.lambda.config.mjs',
-      env: { ...env, BENCH_SUITE_SCALE_OUT_WAIT_MS: String(WAIT_MS) },
-    });
+  const prewarm = { BENCH_SUITE_PREWARM: '1' };
+  const wait = { BENCH_SUITE_SCALE_OUT_WAIT_MS: String(WAIT_MS) };
+  const variants = {
+    prewarm: { label: `${backend} prewarm`, env: prewarm },
+    wait: { label: `${backend} wait ${WAIT_MS}ms`, env: wait },
+    'prewarm+wait': { label: `${backend} prewarm+wait`, env: { ...prewarm, ...wait } },
+  };
+  for (const name of VARIANTS) {
+    const variant = variants[name];
+    if (!variant)
+      throw new Error(
+        `BENCH_SUITE_VARIANTS: unknown variant "${name}" (${Object.keys(variants).join(', ')})`,
+      );
+    runs.push({ label: variant.label, config: 'vitest.lambda.config.mjs', env: { ...env, ...variant.env } });
   }
 }
 

@@ -92,4 +92,4 @@ for (const key of ['p50', 'p99']) {
   );
 }
 console.log('');
-verdict('warm invoke overhead p50, 4 parallel files', p.p50 - d.p50, 1, millis);
+verdict(`warm invoke overhead p50, ${FILES} parallel files`, p.p50 - d.p50, 1, millis);

@@ -1,9 +1,10 @@
 /**
- * Debugging a function on the DockerBackend: NODE_OPTIONS=--inspect(-wait)=0.0.0.0:9229 in the
- * container, that port published on 127.0.0.1 only at a port the engine picks, a debugger attached
- * over the inspector's WebSocket, a breakpoint on the bundled TypeScript handler that lands on the
- * `.ts` line through the source map, a pause longer than the function's timeout, and the result;
- * then two debugged containers at once, each on its own host port.
+ * Debugging a function on the DockerBackend (local image): the emulator's inspector proxy on
+ * 0.0.0.0:9229 in the container in front of the runtime's inspector, that port published on
+ * 127.0.0.1 only at a port the engine picks, a debugger attached over its WebSocket, a breakpoint on
+ * the bundled TypeScript handler that lands on the `.ts` line through the source map, a pause longer
+ * than the function's timeout (held while attached), and the result; once detached the timeout
+ * applies again; then two debugged containers at once, each on its own host port.
  */
 
 import { DockerBackend, type DockerInstance, WarmPool } from '@lambda-testkit/core';
@@ -76,6 +77,11 @@ describe('debug on the DockerBackend', () => {
     });
     expect(run.eventId).toBe('in-container');
     expect(run.outcome).toMatchObject({ kind: 'success', json: { id: 'in-container' } });
+    expect(run.line).toContain('the timeout of "dbg" is held while a debugger is attached');
+
+    // The debugger has detached (runToBreakpoint closed its session): the 1 s timeout applies again.
+    const late = await pool.invoke('dbg', event({ id: 'detached', delayMs: 3_000 }));
+    expect(late).toMatchObject({ kind: 'timeout', instanceId: run.outcome.instanceId });
 
     // The inspector's port is published on the loopback interface only.
     const [instance] = backend.instances() as DockerInstance[];

@@ -1,13 +1,14 @@
 /**
- * Debugging a function on the ProcessBackend: the runtime's inspector on 127.0.0.1, a debugger
- * attached over its WebSocket, a breakpoint on the bundled TypeScript handler that lands on the
- * `.ts` line through the source map, a pause longer than the function's timeout, and the result;
- * then several debugged instances at once, each on its own port.
+ * Debugging a function on the ProcessBackend: the emulator's inspector proxy on 127.0.0.1 in front
+ * of the runtime's inspector, a debugger attached over its WebSocket, a breakpoint on the bundled
+ * TypeScript handler that lands on the `.ts` line through the source map, a pause longer than the
+ * function's timeout (held while attached), and the result; once detached the timeout applies
+ * again; then several debugged instances at once, each on its own port.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEBUG_TIMEOUT_SECONDS, ProcessBackend, WarmPool } from '@lambda-testkit/core';
+import { ProcessBackend, WarmPool } from '@lambda-testkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { debugFunction, runToBreakpoint } from '../support/debug-scenario.ts';
 import { DebuggerLines, InspectorSession } from '../support/inspector-session.ts';
@@ -34,7 +35,7 @@ afterEach(async () => {
 describe('debug on the ProcessBackend', () => {
   it('pauses at a breakpoint on the .ts line, past the function timeout, and returns the result', async () => {
     const { fn, bundleDir } = await debugFunction({ debug: { wait: true }, timeout: 1 });
-    // A margin of 0.5 s: without the lift, the pool would give up on the paused call after 1.5 s.
+    // A margin of 0.5 s: were the pool's deadline not lifted, it would give up on the paused call after 1.5 s.
     pool = new WarmPool({ backend, runId: 'debug-run', invokeTimeoutMarginMs: 500 });
     pool.register(fn);
 
@@ -48,7 +49,7 @@ describe('debug on the ProcessBackend', () => {
     expect(run.line).toMatch(
       /^debugger for "dbg" \(instance \S+\) on ws:\/\/127\.0\.0\.1:\d+\/[\w-]+, waiting/,
     );
-    expect(run.line).toContain(`lifted to ${DEBUG_TIMEOUT_SECONDS / 3600} h`);
+    expect(run.line).toContain('the timeout of "dbg" is held while a debugger is attached');
     expect(run.script.url).toMatch(/^file:\/\/\/.*\/task\/index\.js$/);
     expect(run.script.sourceMapURL).toBe('index.js.map');
     expect(run.pausedLine).toBe(run.expected.bundleLine);
@@ -59,6 +60,20 @@ describe('debug on the ProcessBackend', () => {
     expect(run.expected.bundleLine + 1).not.toBe(run.expected.tsLine);
     expect(run.eventId).toBe('first');
     expect(run.outcome).toMatchObject({ kind: 'success', json: { id: 'first' } });
+
+    // The debugger has detached (runToBreakpoint closed its session): the 1 s timeout applies again.
+    const late = await pool.invoke('dbg', event({ id: 'detached', delayMs: 3_000 }));
+    expect(late).toMatchObject({ kind: 'timeout', instanceId: run.outcome.instanceId });
+  });
+
+  it('applies the function timeout to a debugged function while no debugger is attached', async () => {
+    const { fn } = await debugFunction({ debug: true, timeout: 1 });
+    pool = new WarmPool({ backend, runId: 'debug-detached' });
+    pool.register(fn);
+    const outcome = await pool.invoke('dbg', event({ id: 'alone', delayMs: 3_000 }));
+    expect(outcome.kind).toBe('timeout');
+    expect(outcome.error?.errorMessage).toMatch(/Task timed out after 1\.00 seconds/);
+    await lines.next();
   });
 
   it('gives each debugged instance its own inspector port', async () => {

@@ -1,8 +1,10 @@
 // Response streaming end to end on the process backend: the pool server's InvokeWithResponseStream
-// route, read by PoolClient.invokeStream and by the real @aws-sdk/client-lambda. (Backpressure is
-// tested hop by hop in core, src/pool/stream-backpressure.test.ts and src/server/stream-invoke.test.ts:
-// end to end, the socket buffers of four loopback hops can hold all of a 20 MiB response.)
-import { existsSync, writeFileSync } from 'node:fs';
+// route, read by PoolClient.invokeStream and by the real @aws-sdk/client-lambda. Backpressure is
+// tested hop by hop in core (src/pool/stream-backpressure.test.ts, src/server/stream-invoke.test.ts)
+// and here end to end, from the handler's write() to a stalled reader: the socket buffers of the
+// loopback hops can hold most of a 20 MiB response, so the test accounts for them (socket-queues.ts,
+// Linux's /proc) and bounds what the processes themselves hold.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -15,6 +17,7 @@ import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
 import { type InvokeStreamResult, PoolClient } from '@lambda-testkit/core/client';
 import { TemporaryFolder } from '@lambda-testkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuedTcpBytes } from './socket-queues.ts';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 const MiB = 1024 * 1024;
@@ -133,6 +136,50 @@ describe('PoolClient.invokeStream', () => {
     const next = await (await client.invokeStream('big', { megabytes: 1 })).collect();
     expect(next.body.length).toBe(MiB);
     expect(next.completion).toMatchObject({ outcome: 'success', instanceId: completion.instanceId });
+  });
+
+  it("holds a slow reader's backlog in bounded socket buffers, not in any process, from the runtime on", async () => {
+    // 19.5 MiB (under the 20 MiB limit), written in 64 KiB chunks by a handler that waits for
+    // 'drain'; the reader takes one chunk and stalls. Every byte the handler has written is then
+    // either read, or in a kernel TCP queue of the hops runtime → emulator → pool → pool server →
+    // client (bounded by the kernel's tcp_rmem/tcp_wmem, tens of MiB on Linux: they can hold most
+    // of it), or held by one of the processes. A layer that read ahead without bound would hold
+    // megabytes here; with backpressure through every hop, only the streams' own buffers remain.
+    const total = 19.5 * MiB;
+    const progressFile = join(scratch.path, 'progress');
+    const stream = await client.invokeStream('big', { megabytes: 19.5, progressFile });
+    const iterator = stream[Symbol.asyncIterator]();
+    let received = ((await iterator.next()).value as Uint8Array).length;
+    const written = () => (existsSync(progressFile) ? Number(readFileSync(progressFile, 'utf8')) : 0);
+
+    try {
+      // Once the pipeline is well filled, until nothing moves for 1 s: neither the handler (paused in
+      // write(), or done) nor any byte in the kernel's queues.
+      const deadline = Date.now() + 60_000;
+      const sample = () => ({ written: written(), inKernel: queuedTcpBytes() });
+      let last = sample();
+      let stableSince = Date.now();
+      while (last.written < 4 * MiB || Date.now() - stableSince < 1_000) {
+        if (Date.now() > deadline)
+          throw new Error(`the handler never stalled (wrote ${last.written} bytes, ${last.inKernel} queued)`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const now = sample();
+        if (now.written !== last.written || now.inKernel !== last.inKernel) stableSince = Date.now();
+        last = now;
+      }
+      const inProcesses = last.written - received - last.inKernel;
+      expect(inProcesses).toBeLessThan(2 * MiB);
+    } catch (error) {
+      // Left early, so that the pool is not held by an unread stream when the run stops.
+      await iterator.return?.();
+      stream.completion.catch(() => {});
+      throw error;
+    }
+
+    for (let step = await iterator.next(); !step.done; step = await iterator.next())
+      received += step.value.length;
+    expect(received).toBe(total);
+    expect(await stream.completion).toMatchObject({ outcome: 'success', size: total });
   });
 
   it('ends a stream that outlives the function timeout with Sandbox.Timedout, after its bytes', async () => {

@@ -20,6 +20,13 @@ describe('debug vocabulary', () => {
     );
   });
 
+  it("reads the emulator's line, and not the runtime's own behind it", () => {
+    const emulatorLine = 'lambda-testkit-emulator: debugger on ws://0.0.0.0:9229/0f1e-2d (runtime pid 12)';
+    expect(inspectorUrlIn(emulatorLine, 'emulator')?.href).toBe('ws://0.0.0.0:9229/0f1e-2d');
+    expect(inspectorUrlIn('Debugger listening on ws://127.0.0.1:41000/0f1e-2d', 'emulator')).toBeUndefined();
+    expect(inspectorUrlIn(emulatorLine, 'runtime')).toBeUndefined();
+  });
+
   it("reads Node's listening line, and nothing else", () => {
     expect(inspectorUrlIn('Debugger listening on ws://0.0.0.0:9229/0f1e-2d')?.href).toBe(
       'ws://0.0.0.0:9229/0f1e-2d',
@@ -29,16 +36,20 @@ describe('debug vocabulary', () => {
     ).toBeUndefined();
   });
 
-  it('prints the function, the instance, the address and the lifted timeouts in one line', () => {
-    const line = debuggerLine({
+  it('prints the function, the instance, the address and what happens to the timeout in one line', () => {
+    const address = {
       functionName: 'orders',
       instanceId: 'i-1',
       url: 'ws://127.0.0.1:40213/abc',
       wait: true,
-    });
+    };
+    const line = debuggerLine({ ...address, timeouts: 'held-while-attached' });
     expect(line).not.toContain('\n');
     expect(line).toContain('debugger for "orders" (instance i-1) on ws://127.0.0.1:40213/abc, waiting');
     expect(line).toContain('chrome://inspect, Configure 127.0.0.1:40213');
-    expect(line).toContain('timeouts of "orders" are lifted to 24 h');
+    expect(line).toContain('the timeout of "orders" is held while a debugger is attached');
+    expect(debuggerLine({ ...address, timeouts: 'lifted' })).toContain(
+      'timeouts of "orders" are lifted to 24 h while debug is on',
+    );
   });
 });

@@ -66,6 +66,8 @@ export const ErrorCodes = {
   THROTTLED: 'LTK_THROTTLED',
   /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */
   STREAM_ABANDONED: 'LTK_STREAM_ABANDONED',
+  /** `debug` on a function whose backend cannot attach a debugger (Kubernetes). */
+  DEBUG_UNSUPPORTED: 'LTK_DEBUG_UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

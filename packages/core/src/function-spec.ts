@@ -82,10 +82,12 @@ export interface FunctionDeclaration {
   /**
    * Start the function's Node runtime with the inspector so a debugger (VS Code, Chrome DevTools)
    * can attach: `true`, or `{ wait: true }` to hold the runtime until a debugger attaches. Each
-   * instance gets its own port on 127.0.0.1 and prints one line with its address. While debug is
-   * on, the function timeout and the invoke deadlines are lifted for this function (see
-   * `DEBUG_TIMEOUT_SECONDS`), so a handler paused at a breakpoint is not killed.
-   * `LAMBDA_TESTKIT_DEBUG=<name>[,<name>]` turns it on without editing the config. Node.js runtimes only.
+   * instance gets its own port on 127.0.0.1 and prints one line with its address. The function
+   * timeout is held while a debugger is attached (so a handler paused at a breakpoint is not
+   * killed) and counts on once it detaches; the pool's and workers' invoke deadlines are lifted
+   * while debug is on (`DEBUG_TIMEOUT_SECONDS`). Process and Docker backends; Kubernetes refuses it
+   * (`LTK_DEBUG_UNSUPPORTED`). `LAMBDA_TESTKIT_DEBUG=<name>[,<name>]` turns it on without editing
+   * the config. Node.js runtimes only.
    * @default false
    */
   debug?: boolean | DebugOptions;

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LaunchContext } from './backend.ts';
-import { invokeTimeoutSeconds } from './debug.ts';
 import type { ResolvedFunction } from './function-spec.ts';
 
 /** Read by lambda-testkit's emulator to build a realistic ARN (RIE hard-codes its account). */
@@ -39,9 +38,10 @@ export function sandboxEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables);
-    // lifted while the function is debugged, so a paused handler is not killed.
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(invokeTimeoutSeconds(fn)))),
+    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables).
+    // While a debugger is attached lambda-testkit's emulator holds it; a debugged sandbox without
+    // that emulator gets it lifted by its backend (debug.ts).
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(fn.timeout))),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(now),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

@@ -4,6 +4,8 @@
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
 
+import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE } from './protocol.ts';
+
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
 export class EmulatorConfigError extends Error {
   override name = 'EmulatorConfigError';
@@ -37,6 +39,18 @@ export interface FunctionConfig {
   runtimeUser?: { uid: number; gid: number };
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
+  /**
+   * Start the runtime with the Node inspector behind the emulator's proxy, which listens here
+   * (`LAMBDA_TESTKIT_INSPECT=host:port`); `wait` holds the runtime until a debugger attaches
+   * (`LAMBDA_TESTKIT_INSPECT_WAIT=true`). See inspector-proxy.ts.
+   */
+  inspect?: InspectConfig;
+}
+
+export interface InspectConfig {
+  host: string;
+  port: number;
+  wait: boolean;
 }
 
 export const DEFAULT_ACCOUNT_ID = '123456789012';
@@ -79,6 +93,24 @@ function readFreeze(env: NodeJS.ProcessEnv): boolean {
   );
 }
 
+function readInspect(env: NodeJS.ProcessEnv): InspectConfig | undefined {
+  const raw = env[INSPECT_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(raw);
+  if (!match || Number(match[2]) > 65535) {
+    throw new EmulatorConfigError(
+      `Expected ${INSPECT_VARIABLE} to be "<IPv4 address>:<port>" (e.g. 127.0.0.1:0), got "${raw}". Fix or unset it.`,
+    );
+  }
+  const wait = (env[INSPECT_WAIT_VARIABLE] ?? '').trim().toLowerCase();
+  if (!['', 'true', '1', 'false', '0'].includes(wait)) {
+    throw new EmulatorConfigError(
+      `Expected ${INSPECT_WAIT_VARIABLE} to be true or false, got "${env[INSPECT_WAIT_VARIABLE]}". Fix or unset it.`,
+    );
+  }
+  return { host: match[1]!, port: Number(match[2]), wait: wait === 'true' || wait === '1' };
+}
+
 /** `uid:gid` of the unprivileged user the runtime runs as (set by the Docker backend). */
 export const RUNTIME_USER_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME_USER';
 
@@ -105,6 +137,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
   const runtimeUser = readRuntimeUser(env);
+  const inspect = readInspect(env);
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
@@ -118,6 +151,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     freeze: readFreeze(env),
     ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeId ? { runtimeId } : {}),
+    ...(inspect ? { inspect } : {}),
   };
 }
 
@@ -137,6 +171,8 @@ export function runtimeEnvironment(
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   const runtimeNodeOptions = out[RUNTIME_NODE_OPTIONS_VARIABLE];
   delete out[RUNTIME_NODE_OPTIONS_VARIABLE];
+  delete out[INSPECT_VARIABLE];
+  delete out[INSPECT_WAIT_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;
   const defaults: Record<string, string> = {
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,
@@ -155,6 +191,12 @@ export function runtimeEnvironment(
   const nodeOptions = out.NODE_OPTIONS ?? '';
   if (!nodeOptions.includes('--max-old-space-size')) {
     out.NODE_OPTIONS = `${nodeOptions} --max-old-space-size=${config.memorySizeMb}`.trim();
+  }
+  // The runtime's own inspector, on a port the system picks: only the emulator's proxy talks to it
+  // (inspector-proxy.ts), which learns the port from Node's "Debugger listening on" line.
+  if (config.inspect) {
+    const flag = config.inspect.wait ? '--inspect-wait' : '--inspect';
+    out.NODE_OPTIONS = `${out.NODE_OPTIONS} ${flag}=127.0.0.1:0`.trim();
   }
   if (config.runtimeId && !out.AWS_EXECUTION_ENV) out.AWS_EXECUTION_ENV = `AWS_Lambda_${config.runtimeId}`;
   out.AWS_LAMBDA_RUNTIME_API = runtimeApi;

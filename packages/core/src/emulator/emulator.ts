@@ -80,6 +80,11 @@ export interface RunningEmulator {
   host: string;
   port: number;
   runtimeApiPort: number;
+  /**
+   * Port of the inspector proxy in front of the runtime's inspector, when the function is debugged
+   * (`LAMBDA_TESTKIT_INSPECT`); it answers 503 until a runtime runs.
+   */
+  inspectorPort?: number;
   /** Base URL of the invoke endpoint, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** Kills the runtime process group and closes both servers. Idempotent. */
@@ -189,6 +194,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     host,
     port,
     runtimeApiPort,
+    ...(sandbox.inspectorAddress ? { inspectorPort: Number(sandbox.inspectorAddress.split(':')[1]) } : {}),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     killRuntime: () => sandbox.killRuntime(),
     close: () => {

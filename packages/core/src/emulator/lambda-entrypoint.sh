@@ -12,7 +12,7 @@ fi
 export _HANDLER="$1"
 
 if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
-  # NODE_OPTIONS is the function's (an --inspect of a debugged function, say), not the emulator's:
+  # NODE_OPTIONS is the function's (a --require of a user, say), not the emulator's:
   # the emulator hands it back to the runtime from LAMBDA_TESTKIT_NODE_OPTIONS.
   if [ -n "${NODE_OPTIONS}" ]; then
     export LAMBDA_TESTKIT_NODE_OPTIONS="${NODE_OPTIONS}"

@@ -107,3 +107,17 @@ export function runtimeApiError(errorType: string, errorMessage: string): string
 export function invokeError(errorType: string, errorMessage: string): string {
   return JSON.stringify({ errorType, errorMessage });
 }
+
+/** Where the emulator's inspector proxy listens (`host:port`, port 0 for a free one); unset, no inspector. */
+export const INSPECT_VARIABLE = 'LAMBDA_TESTKIT_INSPECT';
+/** `true`: the debugged runtime waits for a debugger before it loads the handler (`--inspect-wait`). */
+export const INSPECT_WAIT_VARIABLE = 'LAMBDA_TESTKIT_INSPECT_WAIT';
+
+/**
+ * The variables that make the emulator debug its runtime: its inspector proxy listens at `address`
+ * (the runtime's own inspector sits behind it) and holds the function timeout while a debugger is
+ * attached (inspector-proxy.ts, docs/debugging.md).
+ */
+export function inspectEnvironment(address: string, debug: { wait: boolean }): Record<string, string> {
+  return { [INSPECT_VARIABLE]: address, [INSPECT_WAIT_VARIABLE]: String(debug.wait) };
+}

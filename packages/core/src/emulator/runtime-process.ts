@@ -54,6 +54,11 @@ export class RuntimeProcess {
     cwd: string,
     output?: RuntimeOutput,
     user?: RuntimeUser,
+    /**
+     * Sees every chunk of the runtime's stderr on its way to the emulator's (a debugged runtime's
+     * inspector line); stderr is then piped through the emulator, stdout stays inherited.
+     */
+    tapStderr?: (chunk: Buffer) => void,
   ) {
     this.#child = spawn(command.file, command.args, {
       cwd,
@@ -62,12 +67,16 @@ export class RuntimeProcess {
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       // Inherit: the runtime writes to the emulator's own stdout/stderr, so its lines land before the
       // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
-      stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+      stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', tapStderr ? 'pipe' : 'inherit'],
     });
     if (this.#child.pid !== undefined) preferForOomKill(this.#child.pid);
-    if (output) {
-      this.#child.stdout?.pipe(output.stdout, { end: false });
-      this.#child.stderr?.pipe(output.stderr, { end: false });
+    if (output) this.#child.stdout?.pipe(output.stdout, { end: false });
+    if (output || tapStderr) {
+      const stderr = output?.stderr ?? process.stderr;
+      this.#child.stderr?.on('data', (chunk: Buffer) => {
+        tapStderr?.(chunk);
+        stderr.write(chunk);
+      });
     }
     this.exited = new Promise((resolve) => {
       this.#child.once('error', (error: NodeJS.ErrnoException) => {

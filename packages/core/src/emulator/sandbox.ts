@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type FunctionConfig, runtimeEnvironment } from './config.ts';
+import { InspectorProxy } from './inspector-proxy.ts';
 import { MemoryWatch } from './memory-watch.ts';
+import { PausableTimer } from './pausable-timer.ts';
 import {
   INIT_TIMEOUT_MS,
   MAX_PAYLOAD_BYTES,
@@ -87,8 +89,8 @@ interface Invocation {
   input: InvokeInput;
   /** Set when the function timeout starts: at delivery on a cold start, at once on a warm one. */
   deadlineMs?: number;
-  /** The init-limit timer, then the function-timeout timer. */
-  timer?: ReturnType<typeof setTimeout>;
+  /** The init-limit timer, then the function-timeout timer; held while a debugger is attached. */
+  timer?: PausableTimer;
   reservedAt: number;
   deliveredAt?: number;
   /** The process started for this invocation (a cold start), if any. */
@@ -114,6 +116,9 @@ export interface SandboxOptions {
 /** How long a runtime may linger after posting `/init/error` before its group is killed. */
 const INIT_ERROR_GRACE_MS = 2_000;
 
+/** Node's line when the runtime's inspector listens (on the port the system picked). */
+const RUNTIME_INSPECTOR_LINE = /Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\/([\w-]+)/;
+
 /** Exits that a V8 heap-limit crash produces (Node aborts after "JavaScript heap out of memory"). */
 const ABORT_REASONS = new Set(['signal: aborted', 'signal: trap', 'exit status 134']);
 
@@ -121,6 +126,14 @@ export class Sandbox implements RuntimeApiHandler {
   readonly #options: SandboxOptions;
   readonly #server: RuntimeApiServer;
   readonly #stdout: Writable;
+  readonly #stderr: Writable;
+  /** In front of the runtime's inspector when the function is debugged (`config.inspect`). */
+  readonly #inspector: InspectorProxy | undefined;
+  #inspectorAddress = '';
+  /** A debugger session is open through the proxy: the clocks are held. */
+  #debuggerAttached = false;
+  /** The runtime waits for its first debugger (`--inspect-wait`): the clocks are held until then. */
+  #awaitingDebugger = false;
   #runtimeApi = '';
   #proc: RuntimeProcess | undefined;
   /** The memory watch of the newest runtime (kept after it ends, for its REPORT). */
@@ -136,14 +149,28 @@ export class Sandbox implements RuntimeApiHandler {
   constructor(options: SandboxOptions) {
     this.#options = options;
     this.#stdout = options.output?.stdout ?? process.stdout;
+    this.#stderr = options.output?.stderr ?? process.stderr;
     this.#server = new RuntimeApiServer(this);
+    this.#inspector = options.config.inspect
+      ? new InspectorProxy((attached) => this.#onDebugger(attached))
+      : undefined;
   }
 
-  /** Starts the Runtime API on 127.0.0.1 and resolves with its port. */
+  /** Starts the Runtime API on 127.0.0.1 (and the inspector proxy) and resolves with its port. */
   async listen(): Promise<number> {
     const port = await this.#server.listen(this.#options.runtimeApiPort);
     this.#runtimeApi = `127.0.0.1:${port}`;
+    const inspect = this.#options.config.inspect;
+    if (this.#inspector && inspect) {
+      const inspectorPort = await this.#inspector.listen(inspect.host, inspect.port);
+      this.#inspectorAddress = `${inspect.host}:${inspectorPort}`;
+    }
     return port;
+  }
+
+  /** `host:port` of the inspector proxy, when the function is debugged. */
+  get inspectorAddress(): string | undefined {
+    return this.#inspectorAddress || undefined;
   }
 
   get busy(): boolean {
@@ -184,7 +211,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#watch?.start();
 
     const outcome = await settled;
-    clearTimeout(inv.timer);
+    inv.timer?.clear();
     const watch = this.#watch;
     if (this.#proc) watch?.sample();
     watch?.stop();
@@ -215,20 +242,56 @@ export class Sandbox implements RuntimeApiHandler {
 
   /** Cold start: the init phase has its own limit; past it, the function timeout starts. */
   #startInitClock(inv: Invocation): void {
-    clearTimeout(inv.timer);
+    inv.timer?.clear();
     inv.deadlineMs = undefined;
-    inv.timer = setTimeout(() => this.#startFunctionClock(inv), INIT_TIMEOUT_MS);
+    inv.timer = new PausableTimer(INIT_TIMEOUT_MS, () => this.#startFunctionClock(inv), this.#clocksHeld());
   }
 
+  /**
+   * The function timeout. The deadline the runtime is given (`Lambda-Runtime-Deadline-Ms`) is fixed
+   * at its start; the timer itself does not count while a debugger is attached (docs/debugging.md).
+   */
   #startFunctionClock(inv: Invocation): void {
     if (inv.deadlineMs !== undefined) return;
-    clearTimeout(inv.timer);
+    inv.timer?.clear();
     const { timeoutSeconds } = this.#options.config;
     inv.deadlineMs = Date.now() + timeoutSeconds * 1000;
-    inv.timer = setTimeout(() => {
-      inv.settle({ kind: 'timeout', timeoutSeconds });
-      this.#discardProcess();
-    }, timeoutSeconds * 1000);
+    inv.timer = new PausableTimer(
+      timeoutSeconds * 1000,
+      () => {
+        inv.settle({ kind: 'timeout', timeoutSeconds });
+        this.#discardProcess();
+      },
+      this.#clocksHeld(),
+    );
+  }
+
+  #clocksHeld(): boolean {
+    return this.#debuggerAttached || this.#awaitingDebugger;
+  }
+
+  /** The proxy saw the first debugger session open, or the last one close. */
+  #onDebugger(attached: boolean): void {
+    this.#debuggerAttached = attached;
+    if (attached) this.#awaitingDebugger = false;
+    this.#stderr.write(
+      `lambda-testkit-emulator: debugger ${attached ? 'attached, the function timeout is held' : 'detached, the function timeout counts on'}\n`,
+    );
+    const timer = this.#current?.timer;
+    if (this.#clocksHeld()) timer?.hold();
+    else timer?.resume();
+  }
+
+  /** Node's line on the runtime's stderr: the proxy's target, and the address announced for it. */
+  #onRuntimeStderr(proc: RuntimeProcess, chunk: Buffer, seen: { line: boolean }): void {
+    if (seen.line || this.#proc !== proc || !this.#inspector) return;
+    const match = RUNTIME_INSPECTOR_LINE.exec(chunk.toString('latin1'));
+    if (!match) return;
+    seen.line = true;
+    this.#inspector.target = Number(match[1]);
+    this.#stderr.write(
+      `lambda-testkit-emulator: debugger on ws://${this.#inspectorAddress}/${match[2]} (runtime pid ${proc.pid})\n`,
+    );
   }
 
   /** Kills the runtime group at once; safe in a synchronous `exit` handler. */
@@ -243,18 +306,23 @@ export class Sandbox implements RuntimeApiHandler {
     this.#discardProcess();
     this.#watch?.stop();
     this.#current?.settle({ kind: 'exit', reason: 'signal: killed' });
-    await this.#server.close();
+    await Promise.all([this.#server.close(), this.#inspector?.close()]);
     if (proc) await proc.exited;
   }
 
   #spawn(): RuntimeProcess {
     const { env, config, handler, command, output } = this.#options;
-    const proc = new RuntimeProcess(
+    // Only the runtime's own line counts, not those of Node processes it starts (they inherit NODE_OPTIONS).
+    const seen = { line: false };
+    if (this.#inspector) this.#inspector.target = undefined;
+    this.#awaitingDebugger = config.inspect?.wait ?? false;
+    const proc: RuntimeProcess = new RuntimeProcess(
       command,
       runtimeEnvironment(env, config, handler, this.#runtimeApi),
       config.taskRoot,
       output,
       config.runtimeUser,
+      this.#inspector ? (chunk) => this.#onRuntimeStderr(proc, chunk, seen) : undefined,
     );
     this.#proc = proc;
     this.#frozen = false;
@@ -275,6 +343,7 @@ export class Sandbox implements RuntimeApiHandler {
     const proc = this.#proc;
     if (!proc) return;
     this.#proc = undefined;
+    if (this.#inspector) this.#inspector.target = undefined;
     proc.kill();
     this.#nextWaiter?.destroy();
     this.#nextWaiter = undefined;
@@ -284,6 +353,7 @@ export class Sandbox implements RuntimeApiHandler {
     if (this.#proc !== proc) return;
     const wasWarm = this.#phase !== 'started';
     this.#proc = undefined;
+    if (this.#inspector) this.#inspector.target = undefined;
     this.#initDoneAt ??= performance.now();
     this.#nextWaiter?.destroy();
     this.#nextWaiter = undefined;

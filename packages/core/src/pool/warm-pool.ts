@@ -835,7 +835,8 @@ export class WarmPool implements AsyncDisposable {
       generation,
       endpoint: launched.endpoint,
       handle: launched.handle,
-      // A debugged function's timeout is lifted (DEBUG_TIMEOUT_SECONDS), and this deadline with it.
+      // The pool does not see a debugger come and go: for a debugged function this deadline is lifted
+      // (DEBUG_TIMEOUT_SECONDS), a backstop behind the emulator's timeout, held only while one is attached.
       client: new InstanceClient(launched.endpoint, {
         timeoutMs: invokeTimeoutSeconds(fn) * 1000 + this.#marginMs,
         invokeSecret: launched.invokeSecret,

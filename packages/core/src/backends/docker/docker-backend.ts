@@ -16,8 +16,8 @@ import type {
   PrepareProgress,
   WiredHost,
 } from '../../backend.ts';
-import { CONTAINER_INSPECTOR_PORT, withInspectorOption } from '../../debug.ts';
-import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
+import { CONTAINER_INSPECTOR_PORT, invokeTimeoutSeconds, withInspectorOption } from '../../debug.ts';
+import { INVOKE_SECRET_VARIABLE, inspectEnvironment } from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
@@ -433,22 +433,26 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
     delete environment.AWS_LAMBDA_RUNTIME_API;
     const exposed = [INVOKE_PORT];
+    const ownEmulator = await this.#runsOwnEmulator(image);
     if (fn.debug) {
       this.#checkDebugPublishHost(fn);
-      // The AWS base image's /var/runtime/bootstrap runs node, which reads NODE_OPTIONS (RIE, in Go,
-      // does not); lambda-testkit's image hands it to the runtime only. Inside the container the
-      // inspector listens on every interface, so that the published port reaches it.
-      environment.NODE_OPTIONS = withInspectorOption(
-        environment.NODE_OPTIONS,
-        `0.0.0.0:${CONTAINER_INSPECTOR_PORT}`,
-        fn.debug,
-      );
+      // Inside the container the inspector's address listens on every interface, so that the
+      // published port reaches it.
+      const address = `0.0.0.0:${CONTAINER_INSPECTOR_PORT}`;
+      if (ownEmulator) {
+        // lambda-testkit's emulator listens there and proxies to the runtime's inspector, holding the
+        // function timeout while a debugger is attached.
+        Object.assign(environment, inspectEnvironment(address, fn.debug));
+      } else {
+        // The AWS base image's /var/runtime/bootstrap runs node, which reads NODE_OPTIONS (RIE, in Go,
+        // does not). RIE cannot tell a debugger is attached: its timeout is lifted while debug is on.
+        environment.NODE_OPTIONS = withInspectorOption(environment.NODE_OPTIONS, address, fn.debug);
+        environment.AWS_LAMBDA_FUNCTION_TIMEOUT = String(invokeTimeoutSeconds(fn));
+      }
       exposed.push(CONTAINER_INSPECTOR_PORT);
     }
     // Our emulator then answers only the pool, also to other containers that reach :8080 directly.
-    const invokeSecret = (await this.#runsOwnEmulator(image))
-      ? randomBytes(32).toString('base64url')
-      : undefined;
+    const invokeSecret = ownEmulator ? randomBytes(32).toString('base64url') : undefined;
     if (invokeSecret) environment[INVOKE_SECRET_VARIABLE] = invokeSecret;
 
     const logs = new LineLog();
@@ -491,6 +495,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     let inspectorHostPort: number | undefined;
     state.unwatch = announceDebugger(logs, {
       fn,
+      from: ownEmulator ? 'emulator' : 'runtime',
       instanceId: context.instanceId,
       log: this.#options.log,
       toHost: (inside) => {

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
-import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
+import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
@@ -308,6 +308,7 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
         `Cannot launch "${fn.name}": this Kubernetes backend was closed. Create a new KubernetesBackend.`,
       );
     }
+    refuseDebug(fn);
     const owner = await this.#prepareSession();
     const image = this.imageFor(fn);
     const { payload } = await this.#payloadFor(fn, owner);
@@ -600,4 +601,20 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
   get selector(): string {
     return selector({ [KubernetesLabels.session]: this.session });
   }
+}
+
+/**
+ * `debug` is not offered on Kubernetes: the inspector would need a port-forward of its own per Pod,
+ * and the Pod's emulator the attach-aware timeout; a debugged function would otherwise run without
+ * its inspector, silently. Refused before the cluster is asked anything.
+ */
+function refuseDebug(fn: ResolvedFunction): void {
+  if (!fn.debug) return;
+  throw new ConfigError(
+    ErrorCodes.DEBUG_UNSUPPORTED,
+    `Function "${fn.name}" has debug on, but the Kubernetes backend cannot attach a debugger to a Pod. ` +
+      "Debug it on the process or Docker backend (LAMBDA_TESTKIT_BACKEND=process or docker, or backend: 'process' | 'docker'), " +
+      'or turn debug off for this run (remove "debug" or the name from LAMBDA_TESTKIT_DEBUG).',
+    { details: { function: fn.name, backend: 'kubernetes' } },
+  );
 }

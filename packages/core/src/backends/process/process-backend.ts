@@ -192,9 +192,10 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         taskRoot: layout.task,
         optDir: layout.opt,
       };
-      // The inspector binds 127.0.0.1 inside this machine: its address is already the host's.
+      // The emulator's inspector proxy binds 127.0.0.1 of this machine: its address is already the host's.
       const unwatch = announceDebugger(emulator.log, {
         fn,
+        from: 'emulator',
         instanceId: context.instanceId,
         log: this.#options.log,
       });

@@ -70,7 +70,7 @@ describe('processEnvironment', () => {
     expect(custom.LAMBDA_TASK_ROOT).toBe(layout.task);
   });
 
-  it("hands the function's NODE_OPTIONS to the runtime past the emulator, with the inspector when debugged", () => {
+  it("hands the function's NODE_OPTIONS to the runtime past the emulator, and the inspector proxy when debugged", () => {
     const plain = processEnvironment(
       { ...fn, environment: { NODE_OPTIONS: '--enable-source-maps' } },
       context,
@@ -88,9 +88,13 @@ describe('processEnvironment', () => {
       host,
     );
     expect(debugged.NODE_OPTIONS).toBeUndefined();
-    expect(debugged.LAMBDA_TESTKIT_NODE_OPTIONS).toBe('--enable-source-maps --inspect-wait=127.0.0.1:0');
-    // The emulator's own timeout is lifted with the debugger on.
-    expect(Number(debugged.AWS_LAMBDA_FUNCTION_TIMEOUT)).toBeGreaterThan(3600);
+    // The emulator starts the runtime's inspector behind its own proxy on a port the system picks.
+    expect(debugged.LAMBDA_TESTKIT_NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(debugged.LAMBDA_TESTKIT_INSPECT).toBe('127.0.0.1:0');
+    expect(debugged.LAMBDA_TESTKIT_INSPECT_WAIT).toBe('true');
+    expect(plain.LAMBDA_TESTKIT_INSPECT).toBeUndefined();
+    // The function's own timeout: the emulator holds it while a debugger is attached.
+    expect(debugged.AWS_LAMBDA_FUNCTION_TIMEOUT).toBe(plain.AWS_LAMBDA_FUNCTION_TIMEOUT);
     // A frozen runtime's inspector would not answer between calls.
     expect(debugged.LAMBDA_TESTKIT_FREEZE).toBe('false');
     expect(plain.LAMBDA_TESTKIT_FREEZE).toBeUndefined();

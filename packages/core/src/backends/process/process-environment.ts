@@ -8,7 +8,7 @@
  */
 import { delimiter, dirname, join } from 'node:path';
 import type { LaunchContext } from '../../backend.ts';
-import { withInspectorOption } from '../../debug.ts';
+import { inspectEnvironment } from '../../emulator/protocol.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 
@@ -72,12 +72,12 @@ export function processEnvironment(
     LAMBDA_TESTKIT_RUNTIME: fn.runtime,
   };
   // The runtime's NODE_OPTIONS pass the emulator (a Node process itself) under another name, which
-  // the emulator turns back into NODE_OPTIONS for the runtime (emulator/config.ts). A debugged
-  // function adds the inspector on a port the system picks (0), so instances never clash.
-  const nodeOptions = fn.debug
-    ? withInspectorOption(env.NODE_OPTIONS, '127.0.0.1:0', fn.debug)
-    : env.NODE_OPTIONS;
+  // the emulator turns back into NODE_OPTIONS for the runtime (emulator/config.ts).
+  const nodeOptions = env.NODE_OPTIONS;
   delete env.NODE_OPTIONS;
   if (nodeOptions) env.LAMBDA_TESTKIT_NODE_OPTIONS = nodeOptions;
+  // A debugged function: the emulator's inspector proxy on a port the system picks (0), so
+  // instances never clash; the runtime's own inspector sits behind it.
+  if (fn.debug) Object.assign(env, inspectEnvironment('127.0.0.1:0', fn.debug));
   return env;
 }

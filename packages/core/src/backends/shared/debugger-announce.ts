@@ -1,7 +1,9 @@
 /**
- * The one line a debugged instance prints: Node writes "Debugger listening on ws://…" to the
- * runtime's stderr each time the runtime starts (first invoke, and again after a reset), with the
- * address as the runtime sees it; this turns it into the address the host reaches and prints it.
+ * The one line a debugged instance prints. Each time the runtime starts (first invoke, and again
+ * after a reset) lambda-testkit's emulator writes "lambda-testkit-emulator: debugger on ws://…" with
+ * the address of its inspector proxy; in a sandbox without that emulator (RIE), Node's own
+ * "Debugger listening on ws://…" line of the runtime is read instead. This turns the address as the
+ * sandbox sees it into the one the host reaches and prints it.
  */
 import { type DebuggerAddress, debuggerLine, inspectorUrlIn } from '../../debug.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
@@ -11,6 +13,11 @@ import type { LogLine } from '../../log.ts';
 export interface DebuggerAnnounceOptions {
   fn: ResolvedFunction;
   instanceId: string;
+  /**
+   * `emulator`: lambda-testkit's emulator proxies the inspector and holds the timeout while a
+   * debugger is attached; `runtime`: Node's line of a runtime behind RIE, timeouts lifted.
+   */
+  from: 'emulator' | 'runtime';
   /**
    * From the runtime's inspector URL to the host's (Docker: the published port on 127.0.0.1);
    * undefined for a line that is not the runtime's (nothing is printed then).
@@ -27,7 +34,7 @@ export function announceDebugger(logs: LineLog, options: DebuggerAnnounceOptions
   if (!fn.debug) return () => {};
   const wait = fn.debug.wait;
   return logs.watch((line) => {
-    const inside = inspectorUrlIn(line);
+    const inside = inspectorUrlIn(line, options.from);
     if (!inside) return;
     const url = options.toHost ? options.toHost(inside) : inside;
     if (!url) return;
@@ -36,6 +43,7 @@ export function announceDebugger(logs: LineLog, options: DebuggerAnnounceOptions
       instanceId: options.instanceId,
       url: url.href,
       wait,
+      timeouts: options.from === 'emulator' ? 'held-while-attached' : 'lifted',
     };
     options.log(debuggerLine(address));
     options.onAddress?.(address);

@@ -1,5 +1,6 @@
 /**
- * Starts the emulator CLI as a child process, exactly as the ProcessBackend and the container do,
+ * Starts the emulator CLI as a child process, exactly as the container does (the ProcessBackend runs
+ * the same emulator as a library in its own process),
  * with either runtime client behind it: lambda-testkit's own Node bootstrap, or AWS's
  * aws-lambda-ric@4 (a real client nobody here wrote).
  */

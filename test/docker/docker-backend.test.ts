@@ -116,11 +116,16 @@ describe('DockerBackend containers', () => {
     expect(labels[ContainerLabels.ownerHost]).toBeTruthy();
   });
 
-  it('runs the handler as the command of the image entrypoint, with a tmpfs /tmp and no bind mounts', () => {
+  it('runs the handler as the command of the image entrypoint, read-only but a tmpfs /tmp, code in read-only volumes', () => {
     expect(inspect.Config.Cmd).toEqual(['index.handler']);
     expect(inspect.Config.Entrypoint).toEqual(['/lambda-entrypoint.sh']);
-    expect(inspect.HostConfig.Tmpfs).toHaveProperty('/tmp');
+    expect(inspect.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(inspect.HostConfig.Tmpfs).toEqual({ '/tmp': 'rw,exec,size=512m' });
     expect(inspect.Mounts.filter((m) => m.Type === 'bind')).toEqual([]);
+    // No layers: one volume, the code at /var/task, read-only, labelled with the run.
+    const volumes = inspect.Mounts.filter((m) => m.Type === 'volume');
+    expect(volumes.map((m) => [m.Destination, m.RW])).toEqual([['/var/task', false]]);
+    expect(backend.codeVolumes()).toContain(volumes[0]?.Name);
     const env = inspect.Config.Env;
     expect(env).toContain('AWS_LAMBDA_FUNCTION_NAME=inspected');
     expect(env).toContain('LAMBDA_TESTKIT_RUNTIME=nodejs22.x');
@@ -283,6 +288,126 @@ describe('DockerBackend containers', () => {
     await Promise.all([backend.terminate(handle), backend.terminate(handle)]);
     await backend.terminate(handle);
     expect(await containerExists(handle.containerId)).toBe(false);
+  });
+});
+
+/** Names of the volumes the engine holds for a run (by lambda-testkit's run label). */
+async function volumesOfRun(runId: string): Promise<string[]> {
+  const { Volumes } = await (await docker()).listVolumes({
+    filters: { label: [`${ContainerLabels.runId}=${runId}`] },
+  });
+  return (Volumes ?? []).map((v) => v.Name);
+}
+
+describe('DockerBackend file system: only /tmp is writable (docs/emulator.md#file-system)', () => {
+  const paths = ['/tmp', '/var/task', '/opt', '/', '/var/runtime', '/etc', '/var'];
+
+  async function writes(fn: ResolvedFunction, runId: string) {
+    const launched = await backend.launch(fn, launchContext(runId, `fs-${randomUUID()}`));
+    try {
+      const res = await fetch(`${launched.endpoint}/2015-03-31/functions/function/invocations`, {
+        method: 'POST',
+        headers: { 'x-lambda-testkit-invoke-secret': launched.invokeSecret ?? '' },
+        body: JSON.stringify({ action: 'write-paths', paths }),
+      });
+      return (await res.json()) as { results: Record<string, string>; tmpMiB: number };
+    } finally {
+      await backend.terminate(launched.handle);
+    }
+  }
+
+  it('a handler gets EROFS everywhere but /tmp, which is 512 MiB by default', async () => {
+    const out = await writes(await appFunction({ name: 'fs-default' }), run('fs-run'));
+    expect(out.results).toEqual({
+      '/tmp': 'written',
+      '/var/task': 'EROFS',
+      '/opt': 'EROFS',
+      '/': 'EROFS',
+      '/var/runtime': 'EROFS',
+      '/etc': 'EROFS',
+      '/var': 'EROFS',
+    });
+    expect(out.tmpMiB).toBe(512);
+  });
+
+  it('/opt holds the layers read-only too, and ephemeralStorage sizes /tmp', async () => {
+    const fn = await appFunction({
+      name: 'fs-layers',
+      ephemeralStorage: 1024,
+      layers: [join(fixturesDir, 'layer-greeting')],
+    });
+    const out = await writes(fn, run('fs-run'));
+    expect(out.results).toMatchObject({ '/tmp': 'written', '/var/task': 'EROFS', '/opt': 'EROFS' });
+    expect(out.tmpMiB).toBe(1024);
+  });
+
+  it('copies the code once per function version: instances share its volumes, a new version gets new ones', async () => {
+    const own = new DockerBackend({ log: () => {} });
+    const runId = run('volumes-run');
+    try {
+      const v1 = await appFunction({ name: 'versions', environment: { V: '1' } });
+      const a = await own.launch(v1, launchContext(runId, 'v1-a'));
+      const b = await own.launch(v1, launchContext(runId, 'v1-b'));
+      const first = await volumesOfRun(runId);
+      expect(first).toHaveLength(1);
+      const v2 = await appFunction({ name: 'versions', environment: { V: '2' } });
+      const c = await own.launch(v2, launchContext(runId, 'v2-a'));
+      expect(await volumesOfRun(runId)).toHaveLength(2);
+      // The old version's volume goes once its last container is gone.
+      await own.terminate(a.handle);
+      expect(await volumesOfRun(runId)).toContain(first[0]);
+      await own.terminate(b.handle);
+      await waitFor(
+        async () => !(await volumesOfRun(runId)).includes(first[0] ?? ''),
+        10_000,
+        'old volume removed',
+      );
+      expect(await containerExists(c.handle.containerId)).toBe(true);
+    } finally {
+      await own.close();
+    }
+    expect(await volumesOfRun(runId)).toEqual([]);
+  });
+});
+
+describe('DockerBackend prepared instances (created ahead, started on demand)', () => {
+  it('prepareInstance creates the container without starting it; startPrepared starts it as a cold start', async () => {
+    const fn = await appFunction({ name: 'prepared', environment: { CUSTOM_VAR: 'set-at-prepare' } });
+    const prepared = await backend.prepareInstance(fn, launchContext(run('prepared-run'), 'prepared-1'));
+    const engine = await docker();
+    const before = await engine.getContainer(prepared.containerId).inspect();
+    expect(before.State.Status).toBe('created');
+    expect(before.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(backend.instances()).toContainEqual(prepared);
+
+    const started = await backend.startPrepared(prepared);
+    try {
+      expect(started.handle).toBe(prepared);
+      const capture = backend.logs(prepared)?.capture();
+      const headers = { 'x-lambda-testkit-invoke-secret': started.invokeSecret ?? '' };
+      const url = `${started.endpoint}/2015-03-31/functions/function/invocations`;
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ action: 'env' }) });
+      expect(await res.json()).toMatchObject({ functionName: 'prepared', custom: 'set-at-prepare' });
+      // The runtime started at the first invoke, after the start: its REPORT carries an Init Duration.
+      const lines = (await capture?.finish(5_000))?.lines ?? [];
+      expect(lines.find((l) => l.startsWith('REPORT'))).toMatch(/Init Duration: /);
+      await expect(backend.startPrepared(prepared)).rejects.toThrow(/already started/);
+    } finally {
+      await backend.terminate(prepared);
+    }
+    expect(await containerExists(prepared.containerId)).toBe(false);
+  });
+
+  it('a prepared container never started is removed by terminate and by close', async () => {
+    const own = new DockerBackend({ log: () => {} });
+    const fn = await appFunction({ name: 'prepared-unused' });
+    const a = await own.prepareInstance(fn, launchContext(run('prepared-run'), 'unused-1'));
+    const b = await own.prepareInstance(fn, launchContext(run('prepared-run'), 'unused-2'));
+    await own.terminate(a);
+    expect(await containerExists(a.containerId)).toBe(false);
+    await own.close();
+    expect(await containerExists(b.containerId)).toBe(false);
+    expect(own.codeVolumes()).toEqual([]);
   });
 });
 
@@ -466,9 +591,13 @@ describe('sweep of containers whose owning process is gone', () => {
     );
     const orphan = await orphanContainer(run('orphan-run-a'));
     expect(await containerExists(orphan)).toBe(true);
+    expect(await volumesOfRun(run('orphan-run-a'))).toHaveLength(1);
     const removed = await new DockerBackend({ log: () => {} }).reapStale();
     expect(removed).toBeGreaterThanOrEqual(1);
     expect(await containerExists(orphan)).toBe(false);
+    // Its code volume goes with it; the live run's stays.
+    expect(await volumesOfRun(run('orphan-run-a'))).toEqual([]);
+    expect(await volumesOfRun(run('live-run'))).toHaveLength(1);
     expect(await containerExists(live.handle.containerId)).toBe(true);
     await backend.terminate(live.handle);
   });

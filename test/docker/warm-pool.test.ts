@@ -198,3 +198,69 @@ describe('WarmPool on DockerBackend', () => {
     expect(labelled.length).toBeLessThanOrEqual(maxConcurrency);
   });
 });
+
+describe('WarmPool on DockerBackend with spareInstances (prepared containers)', () => {
+  /** The run's containers by state: `created` (prepared) or `running`. */
+  async function containersOf(runId: string) {
+    const found = await (await docker()).listContainers({
+      all: true,
+      filters: { label: [`${ContainerLabels.runId}=${runId}`] },
+    });
+    return found.map((c) => ({ id: c.Id, state: c.State, instanceId: c.Labels[ContainerLabels.instanceId] }));
+  }
+
+  it('a scale-out starts the prepared container: a cold start with its own instance id', async () => {
+    pool = new WarmPool({
+      backend,
+      spareInstances: 1,
+      idleTtlMs: Number.POSITIVE_INFINITY,
+      runId: randomUUID(),
+    });
+    pool.register(await appFunction());
+    const first = await pool.invoke('app', json({ n: 1 }));
+    await waitFor(() => pool.stats().app?.spares === 1, 15_000, 'a spare');
+    const spare = (await containersOf(pool.runId)).find((c) => c.state === 'created');
+    // Hold the warm instance, so the next call finds every instance busy.
+    const hold = pool.invoke('app', json({ action: 'sleep', ms: 1500 }));
+    await waitFor(() => pool.list().some((i) => i.state === 'busy'), 5_000, 'the hold call');
+    const scaled = await pool.invoke('app', json({ n: 2 }));
+    await hold;
+    expect(first.coldStart).toBe(true);
+    expect(scaled).toMatchObject({
+      kind: 'success',
+      coldStart: true,
+      json: { echo: { n: 2 }, invocations: 1 },
+    });
+    expect(scaled.instanceId).toBe(spare?.instanceId);
+    // Its start prepared the next spare.
+    await waitFor(
+      async () => (await containersOf(pool.runId)).filter((c) => c.state === 'created').length === 1,
+      15_000,
+      'the next spare',
+    );
+    await pool.stopAll();
+    expect(await containersOf(pool.runId)).toEqual([]);
+  });
+
+  it('a new deploy id removes the spare of the old one, never started', async () => {
+    pool = new WarmPool({
+      backend,
+      spareInstances: 1,
+      idleTtlMs: Number.POSITIVE_INFINITY,
+      runId: randomUUID(),
+    });
+    pool.register(await appFunction({ environment: { V: '1' } }));
+    await pool.invoke('app', json({ n: 1 }));
+    await waitFor(
+      async () => (await containersOf(pool.runId)).some((c) => c.state === 'created'),
+      15_000,
+      'a spare',
+    );
+    const stale = (await containersOf(pool.runId)).find((c) => c.state === 'created');
+    pool.register(await appFunction({ environment: { V: '2' } }));
+    await waitFor(async () => !(await containerExists(stale?.id ?? '')), 10_000, 'the stale spare removed');
+    const next = await pool.invoke('app', json({ n: 2 }));
+    expect(next.coldStart).toBe(true);
+    expect(next.instanceId).not.toBe(stale?.instanceId);
+  });
+});

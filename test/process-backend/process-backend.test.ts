@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BackendError,
@@ -89,7 +89,7 @@ describe('ProcessBackend', () => {
     expect(c).toMatchObject({ invocations: 1, echo: { n: 1 } });
     expect(w).toMatchObject({ invocations: 2, echo: { n: 2 } });
     expect(w.pid).toBe(c.pid);
-    expect(c.pid).not.toBe(handle.pid); // the handler runs in the runtime child, not in the emulator
+    expect(c.pid).not.toBe(process.pid); // the handler runs in a runtime process of its own
 
     expect(coldLines.lines[0]).toMatch(/^START RequestId: /);
     expect(coldLines.lines.at(-1)).toMatch(/^REPORT RequestId: .*Init Duration/);
@@ -155,6 +155,10 @@ describe('ProcessBackend', () => {
       expect(env.LAMBDA_TESTKIT_INVOKE_SECRET).toBeUndefined();
       expect(JSON.stringify(env)).not.toContain(instance.invokeSecret);
       expect(env.HOME).not.toBe(saved.HOME);
+      // Nothing of the backend's own plumbing (spare marker, compile cache) reaches the function.
+      for (const key of ['LAMBDA_TESTKIT_SPARE', 'LAMBDA_TESTKIT_COMPILE_CACHE', 'NODE_COMPILE_CACHE']) {
+        expect(env[key]).toBeUndefined();
+      }
     } finally {
       for (const key of [
         'AWS_ACCESS_KEY_ID',
@@ -166,6 +170,50 @@ describe('ProcessBackend', () => {
         else process.env[key] = saved[key];
       }
     }
+  });
+
+  it('hands a spare runtime to the next launch of its kind, with the environment of that function alone', async () => {
+    const maker = await launch(await appFunction({ name: 'spare-maker', environment: { ONLY_MAKER: 'a' } }));
+    expect((await invoke(maker)).status).toBe(200);
+    await backend.sparesReady();
+    const fn = await appFunction({
+      name: 'spare-taker',
+      handler: 'index.env',
+      environment: { ONLY_TAKER: 'b' },
+    });
+    const taker = await launch(fn);
+    expect(basename(taker.handle.dir)).toMatch(/^spare-/);
+    const viaSpare = (await invoke(taker)).json as { env: Record<string, string>; cwd: string };
+    expect(viaSpare.cwd).toBe(taker.handle.taskRoot);
+    expect(viaSpare.env).toMatchObject({ AWS_LAMBDA_FUNCTION_NAME: 'spare-taker', ONLY_TAKER: 'b' });
+    expect(viaSpare.env.ONLY_MAKER).toBeUndefined();
+
+    // The same function started on demand sees the same environment, its own folders aside.
+    const onDemand = new ProcessBackend({ rootDir, spareRuntimes: 0 });
+    try {
+      const fresh = await onDemand.launch(fn, launchContext(runId));
+      expect(basename(fresh.handle.dir)).not.toMatch(/^spare-/);
+      const direct = (await invoke(fresh)).json as { env: Record<string, string> };
+      const comparable = (env: Record<string, string>, dir: string) =>
+        Object.fromEntries(
+          Object.entries(env)
+            // Per instance by design: its Runtime API port and its log stream.
+            .filter(([key]) => key !== 'AWS_LAMBDA_RUNTIME_API' && key !== 'AWS_LAMBDA_LOG_STREAM_NAME')
+            .map(([key, value]) => [key, value.split(dir).join('<instance>')]),
+        );
+      expect(comparable(viaSpare.env, taker.handle.dir)).toEqual(comparable(direct.env, fresh.handle.dir));
+    } finally {
+      await onDemand.close();
+    }
+  });
+
+  it('gives a spare only to a function whose start-up settings match (memory size → heap limit)', async () => {
+    await launch(await appFunction({ name: 'small' }));
+    await backend.sparesReady();
+    const big = await launch(await appFunction({ name: 'big', handler: 'index.env', memorySize: 1024 }));
+    expect(basename(big.handle.dir)).not.toMatch(/^spare-/);
+    const { env } = (await invoke(big)).json as { env: Record<string, string> };
+    expect(env.NODE_OPTIONS).toContain('--max-old-space-size=1024');
   });
 
   it('finds layer modules through NODE_PATH, later layers overwriting earlier ones', async () => {
@@ -250,18 +298,18 @@ describe('ProcessBackend', () => {
     expect((next.json as Counted).invocations).toBe(1);
   });
 
-  it('terminate ends emulator, runtime and their detached children, removes the folder; twice is fine', async () => {
+  it('terminate ends the runtime and its detached children, closes the instance port, removes the folder; twice is fine', async () => {
     const fn = await appFunction({ name: 'terminate-me', handler: 'index.daemon' });
     const instance = await backend.launch(fn, launchContext(runId));
     const { handle } = instance;
     const { pid: runtimePid, daemonPid } = (await invoke(instance)).json as Counted & { daemonPid: number };
-    expect(isRunning(handle.pid)).toBe(true);
     expect(isRunning(runtimePid)).toBe(true);
     expect(isRunning(daemonPid)).toBe(true);
-    expect(processesUnder(handle.dir).sort()).toEqual([handle.pid, runtimePid, daemonPid].sort());
+    expect(processesUnder(handle.dir).sort()).toEqual([runtimePid, daemonPid].sort());
 
     await backend.terminate(handle);
-    for (const pid of [handle.pid, runtimePid, daemonPid]) expect(isRunning(pid)).toBe(false);
+    for (const pid of [runtimePid, daemonPid]) expect(isRunning(pid)).toBe(false);
+    await expect(invoke(instance)).rejects.toThrow(/ECONNREFUSED/);
     expect(processesUnder(handle.dir)).toEqual([]);
     expect(existsSync(handle.dir)).toBe(false);
     expect(backend.logs(handle)).toBeUndefined();
@@ -366,46 +414,35 @@ describe('ProcessBackend against other local processes (docs/security.md)', () =
 });
 
 describe('ProcessBackend launch failures', () => {
-  it('reports an emulator that exits early with LAUNCH_FAILED and its stderr, leaving no folder', async () => {
-    const broken = new ProcessBackend({ rootDir, emulatorPath: join(fixturesDir, 'broken-emulator.mjs') });
+  it('reports a bootstrap that does not exist with LAUNCH_FAILED, leaving no folder', async () => {
+    const broken = new ProcessBackend({ rootDir, bootstrap: join(fixturesDir, 'no-such-bootstrap.mjs') });
     const ctx = launchContext(runId);
     const error = await broken.launch(await appFunction({ name: 'broken' }), ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
-    expect((error as Error).message).toContain('exit code 3');
-    expect((error as Error).message).toContain('broken emulator: cannot bind');
+    expect((error as Error).message).toContain('no-such-bootstrap.mjs');
+    expect((error as Error).message).toContain('does not exist');
     expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
     await broken.close();
   });
 
-  it('kills an emulator that never reports readiness after the startup timeout', async () => {
-    const silent = new ProcessBackend({
-      rootDir,
-      emulatorPath: join(fixturesDir, 'silent-emulator.mjs'),
-      startupTimeoutMs: 500,
-    });
-    const ctx = launchContext(runId);
-    const error = await silent.launch(await appFunction({ name: 'silent' }), ctx).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
-    expect((error as Error).message).toContain('within 500 ms');
-    expect(processesUnder(join(rootDir, runId, ctx.instanceId))).toEqual([]);
-    expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
-    await silent.close();
+  it('refuses a negative number of spare runtimes with a ConfigError', () => {
+    expect(() => new ProcessBackend({ rootDir, spareRuntimes: -1 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }),
+    );
   });
 
   it('stops a launch when the pool aborts it, leaving no process and no folder', async () => {
-    const silent = new ProcessBackend({ rootDir, emulatorPath: join(fixturesDir, 'silent-emulator.mjs') });
+    const aborting = new ProcessBackend({ rootDir });
     const controller = new AbortController();
     const ctx = { ...launchContext(runId), signal: controller.signal };
-    setTimeout(() => controller.abort(new Error('pool stopping')), 300);
-    const started = Date.now();
-    const error = await silent.launch(await appFunction({ name: 'aborted' }), ctx).catch((e: unknown) => e);
+    controller.abort(new Error('pool stopping'));
+    const error = await aborting.launch(await appFunction({ name: 'aborted' }), ctx).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCodes.LAUNCH_FAILED });
     expect((error as Error).message).toContain('aborted');
-    expect(Date.now() - started).toBeLessThan(5000); // well before the 10 s startup timeout
     expect(processesUnder(join(rootDir, runId, ctx.instanceId))).toEqual([]);
     expect(existsSync(join(rootDir, runId, ctx.instanceId))).toBe(false);
-    await silent.close();
+    await aborting.close();
   });
 
   it('refuses a duplicate instance id without harming the instance that has it', async () => {
@@ -437,7 +474,8 @@ describe('ProcessBackend crash safety', () => {
     const fn = await appFunction({ name: 'close-me' });
     const a = await closing.launch(fn, launchContext('close-run'));
     const b = await closing.launch(fn, launchContext('close-run'));
-    const pids = [a.handle.pid, b.handle.pid, ((await invoke(a)).json as Counted).pid];
+    const pids = [((await invoke(a)).json as Counted).pid, ((await invoke(b)).json as Counted).pid];
+    await closing.sparesReady();
     await closing.close();
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
     expect(processesUnder(own)).toEqual([]);
@@ -449,8 +487,9 @@ describe('ProcessBackend crash safety', () => {
     const own = await mkdtemp(join(tmpdir(), 'ltk-two-backends-'));
     try {
       const fn = await appFunction({ name: 'shared-run' });
-      const first = new ProcessBackend({ rootDir: own });
-      const second = new ProcessBackend({ rootDir: own });
+      // Without spares: a spare of `first` waiting in the run folder would (rightly) keep it.
+      const first = new ProcessBackend({ rootDir: own, spareRuntimes: 0 });
+      const second = new ProcessBackend({ rootDir: own, spareRuntimes: 0 });
       const kept = await first.launch(fn, launchContext('shared'));
       await second.launch(fn, launchContext('shared'));
       await second.close();
@@ -458,7 +497,7 @@ describe('ProcessBackend crash safety', () => {
       expect((await invoke(kept)).status).toBe(200);
       // Once no instance is left, a close removes the run folder; the other backend makes it again.
       await first.terminate(kept.handle);
-      const third = new ProcessBackend({ rootDir: own });
+      const third = new ProcessBackend({ rootDir: own, spareRuntimes: 0 });
       await third.launch(fn, launchContext('shared'));
       await third.close();
       expect(existsSync(join(own, 'shared'))).toBe(false);
@@ -565,7 +604,6 @@ describe('ProcessBackend crash safety', () => {
         stderr += c.toString();
       });
       const report = await new Promise<{
-        emulatorPid: number;
         runtimePid: number;
         daemonPid: number;
         dir: string;
@@ -581,10 +619,11 @@ describe('ProcessBackend crash safety', () => {
       owner.kill('SIGKILL');
       await exited;
 
-      // What the dead run left: its folder, and (unless the emulator noticed its parent's death)
-      // processes carrying its task root.
+      // The orphan guard kills the runtimes of a pool that died (the instance's, and the spare
+      // its launch asked for), frozen as they are; what the dead run leaves is its folder and
+      // the handler's detached daemon, which only the sweep of dead runs finds.
+      expect(await waitFor(() => !isRunning(report.runtimePid), 10_000)).toBe(true);
       expect(existsSync(report.dir)).toBe(true);
-      // The handler's detached daemon outlives the emulator's own cleanup in every case.
       expect(isRunning(report.daemonPid)).toBe(true);
       const leftovers = processesUnder(join(own, 'doomed-run'));
       expect(leftovers).toContain(report.daemonPid);
@@ -598,13 +637,12 @@ describe('ProcessBackend crash safety', () => {
 
       const sweeper = new ProcessBackend({ rootDir: own });
       expect(await sweeper.reapStale()).toBe(1);
-      for (const pid of [report.emulatorPid, report.runtimePid, report.daemonPid, ...leftovers]) {
+      for (const pid of [report.runtimePid, report.daemonPid, ...leftovers]) {
         expect(isRunning(pid)).toBe(false);
       }
       expect(processesUnder(join(own, 'doomed-run'))).toEqual([]);
       expect(existsSync(join(own, 'doomed-run'))).toBe(false);
 
-      expect(isRunning(live.handle.pid)).toBe(true);
       expect((await invoke(live)).status).toBe(200);
       expect(await sweeper.reapStale()).toBe(0);
       await neighbour.close();

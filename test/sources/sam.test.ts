@@ -74,7 +74,7 @@ describe('a SAM template', () => {
     expect(bundle).toContain('item.price * item.quantity'); // lib/total.ts inlined
   });
 
-  it('reads AWS::Lambda::Function code, Architectures and a plain environment', async () => {
+  it('reads AWS::Lambda::Function code, Architectures, EphemeralStorage and a plain environment', async () => {
     const root = await fixtureRoot('sam-app');
     const { get } = await load(root);
     expect(get('ListOrdersFunction')).toMatchObject({
@@ -83,6 +83,7 @@ describe('a SAM template', () => {
       runtime: 'nodejs22.x',
       timeout: 5,
       memorySize: 512,
+      ephemeralStorage: 2048,
       architecture: 'arm64',
       layers: [],
       environment: { TABLE_NAME: 'orders-local' },

@@ -111,11 +111,11 @@ describe.each<BackendChoice>(['process', 'docker'])('sandbox lifecycle on the %s
 
   // The process backend does not confine the file system yet (README "Fidelity").
   if (backend !== 'docker') return;
-  it('only /tmp is writable, a 512 MB tmpfs; the function runs as an unprivileged user', async () => {
+  it('only /tmp is writable, a 512 MB tmpfs (a read-only file system elsewhere); the function runs as an unprivileged user', async () => {
     const out = await client.invoke('write-probe', {});
     expect(out.outcome).toBe('success');
     expect(out.payload).toEqual({
-      results: { '/var/task': 'EACCES', '/opt': 'EACCES', '/tmp': 'written' },
+      results: { '/var/task': 'EROFS', '/opt': 'EROFS', '/tmp': 'written' },
       tmpMb: 512,
       uid: 993,
     });

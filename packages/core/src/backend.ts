@@ -69,6 +69,18 @@ export interface LambdaBackend<H = unknown> {
   readonly name: string;
   /** Starts one instance and resolves once its invoke endpoint accepts connections. */
   launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<H>>;
+  /**
+   * Creates an instance without starting it (Docker: the container is created with its code
+   * mounted), so that a later `startPrepared` pays only the start. Optional: the pool keeps
+   * `spareInstances` prepared per function only with a backend that has both methods. A prepared
+   * instance that is never started is discarded with `terminate`.
+   */
+  prepareInstance?(fn: ResolvedFunction, context: LaunchContext): Promise<H>;
+  /**
+   * Starts an instance `prepareInstance` created; resolves as `launch` does. A failed start removes
+   * the instance. The function inside starts as it would in `launch`: its first call is a cold start.
+   */
+  startPrepared?(handle: H): Promise<LaunchedInstance<H>>;
   /** Stops the instance and removes what it left. Idempotent; never throws for an already-gone instance. */
   terminate(handle: H): Promise<void>;
   /** Makes the first launch of `fn` fast (pull or build the image) and reports progress. */

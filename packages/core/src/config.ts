@@ -84,6 +84,15 @@ export interface TestkitConfig {
   idleTtlMs?: number;
   /** Launch one instance of these functions (or all, with `true`) before the tests start. */
   prewarm?: boolean | string[];
+  /**
+   * Docker only: containers kept created but not started per function in use (code mounted, nothing
+   * running), so that a scale-out (a call that finds every instance busy) or a relaunch only starts
+   * one: a cold start at about the cost of `docker start`. Made after a function's first launch or
+   * its prewarm. Each costs disk, not memory or CPU; each start is still a cold start. 0 prepares
+   * nothing. See docs/architecture.md#prepared-instances.
+   * @default 0
+   */
+  spareInstances?: number;
   /** @default 'us-east-1' */
   region?: string;
   /** @default '123456789012' */

@@ -46,8 +46,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   pool: ['root', 'packaging', 'emulator/protocol.ts'],
   'backends/shared': ['root'],
   'backends/docker': ['root', 'backends/shared', 'packaging', 'emulator'],
-  // The process backend spawns the emulator and sets its wire variables (protocol.ts).
-  'backends/process': ['root', 'backends/shared', 'packaging', 'emulator/protocol.ts'],
+  // The process backend runs the emulator in the pool's process (and starts spare runtimes with it).
+  'backends/process': ['root', 'backends/shared', 'packaging', 'emulator'],
   'backends/kubernetes': ['root', 'backends/shared', 'packaging'],
   // Runs each function on one of two backends it is given: it knows the interface only.
   'backends/fallback': ['root'],

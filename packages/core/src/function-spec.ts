@@ -43,6 +43,13 @@ export interface FunctionDeclaration {
    * @default 128
    */
   memorySize?: number;
+  /**
+   * Size of `/tmp` in MB, 512 to 10240, as Lambda's ephemeral storage (SAM/CloudFormation
+   * `EphemeralStorage.Size`). The Docker backend mounts a tmpfs of this size; the process backend
+   * does not bound it.
+   * @default 512
+   */
+  ephemeralStorage?: number;
   /** @default 'x86_64' */
   architecture?: Architecture;
   /** Container image to use instead of the official base image for `runtime` (Docker backend). */
@@ -184,6 +191,8 @@ export interface ResolvedFunction {
   environment: Record<string, string>;
   timeout: number;
   memorySize: number;
+  /** `/tmp` in MB when declared (`FunctionDeclaration.ephemeralStorage`); 512 otherwise. */
+  ephemeralStorage?: number;
   architecture: Architecture;
   image?: string;
   /** See `FunctionDeclaration.reservedConcurrency`; not part of the deploy id (no relaunch). */

@@ -75,6 +75,7 @@ describe('loadConfig', () => {
         kubernetes: { namespace: '', cluster: 'x' },
         maxConcurrency: 0,
         scaleOutWaitMs: -5,
+        spareInstances: -1,
         accountId: '42',
         functions: {
           bad: {
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
     expect(msg).toContain('`maxConcurrency` must be a positive integer, got number 0');
     expect(msg).toContain('`scaleOutWaitMs` must be a number of milliseconds, 0 or more, got number -5');
     expect(msg).toContain('`functions.bad.scaleOutWaitMs` must be a number');
+    expect(msg).toContain('`spareInstances` must be a whole number of at least 0, got number -1');
     expect(msg).toContain('`accountId` must be twelve digits');
     expect(msg).toContain('`functions.bad` needs `code`');
     expect(msg).toContain('`functions.bad.environment` must be an object of string values');

@@ -194,7 +194,13 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
           isStringMap,
           'an object of string values (Lambda environment values are strings)',
         );
-        for (const key of ['timeout', 'memorySize', 'reservedConcurrency', 'scaleOutWaitMs'] as const) {
+        for (const key of [
+          'timeout',
+          'memorySize',
+          'ephemeralStorage',
+          'reservedConcurrency',
+          'scaleOutWaitMs',
+        ] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
           }
@@ -235,6 +241,16 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
     !(typeof scaleOutWaitMs === 'number' && Number.isFinite(scaleOutWaitMs) && scaleOutWaitMs >= 0)
   ) {
     fail('scaleOutWaitMs', 'a number of milliseconds, 0 or more', scaleOutWaitMs);
+  }
+  if (
+    raw.spareInstances !== undefined &&
+    !(
+      typeof raw.spareInstances === 'number' &&
+      Number.isInteger(raw.spareInstances) &&
+      raw.spareInstances >= 0
+    )
+  ) {
+    fail('spareInstances', 'a whole number of at least 0', raw.spareInstances);
   }
   optional(
     'eventRetryDelaysMs',

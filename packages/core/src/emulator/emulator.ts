@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { EmulatorConfigError, readFunctionConfig } from './config.ts';
 import { createInvokeServer, type Profile } from './invoke-server.ts';
 import { INVOKE_SECRET_VARIABLE } from './protocol.ts';
-import { commandFor, type RuntimeOutput } from './runtime-process.ts';
+import {
+  commandFor,
+  type RuntimeCommand,
+  type RuntimeOutput,
+  type RuntimeProcess,
+} from './runtime-process.ts';
 import { Sandbox } from './sandbox.ts';
 
 export interface EmulatorOptions {
@@ -74,6 +79,22 @@ export interface EmulatorOptions {
    * @default 30000
    */
   requestTimeoutMs?: number;
+  /**
+   * A runtime process started ahead of its function, given its environment at the first cold start
+   * (see `SandboxOptions.prestarted`). Used by the process backend's spare runtimes.
+   * @default none: the first invoke spawns the runtime
+   */
+  prestarted?: RuntimeProcess;
+  /**
+   * How to start the runtime, when the caller builds the command itself (the process backend wraps
+   * the launch); `bootstrap` is then only checked to exist.
+   * @default `bootstrap` run with this Node (scripts) or directly
+   */
+  command?: RuntimeCommand;
+  /** Called with the pid of every runtime process the sandbox uses, once started. @default none */
+  onRuntimeStart?: (pid: number) => void;
+  /** Called with that pid once the process is gone. @default none */
+  onRuntimeExit?: (pid: number) => void;
 }
 
 export interface RunningEmulator {
@@ -162,10 +183,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const sandbox = new Sandbox({
     config,
     handler: options.handler,
-    command: commandFor(bootstrap),
+    command: options.command ?? commandFor(bootstrap),
     env: runtimeEnv,
     runtimeApiPort: options.runtimeApiPort ?? 0,
     ...(options.output ? { output: options.output } : {}),
+    ...(options.prestarted ? { prestarted: options.prestarted } : {}),
+    ...(options.onRuntimeStart ? { onRuntimeStart: options.onRuntimeStart } : {}),
+    ...(options.onRuntimeExit ? { onRuntimeExit: options.onRuntimeExit } : {}),
   });
   let runtimeApiPort: number;
   try {

@@ -27,6 +27,22 @@ export interface RuntimeOutput {
   stderr: Writable;
 }
 
+/** Extra spawn choices of a runtime process. */
+export interface RuntimeSpawnOptions {
+  user?: RuntimeUser;
+  /**
+   * Started ahead of its function: stdin is a pipe that carries one assignment line (`assign`),
+   * then closes, and fd 3 a pipe on which the runtime says it is ready for one (any byte, or its
+   * end; `ready`). Without it, stdin is /dev/null and there is no fd 3.
+   */
+  assignable?: boolean;
+  /**
+   * Sees every chunk of the runtime's stderr on its way to the emulator's (a debugged runtime's
+   * inspector line); stderr is then piped through the emulator.
+   */
+  tapStderr?: (chunk: Buffer) => void;
+}
+
 const SCRIPT_EXTENSIONS = /\.(?:[cm]?js|[cm]?ts)$/;
 
 /** How to run a bootstrap path: scripts through the current Node binary, anything else directly. */
@@ -42,9 +58,10 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): ExitR
 }
 
 export class RuntimeProcess {
-  readonly startedAt = performance.now();
   /** Resolves once the process is gone (exit or spawn failure), with RIE's description. */
   readonly exited: Promise<ExitReason>;
+  /** An `assignable` runtime: resolves once it waits for its assignment (or is gone). Others: at once. */
+  readonly ready: Promise<void>;
   readonly #child: ChildProcess;
   #gone = false;
 
@@ -53,13 +70,9 @@ export class RuntimeProcess {
     env: Record<string, string>,
     cwd: string,
     output?: RuntimeOutput,
-    user?: RuntimeUser,
-    /**
-     * Sees every chunk of the runtime's stderr on its way to the emulator's (a debugged runtime's
-     * inspector line); stderr is then piped through the emulator, stdout stays inherited.
-     */
-    tapStderr?: (chunk: Buffer) => void,
+    options: RuntimeSpawnOptions = {},
   ) {
+    const { user, tapStderr } = options;
     this.#child = spawn(command.file, command.args, {
       cwd,
       env,
@@ -67,8 +80,24 @@ export class RuntimeProcess {
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       // Inherit: the runtime writes to the emulator's own stdout/stderr, so its lines land before the
       // emulator's END/REPORT lines of the same invoke (ordering the pool relies on to cut logs).
-      stdio: output ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', tapStderr ? 'pipe' : 'inherit'],
+      // Piped, the sandbox defers END/REPORT by one turn of the event loop (sandbox.ts).
+      stdio: [
+        options.assignable ? 'pipe' : 'ignore',
+        output ? 'pipe' : 'inherit',
+        output || tapStderr ? 'pipe' : 'inherit',
+        ...(options.assignable ? (['pipe'] as const) : []),
+      ],
     });
+    const readiness = this.#child.stdio[3];
+    this.ready = readiness
+      ? new Promise<void>((resolve) => {
+          readiness.once('data', () => resolve());
+          readiness.once('close', () => resolve());
+          readiness.on('error', () => {});
+        })
+      : Promise.resolve();
+    // A runtime that dies before reading its assignment must not raise EPIPE in this process.
+    this.#child.stdin?.on('error', () => {});
     if (this.#child.pid !== undefined) preferForOomKill(this.#child.pid);
     if (output) this.#child.stdout?.pipe(output.stdout, { end: false });
     if (output || tapStderr) {
@@ -97,6 +126,16 @@ export class RuntimeProcess {
 
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /**
+   * Hands a runtime started ahead (`assignable`) its function: one JSON line on its stdin, which
+   * then closes. What the line holds is the caller's contract with the runtime's entry script.
+   */
+  assign(assignment: unknown): void {
+    const stdin = this.#child.stdin;
+    if (!stdin) throw new Error('RuntimeProcess.assign: this runtime was not started assignable');
+    stdin.end(`${JSON.stringify(assignment)}\n`);
   }
 
   get alive(): boolean {

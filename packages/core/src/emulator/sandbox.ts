@@ -95,6 +95,8 @@ interface Invocation {
   deliveredAt?: number;
   /** The process started for this invocation (a cold start), if any. */
   spawned?: RuntimeProcess;
+  /** When that process was started (or, started ahead, given its function): the init clock's zero. */
+  spawnedAt?: number;
   outcome?: Outcome;
   settle(outcome: Outcome): void;
 }
@@ -111,6 +113,15 @@ export interface SandboxOptions {
   runtimeApiPort: number;
   /** Where runtime output and START/END/REPORT go; inherit the emulator's stdio when unset. */
   output?: RuntimeOutput;
+  /**
+   * A runtime started ahead of its function (`assignable`, in `taskRoot`, with an environment that
+   * agrees with this sandbox's on everything read at process start): the first cold start gives it
+   * the runtime environment (`{ env }` on its stdin) instead of spawning a process. Restarts spawn.
+   */
+  prestarted?: RuntimeProcess;
+  /** Told of every runtime process this sandbox uses, when it starts and when it is gone. */
+  onRuntimeStart?: (pid: number) => void;
+  onRuntimeExit?: (pid: number) => void;
 }
 
 /** How long a runtime may linger after posting `/init/error` before its group is killed. */
@@ -145,9 +156,11 @@ export class Sandbox implements RuntimeApiHandler {
   #nextWaiter: ServerResponse | undefined;
   #current: Invocation | undefined;
   #closed = false;
+  #prestarted: RuntimeProcess | undefined;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
+    this.#prestarted = options.prestarted;
     this.#stdout = options.output?.stdout ?? process.stdout;
     this.#stderr = options.output?.stderr ?? process.stderr;
     this.#server = new RuntimeApiServer(this);
@@ -203,10 +216,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#stdout.write(startLine(requestId, config.functionVersion));
 
     if (this.#proc) this.#startFunctionClock(inv);
-    else {
-      inv.spawned = this.#spawn();
-      this.#startInitClock(inv);
-    }
+    else this.#coldStart(inv);
     if (this.#nextWaiter) this.#deliver(inv, this.#takeWaiter());
     this.#watch?.start();
 
@@ -217,8 +227,13 @@ export class Sandbox implements RuntimeApiHandler {
     watch?.stop();
     const now = performance.now();
     const durationMs = now - (inv.deliveredAt ?? inv.reservedAt);
-    const initDurationMs = inv.spawned ? (this.#initDoneAt ?? now) - inv.spawned.startedAt : undefined;
+    const initDurationMs =
+      inv.spawnedAt !== undefined ? (this.#initDoneAt ?? now) - inv.spawnedAt : undefined;
     const maxMemoryUsedMb = watch?.peakMb;
+    // Piped output is read by this process's event loop like the Runtime API's requests: the
+    // runtime's last lines (written before it posted its answer) may be read in the same turn as
+    // the answer, after it. One turn later they are in, and END/REPORT come after them.
+    if (this.#options.output) await new Promise<void>((resolve) => setImmediate(resolve));
     this.#stdout.write(endLine(requestId));
     this.#stdout.write(
       reportLine({
@@ -238,6 +253,12 @@ export class Sandbox implements RuntimeApiHandler {
       ...(initDurationMs === undefined ? {} : { initDurationMs }),
       ...(maxMemoryUsedMb === undefined ? {} : { maxMemoryUsedMb }),
     };
+  }
+
+  #coldStart(inv: Invocation): void {
+    inv.spawned = this.#spawn();
+    inv.spawnedAt = performance.now();
+    this.#startInitClock(inv);
   }
 
   /** Cold start: the init phase has its own limit; past it, the function timeout starts. */
@@ -304,26 +325,45 @@ export class Sandbox implements RuntimeApiHandler {
     this.#closed = true;
     const proc = this.#proc;
     this.#discardProcess();
+    this.#prestarted?.kill();
+    const unused = this.#prestarted;
+    this.#prestarted = undefined;
     this.#watch?.stop();
     this.#current?.settle({ kind: 'exit', reason: 'signal: killed' });
     await Promise.all([this.#server.close(), this.#inspector?.close()]);
-    if (proc) await proc.exited;
+    await Promise.all([proc?.exited, unused?.exited]);
   }
 
   #spawn(): RuntimeProcess {
     const { env, config, handler, command, output } = this.#options;
+    const runtimeEnv = runtimeEnvironment(env, config, handler, this.#runtimeApi);
     // Only the runtime's own line counts, not those of Node processes it starts (they inherit NODE_OPTIONS).
     const seen = { line: false };
     if (this.#inspector) this.#inspector.target = undefined;
     this.#awaitingDebugger = config.inspect?.wait ?? false;
-    const proc: RuntimeProcess = new RuntimeProcess(
-      command,
-      runtimeEnvironment(env, config, handler, this.#runtimeApi),
-      config.taskRoot,
-      output,
-      config.runtimeUser,
-      this.#inspector ? (chunk) => this.#onRuntimeStderr(proc, chunk, seen) : undefined,
-    );
+    const prestarted = this.#prestarted;
+    this.#prestarted = undefined;
+    let proc: RuntimeProcess;
+    // A debugged runtime starts its inspector as it starts: never one started ahead.
+    if (prestarted?.alive && !this.#inspector) {
+      // Its environment is replaced wholesale by this one before the handler loads: a function
+      // sees exactly what a process spawned now would see (backends/process/runtime-entry.ts).
+      proc = prestarted;
+      proc.assign({ env: runtimeEnv });
+    } else {
+      prestarted?.kill();
+      proc = new RuntimeProcess(command, runtimeEnv, config.taskRoot, output, {
+        ...(config.runtimeUser ? { user: config.runtimeUser } : {}),
+        ...(this.#inspector
+          ? { tapStderr: (chunk: Buffer) => this.#onRuntimeStderr(proc, chunk, seen) }
+          : {}),
+      });
+    }
+    const started = proc.pid;
+    if (started !== undefined) {
+      this.#options.onRuntimeStart?.(started);
+      void proc.exited.then(() => this.#options.onRuntimeExit?.(started));
+    }
     this.#proc = proc;
     this.#frozen = false;
     // The previous runtime's watch (a restart within one invocation) must not sample on.
@@ -364,8 +404,7 @@ export class Sandbox implements RuntimeApiHandler {
     // Its REPORT then has an Init Duration, and the pool reports the call as a cold start: a restart
     // is never hidden (with the freeze on, an idle runtime cannot end this way on its own).
     if (wasWarm && inv.deliveredAt === undefined && !inv.spawned && !this.#closed) {
-      inv.spawned = this.#spawn();
-      this.#startInitClock(inv);
+      this.#coldStart(inv);
       this.#watch?.start();
       return;
     }

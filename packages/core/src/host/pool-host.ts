@@ -94,6 +94,7 @@ export class PoolHost {
       maxConcurrency: config.maxConcurrency,
       maxConcurrentLaunches: config.maxConcurrentLaunches,
       scaleOutWaitMs: config.scaleOutWaitMs,
+      spareInstances: config.spareInstances,
       idleTtlMs: config.idleTtlMs,
       region,
       accountId: config.accountId,

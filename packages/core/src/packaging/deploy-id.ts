@@ -12,6 +12,7 @@ export interface LaunchConfiguration {
   handler: string;
   timeout: number;
   memorySize: number;
+  ephemeralStorage?: number | undefined;
   environment: Record<string, string>;
   architecture: Architecture;
   image?: string | undefined;
@@ -61,6 +62,8 @@ export function computeDeployId(input: DeployIdInput): string {
     handler: input.launch.handler,
     timeout: input.launch.timeout,
     memorySize: input.launch.memorySize,
+    // Left out when not declared (canonical JSON drops undefined): deploy ids of before stay the same.
+    ephemeralStorage: input.launch.ephemeralStorage,
     environment: input.launch.environment,
     architecture: input.launch.architecture,
     image: input.launch.image,

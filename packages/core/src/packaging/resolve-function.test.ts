@@ -119,6 +119,8 @@ describe('resolveFunction', () => {
     ['memorySize', 10_241],
     ['scaleOutWaitMs', -1],
     ['scaleOutWaitMs', 900_001],
+    ['ephemeralStorage', 511],
+    ['ephemeralStorage', 10_241],
   ] as const)('rejects %s = %d', async (field, value) => {
     const err = await rejection(resolveFunction(spec({ [field]: value }), { root }));
     expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
@@ -140,6 +142,14 @@ describe('resolveFunction', () => {
     const patient = await resolveFunction(spec({ scaleOutWaitMs: 50 }), { root });
     expect(patient.scaleOutWaitMs).toBe(50);
     expect(patient.deployId).toBe(plain.deployId);
+  });
+
+  it('carries ephemeralStorage when declared, in the deploy id; undeclared leaves the deploy id as before', async () => {
+    const plain = await resolveFunction(spec(), { root });
+    expect(plain).not.toHaveProperty('ephemeralStorage');
+    const sized = await resolveFunction(spec({ ephemeralStorage: 10_240 }), { root });
+    expect(sized.ephemeralStorage).toBe(10_240);
+    expect(sized.deployId).not.toBe(plain.deployId);
   });
 
   it('asks for a bundle when only an entry is given', async () => {

@@ -19,6 +19,7 @@ export interface ResolveFunctionOptions {
 /** Lambda's own limits (CreateFunction): timeout 1..900 s, memory 128..10240 MB. */
 const TIMEOUT_RANGE = [1, 900] as const;
 const MEMORY_RANGE = [128, 10_240] as const;
+const EPHEMERAL_STORAGE_RANGE = [512, 10_240] as const;
 /** Lambda's default account concurrency is 1000. */
 const RESERVED_CONCURRENCY_RANGE = [0, 1000] as const;
 /** A wait for a busy instance longer than Lambda's longest timeout (15 min) means nothing. */
@@ -202,6 +203,9 @@ export async function resolveFunction(
   checkRange(name, 'timeout', timeout, TIMEOUT_RANGE);
   const memorySize = spec.memorySize ?? DEFAULT_MEMORY_SIZE_MB;
   checkRange(name, 'memorySize', memorySize, MEMORY_RANGE);
+  if (spec.ephemeralStorage !== undefined) {
+    checkRange(name, 'ephemeralStorage', spec.ephemeralStorage, EPHEMERAL_STORAGE_RANGE);
+  }
   const architecture = spec.architecture ?? 'x86_64';
   if (!ARCHITECTURES.includes(architecture)) {
     throw fail(
@@ -244,6 +248,7 @@ export async function resolveFunction(
     handler: spec.handler,
     timeout,
     memorySize,
+    ephemeralStorage: spec.ephemeralStorage,
     environment,
     architecture,
     image: spec.image,
@@ -251,6 +256,7 @@ export async function resolveFunction(
   const deployId = computeDeployId({ codeSha256: code.sha256, launch, layers: layers.map((l) => l.sha256) });
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
+  if (spec.ephemeralStorage === undefined) delete resolved.ephemeralStorage;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
   if (spec.scaleOutWaitMs !== undefined) {
     checkRange(name, 'scaleOutWaitMs', spec.scaleOutWaitMs, SCALE_OUT_WAIT_RANGE);

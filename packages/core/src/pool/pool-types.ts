@@ -42,6 +42,15 @@ export interface WarmPoolOptions {
    */
   maxConcurrentLaunches?: number;
   /**
+   * Prepared instances kept per function in use, created but not started (Docker: the container is
+   * created with its code mounted), so that a scale-out or a relaunch pays only the start. They are
+   * made after a function's first launch (or its prewarm) and after every launch that used one, behind
+   * the launches in the queue; they hold no memory or CPU until started, and each start is still a
+   * cold start. Only backends with `prepareInstance` use it (Docker); others ignore it. 0 prepares nothing.
+   * @default 0
+   */
+  spareInstances?: number;
+  /**
    * An instance idle this long is terminated. `Infinity` keeps idle instances until stopped.
    * @default 600_000
    */
@@ -120,6 +129,8 @@ export interface FunctionStats extends FunctionCounters {
   deployId: string;
   /** Live instances (idle, busy or retiring). */
   instances: number;
+  /** Prepared instances of the current deploy id ready for a scale-out (`spareInstances`). */
+  spares: number;
   durationsMs: DurationSummary;
   launchDurationsMs: DurationSummary;
 }

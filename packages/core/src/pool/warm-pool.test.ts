@@ -1,10 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LaunchContext, LaunchedInstance } from '../backend.ts';
 import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import {
   FakeBackend,
   type FakeBackendOptions,
+  type FakeHandle,
   type FakeRieReply,
   resolvedFunction,
 } from '../testing/index.ts';
@@ -790,6 +792,159 @@ describe('WarmPool errors and lifecycle', () => {
     const backend = new FakeBackend();
     expect(() => new WarmPool({ backend, maxConcurrency: 0 })).toThrow(/maxConcurrency/);
     expect(() => new WarmPool({ backend, idleTtlMs: 0 })).toThrow(/idleTtlMs/);
+    expect(() => new WarmPool({ backend, spareInstances: -1 })).toThrow(/spareInstances/);
+  });
+});
+
+/**
+ * A FakeBackend that can prepare instances ahead (as the Docker backend creates containers without
+ * starting them): `prepareInstance` only records; `startPrepared` launches with the prepared context.
+ */
+class PreparingBackend extends FakeBackend {
+  readonly prepared: Array<{ fn: ResolvedFunction; context: LaunchContext }> = [];
+  readonly started: string[] = [];
+  readonly #contexts = new Map<string, { fn: ResolvedFunction; context: LaunchContext }>();
+
+  async prepareInstance(fn: ResolvedFunction, context: LaunchContext): Promise<FakeHandle> {
+    this.prepared.push({ fn, context });
+    this.#contexts.set(context.instanceId, { fn, context });
+    return { instanceId: context.instanceId, functionName: fn.name, deployId: fn.deployId };
+  }
+
+  async startPrepared(handle: FakeHandle): Promise<LaunchedInstance<FakeHandle>> {
+    const entry = this.#contexts.get(handle.instanceId);
+    if (!entry) throw new Error(`never prepared: ${handle.instanceId}`);
+    this.started.push(handle.instanceId);
+    return this.launch(entry.fn, entry.context);
+  }
+}
+
+describe('WarmPool spare instances (spareInstances)', () => {
+  function spares(options: Partial<WarmPoolOptions> = {}, handler?: FakeBackendOptions['handler']) {
+    const backend = new PreparingBackend(handler ? { handler } : {});
+    const pool = new WarmPool({ backend, logWaitMs: 200, spareInstances: 1, ...options });
+    pools.push(pool);
+    pool.register(fn());
+    return { backend, pool };
+  }
+
+  it('prepares a spare after the first launch, and a scale-out starts it as a cold start', async () => {
+    const gate = deferred();
+    const { backend, pool } = spares(
+      { launchEnvironment: (_f, instanceId) => ({ INSTANCE: instanceId }) },
+      () => held(gate.promise),
+    );
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
+    const spareId = backend.prepared[0]?.context.instanceId;
+    // The spare got its own instance id and the environment made for that id.
+    expect(backend.prepared[0]?.context.environment).toEqual({ INSTANCE: spareId });
+    const second = pool.invoke('orders', bytes(2));
+    await vi.waitFor(() => expect(backend.started).toEqual([spareId]));
+    gate.resolve();
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r.coldStart)).toEqual([true, true]);
+    expect(results[1]?.instanceId).toBe(spareId);
+    expect(pool.stats().orders).toMatchObject({ coldStarts: 2, launches: 2 });
+    // Starting the spare prepared the next one.
+    await vi.waitFor(() => expect(backend.prepared).toHaveLength(2));
+  });
+
+  it('prewarm launches one instance and prepares the spares behind it', async () => {
+    const { backend, pool } = spares({ spareInstances: 2 });
+    await pool.prewarm('orders');
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(2));
+    expect(backend.prepared).toHaveLength(2);
+    expect(backend.launches).toHaveLength(1);
+    expect(backend.started).toEqual([]);
+  });
+
+  it('a new deploy id drops the spares of the old one (removed, never started)', async () => {
+    const gate = deferred();
+    const { backend, pool } = spares({}, () => held(gate.promise));
+    gate.resolve();
+    await pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.prepared).toHaveLength(1));
+    const stale = backend.prepared[0]?.context.instanceId ?? '';
+    pool.register(fn('orders', 'deploy-2'));
+    await vi.waitFor(() => expect(backend.terminations).toContain(stale));
+    await pool.invoke('orders', bytes(2));
+    expect(backend.started).not.toContain(stale);
+    expect(backend.launches.at(-1)?.deployId).toBe('deploy-2');
+  });
+
+  it('stopAll removes the spares too, and spareInstances 0 prepares nothing', async () => {
+    const { backend, pool } = spares();
+    await pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.prepared).toHaveLength(1));
+    await pool.stopAll();
+    expect(backend.terminations).toContain(backend.prepared[0]?.context.instanceId);
+
+    const none = spares({ spareInstances: 0 });
+    await none.pool.invoke('orders', bytes(1));
+    await none.pool.prewarm('orders');
+    expect(none.backend.prepared).toEqual([]);
+  });
+
+  it('a spare taken by a scale-out that never started (the pool stopped first) is removed', async () => {
+    const gate = deferred();
+    const backend = new PreparingBackend({ handler: () => held(gate.promise) });
+    const pool = new WarmPool({ backend, logWaitMs: 200, spareInstances: 1, maxConcurrentLaunches: 1 });
+    pools.push(pool);
+    pool.register(fn('orders'));
+    pool.register(fn('slow', 'deploy-slow'));
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
+    const spareId = backend.prepared[0]?.context.instanceId ?? '';
+    // A slow launch of another function holds the only launch place; the scale-out waits behind it.
+    backend.launchDelayMs = 300;
+    const slow = pool.invoke('slow', bytes(0));
+    await vi.waitFor(() => expect(backend.launchAttempts).toBe(2));
+    const scaleOut = pool.invoke('orders', bytes(2));
+    const settled = Promise.allSettled([first, slow, scaleOut]);
+    await new Promise((r) => setTimeout(r, 20));
+    gate.resolve();
+    await pool.stopAll();
+    expect((await settled)[2]).toMatchObject({
+      status: 'rejected',
+      reason: { code: ErrorCodes.POOL_STOPPED },
+    });
+    expect(backend.started).toEqual([]);
+    expect(backend.terminations).toContain(spareId);
+  });
+
+  it('a scale-out does not wait for a spare still being prepared: it launches', async () => {
+    const gate = deferred();
+    const preparing = deferred();
+    const { backend, pool } = spares({}, () => held(gate.promise));
+    const prepare = backend.prepareInstance.bind(backend);
+    vi.spyOn(backend, 'prepareInstance').mockImplementation(async (...args) => {
+      await preparing.promise;
+      return prepare(...args);
+    });
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.prepareInstance).toHaveBeenCalledTimes(1));
+    const second = pool.invoke('orders', bytes(2));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    gate.resolve();
+    preparing.resolve();
+    await Promise.all([first, second]);
+    expect(backend.started).toEqual([]);
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
+  });
+
+  it('a spare whose preparation failed leaves the scale-out to a plain launch', async () => {
+    const gate = deferred();
+    const { backend, pool } = spares({}, () => held(gate.promise));
+    vi.spyOn(backend, 'prepareInstance').mockRejectedValueOnce(new Error('engine hiccup'));
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(1));
+    const second = pool.invoke('orders', bytes(2));
+    gate.resolve();
+    expect((await second).coldStart).toBe(true);
+    await first;
+    expect(backend.started).toEqual([]);
+    expect(backend.launches).toHaveLength(2);
   });
 });
 

@@ -82,8 +82,23 @@ interface Instance {
   buffersStreams?: boolean;
 }
 
+/** A prepared instance: created by the backend ahead of need, not started (`spareInstances`). */
+interface Spare {
+  id: string;
+  deployId: string;
+  generation: number;
+  /** The backend's handle once prepared; undefined when the preparation failed or the spare was dropped. */
+  prepared: Promise<unknown>;
+  /** Set once prepared: only a ready spare is taken (one still waiting in the launch queue is not). */
+  handle?: unknown;
+  /** Dropped (stale, or the pool stopped): its instance is terminated once prepared. */
+  dropped: boolean;
+}
+
 interface FunctionSlot {
   fn: ResolvedFunction;
+  /** Prepared instances waiting to be started by a scale-out, oldest first. */
+  spares: Spare[];
   generation: number;
   /** Unregistered: calls already admitted finish, then its instances are terminated. */
   removed?: boolean;
@@ -167,6 +182,7 @@ export class WarmPool implements AsyncDisposable {
   #backend: LambdaBackend;
   #maxConcurrency: number;
   #scaleOutWaitMs: number;
+  #spareInstances: number;
   #idleTtlMs: number;
   #marginMs: number;
   #logWaitMs: number;
@@ -187,6 +203,14 @@ export class WarmPool implements AsyncDisposable {
   constructor(options: WarmPoolOptions) {
     this.#backend = options.backend;
     this.#maxConcurrency = positiveInteger('maxConcurrency', options.maxConcurrency ?? 10);
+    this.#spareInstances = options.spareInstances ?? 0;
+    if (!Number.isInteger(this.#spareInstances) || this.#spareInstances < 0) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `Expected WarmPool option "spareInstances" to be a whole number of at least 0, got ${JSON.stringify(options.spareInstances)}.`,
+        { details: { option: 'spareInstances' } },
+      );
+    }
     this.#launchQueue = new PQueue({
       concurrency: positiveInteger('maxConcurrentLaunches', options.maxConcurrentLaunches ?? 4),
     });
@@ -218,6 +242,7 @@ export class WarmPool implements AsyncDisposable {
         generation: 0,
         queue: new PQueue({ concurrency: this.#concurrencyOf(fn) }),
         admitted: 0,
+        spares: [],
         instances: new Set(),
         launching: 0,
         waiters: [],
@@ -247,6 +272,7 @@ export class WarmPool implements AsyncDisposable {
         `lambda-testkit: "${fn.name}" has a new deploy id ${fn.deployId}; retiring old instances`,
       );
       this.#retireAll(slot);
+      this.#dropSpares(slot);
     }
   }
 
@@ -262,6 +288,7 @@ export class WarmPool implements AsyncDisposable {
     this.#slots.delete(name);
     slot.removed = true;
     this.#removed.add(slot);
+    this.#dropSpares(slot);
     const count = slot.instances.size;
     await Promise.all(this.#retireAll(slot));
     return count;
@@ -353,13 +380,19 @@ export class WarmPool implements AsyncDisposable {
     return started.promise;
   }
 
-  /** Ensures one idle instance of the current deploy id exists (launching one if needed). */
+  /**
+   * Ensures one idle instance of the current deploy id exists (launching one if needed), and, with
+   * `spareInstances`, that many prepared ones behind it.
+   */
   async prewarm(name: string): Promise<void> {
     const slot = this.#slot(name);
     this.#assertRunning(name);
     try {
       await addWhileWaiting(slot.queue, async () => {
-        if (this.#findIdle(slot)) return;
+        if (this.#findIdle(slot)) {
+          this.#fillSpares(slot);
+          return;
+        }
         const instance = await this.#launch(slot);
         this.#release(slot, instance, undefined);
       }, [this.#stop.signal]);
@@ -376,6 +409,7 @@ export class WarmPool implements AsyncDisposable {
   async evict(name: string): Promise<number> {
     const slot = this.#slot(name);
     slot.generation++;
+    this.#dropSpares(slot);
     const count = slot.instances.size;
     await Promise.all(this.#retireAll(slot));
     return count;
@@ -407,6 +441,10 @@ export class WarmPool implements AsyncDisposable {
       out[name] = {
         deployId: slot.fn.deployId,
         instances: slot.instances.size,
+        spares: slot.spares.filter(
+          (s) =>
+            s.handle !== undefined && s.deployId === slot.fn.deployId && s.generation === slot.generation,
+        ).length,
         ...slot.counters,
         durationsMs: slot.durations.summary(),
         launchDurationsMs: slot.launchDurations.summary(),
@@ -425,6 +463,7 @@ export class WarmPool implements AsyncDisposable {
     this.#stopping = (async () => {
       for (const slot of [...this.#slots.values(), ...this.#removed]) {
         for (const instance of slot.instances) this.#terminate(slot, instance);
+        this.#dropSpares(slot);
       }
       // A launch that lands after the stop terminates its instance itself (see #launch).
       while (this.#pendingLaunches.size > 0 || this.#terminations.size > 0) {
@@ -744,7 +783,6 @@ export class WarmPool implements AsyncDisposable {
     return { instance, cold: true };
   }
 
-  /** Launches one instance for the caller; it comes back `busy`. */
   /**
    * The less eager scale-out (`scaleOutWaitMs`): waits up to `waitMs` for a busy instance of the
    * function (or one being launched) to be handed over by the call that ends on it. Resolves with it,
@@ -783,24 +821,26 @@ export class WarmPool implements AsyncDisposable {
     for (const waiter of slot.waiters.splice(0)) waiter(undefined);
   }
 
+  /**
+   * Launches one instance for the caller; it comes back `busy`. A prepared spare of the current
+   * deploy id is started when there is one (its instance id and environment were set when it was
+   * prepared); otherwise the backend launches a new one. Either way it is a cold start.
+   */
   async #launch(slot: FunctionSlot): Promise<Instance> {
     const fn = slot.fn;
     const generation = slot.generation;
-    const instanceId = randomUUID();
     const started = performance.now();
-    const launching = addWhileWaiting(
-      this.#launchQueue,
-      () =>
-        this.#backend.launch(fn, {
-          instanceId,
-          runId: this.runId,
-          region: this.region,
-          accountId: this.accountId,
-          signal: this.#stop.signal,
-          environment: this.#launchEnvironment?.(fn, instanceId),
-        }),
-      [this.#stop.signal],
-    );
+    const spare = this.#takeSpare(slot);
+    const prepared = spare?.handle;
+    const startPrepared = this.#backend.startPrepared?.bind(this.#backend);
+    const instanceId = spare && prepared !== undefined ? spare.id : randomUUID();
+    let ran = false;
+    const launching = addWhileWaiting(this.#launchQueue, () => {
+      ran = true;
+      return prepared !== undefined && startPrepared
+        ? startPrepared(prepared)
+        : this.#backend.launch(fn, this.#launchContext(fn, instanceId));
+    }, [this.#stop.signal]);
     this.#pendingLaunches.add(launching);
     slot.launching++;
     let launched: Awaited<typeof launching>;
@@ -809,6 +849,9 @@ export class WarmPool implements AsyncDisposable {
       launched = await launching;
     } catch (cause) {
       failed = true;
+      // A spare taken for a start that never ran (the pool stopped while it waited): remove it here;
+      // a start that ran and failed has removed it.
+      if (!ran && prepared !== undefined) this.#terminateHandle(prepared, instanceId, fn.name);
       if (this.#stopped) throw poolStopped(fn.name);
       slot.counters.launchFailures++;
       const error = launchFailed(fn.name, this.#backend.name, cause);
@@ -867,9 +910,110 @@ export class WarmPool implements AsyncDisposable {
       endpoint: launched.endpoint,
       durationMs,
     });
+    // The next scale-out finds a prepared instance (prepared after this launch, not against it).
+    this.#fillSpares(slot);
     return instance;
   }
 
+  #launchContext(fn: ResolvedFunction, instanceId: string) {
+    return {
+      instanceId,
+      runId: this.runId,
+      region: this.region,
+      accountId: this.accountId,
+      signal: this.#stop.signal,
+      environment: this.#launchEnvironment?.(fn, instanceId),
+    };
+  }
+
+  /** The oldest prepared spare of the current deploy id and generation, taken out of the slot. */
+  #takeSpare(slot: FunctionSlot): Spare | undefined {
+    const index = slot.spares.findIndex(
+      (s) =>
+        s.handle !== undefined &&
+        !s.dropped &&
+        s.deployId === slot.fn.deployId &&
+        s.generation === slot.generation,
+    );
+    if (index < 0) return undefined;
+    return slot.spares.splice(index, 1)[0];
+  }
+
+  /**
+   * Prepares instances (`LambdaBackend.prepareInstance`) until the slot holds `spareInstances` of its
+   * current deploy id. Preparations run in the launch queue behind launches (lower priority); one
+   * that fails leaves a gap, filled after the next launch.
+   */
+  #fillSpares(slot: FunctionSlot): void {
+    const backend = this.#backend;
+    if (this.#spareInstances === 0 || !backend.prepareInstance || !backend.startPrepared) return;
+    if (slot.removed || this.#stopped) return;
+    const fn = slot.fn;
+    let current = slot.spares.filter((s) => s.deployId === fn.deployId && s.generation === slot.generation);
+    while (current.length < this.#spareInstances) {
+      const id = randomUUID();
+      const spare: Spare = {
+        id,
+        deployId: fn.deployId,
+        generation: slot.generation,
+        dropped: false,
+        prepared: Promise.resolve(undefined),
+      };
+      const preparing = this.#launchQueue.add(
+        async () =>
+          spare.dropped || this.#stopped
+            ? undefined
+            : backend.prepareInstance?.(fn, this.#launchContext(fn, id)),
+        { priority: -1 },
+      );
+      spare.prepared = preparing.then(
+        (handle) => {
+          if (handle === undefined) return undefined;
+          if (spare.dropped || this.#stopped) {
+            this.#terminateHandle(handle, id, fn.name);
+            return undefined;
+          }
+          spare.handle = handle;
+          return handle;
+        },
+        (error: unknown) => {
+          slot.spares = slot.spares.filter((s) => s !== spare);
+          this.#logger?.debug?.(
+            `lambda-testkit: preparing a spare instance of "${fn.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return undefined;
+        },
+      );
+      this.#pendingLaunches.add(spare.prepared);
+      void spare.prepared.finally(() => this.#pendingLaunches.delete(spare.prepared));
+      slot.spares.push(spare);
+      current = [...current, spare];
+    }
+  }
+
+  /** Drops every spare of the slot (a new deploy id, evict, unregister, stop): each is terminated once prepared. */
+  #dropSpares(slot: FunctionSlot): void {
+    for (const spare of slot.spares.splice(0)) {
+      spare.dropped = true;
+      void spare.prepared.then((handle) => {
+        if (handle !== undefined) this.#terminateHandle(handle, spare.id, slot.fn.name);
+      });
+    }
+  }
+
+  /** Terminates a backend handle that never became a pool instance (a dropped spare). */
+  #terminateHandle(handle: unknown, id: string, functionName: string): void {
+    const termination = this.#backend.terminate(handle).catch((error: unknown) => {
+      this.#logger?.warn(
+        `lambda-testkit: removing the prepared instance ${id} of "${functionName}" failed: ` +
+          `${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    this.#terminations.add(termination);
+    void termination.finally(() => this.#terminations.delete(termination));
+  }
+
+  /** Ends a call on `instance`: back to idle, or terminated when it must not serve again. */
   /**
    * Counts a call the instance answered (buffered or streamed) on its slot; returns whether it was
    * a cold start. An instance that restarted its runtime behind the pool's back (it ended while

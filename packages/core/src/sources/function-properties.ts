@@ -23,6 +23,7 @@ function overrideKeyOf(path: string): keyof FunctionDeclaration | undefined {
     Environment: 'environment',
     Timeout: 'timeout',
     MemorySize: 'memorySize',
+    EphemeralStorage: 'ephemeralStorage',
     Architectures: 'architecture',
     ReservedConcurrentExecutions: 'reservedConcurrency',
     Layers: 'layers',
@@ -126,6 +127,13 @@ export class FunctionProperties {
     if (Number.isFinite(timeout)) declaration.timeout = timeout;
     const memorySize = Number(this.get('MemorySize', properties.MemorySize));
     if (Number.isFinite(memorySize)) declaration.memorySize = memorySize;
+    const storage = this.#branch('EphemeralStorage.Size', () => {
+      const value = this.#branch('EphemeralStorage', () => properties.EphemeralStorage);
+      return (value as { Size?: unknown } | undefined)?.Size;
+    });
+    const ephemeralStorage = Number(this.get('EphemeralStorage.Size', storage));
+    if (storage !== undefined && Number.isFinite(ephemeralStorage))
+      declaration.ephemeralStorage = ephemeralStorage;
     const reserved = this.get('ReservedConcurrentExecutions', properties.ReservedConcurrentExecutions);
     if (reserved !== undefined && Number.isFinite(Number(reserved)))
       declaration.reservedConcurrency = Number(reserved);

@@ -1,13 +1,14 @@
 /**
  * DockerBackend: each Lambda instance is a container of the runtime's base image (AWS's RIE on
- * :8080 inside), started with Testcontainers. The pool stays outside: this only launches,
+ * :8080 inside), created and started through the engine client Testcontainers connects (its Ryuk
+ * removes what a dead run leaves). The pool stays outside: this only launches,
  * terminates, follows logs and sweeps leftovers.
  */
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { type ContainerRuntimeClient, getReaper, type StartedTestContainer } from 'testcontainers';
+import { type ContainerRuntimeClient, getReaper, LABEL_TESTCONTAINERS_SESSION_ID } from 'testcontainers';
 import type {
   BackendWiring,
   LambdaBackend,
@@ -28,13 +29,12 @@ import { announceDebugger } from '../shared/debugger-announce.ts';
 import { functionImage } from '../shared/function-image.ts';
 import { currentRunOwner } from '../shared/run-owner.ts';
 import { stopOnce } from '../shared/stop-once.ts';
-import { sandboxFilesystemTar } from './archive-tar.ts';
-import { InvokeEndpointWaitStrategy } from './endpoint-wait-strategy.ts';
+import { type CodeMount, CodeVolumes } from './code-volumes.ts';
 import { connectEngine } from './engine.ts';
 import { HostForwarders } from './host-forwarders.ts';
 import { ensureImage } from './image-pull.ts';
 import { ContainerLabels, ImageLabels, LIBRARY_NAME, LIBRARY_VERSION } from './labels.ts';
-import { LambdaContainer } from './lambda-container.ts';
+import { createLambdaContainer, startLambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
 /** RIE's invoke port inside the base images (docs/lambda-protocol.md#base-image-contract). */
@@ -107,6 +107,18 @@ export interface DockerInstance {
 }
 
 interface InstanceState {
+  fn: ResolvedFunction;
+  runId: string;
+  instanceId: string;
+  /** Aborted when the pool stops: a start that lands after it removes its container. */
+  signal: AbortSignal | undefined;
+  /** The code volumes this container mounts (released when it is removed). */
+  codeKey: string;
+  invokeSecret?: string;
+  /** The image runs lambda-testkit's emulator (which answers for the inspector when debugging). */
+  ownEmulator: boolean;
+  /** `startPrepared` ran (a container starts once). */
+  started?: boolean;
   logs: LineLog;
   logStream?: Readable;
   /** Stops watching for the inspector's line (debugged functions). */
@@ -222,7 +234,9 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   readonly #ownEmulator = new Map<string, Promise<boolean>>();
   readonly #warned = new Set<string>();
   #client: Promise<ContainerRuntimeClient> | undefined;
-  #reaper: Promise<void> | undefined;
+  /** Resolves with Ryuk's session id (also when Ryuk is off: the label is then inert). */
+  #reaper: Promise<string> | undefined;
+  readonly #codeVolumes = new CodeVolumes(() => this.#docker());
   #swept: Promise<void> | undefined;
   #closed = false;
   #wiring: WiringState | undefined;
@@ -316,12 +330,11 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
    * the run goes on without it (one line says so): the label sweep on the next start and
    * `lambda-testkit clean` still remove what a crashed run leaves.
    */
-  #ensureReaper(client: ContainerRuntimeClient): Promise<void> {
+  #ensureReaper(client: ContainerRuntimeClient): Promise<string> {
     this.#reaper ??= (async () => {
       if (this.#options.ryuk === 'off') process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
       try {
-        await getReaper(client);
-        return;
+        return (await getReaper(client)).sessionId;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         if (this.#options.ryuk === 'required') {
@@ -342,7 +355,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       // Testcontainers reads this when it next looks for its reaper (reaper.js getReaper), which a
       // failed start left unset: every container of this process then starts without Ryuk.
       process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-      await getReaper(client);
+      return (await getReaper(client)).sessionId;
     })().catch((error: unknown) => {
       this.#reaper = undefined;
       throw error;
@@ -386,12 +399,16 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
   }
 
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<DockerInstance>> {
-    if (this.#closed) {
-      throw new BackendError(
-        ErrorCodes.LAUNCH_FAILED,
-        `Cannot launch "${fn.name}": this Docker backend was closed. Create a new DockerBackend.`,
-      );
-    }
+    return this.startPrepared(await this.prepareInstance(fn, context));
+  }
+
+  /**
+   * Creates the container of one instance, with its code mounted read-only, and does not start it
+   * (`startPrepared` does). What `launch` does first; the pool calls it ahead of need for its
+   * `spareInstances`. Until it starts, the container uses no memory or CPU.
+   */
+  async prepareInstance(fn: ResolvedFunction, context: LaunchContext): Promise<DockerInstance> {
+    this.#assertOpen(fn);
     const client = await this.#engine();
     if (this.#options.reapOnStart) {
       this.#swept ??= this.reapStale().then(
@@ -405,22 +422,24 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     }
     const image = this.imageFor(fn);
     await this.#ensureImage(image, (p) => this.#options.log(p.message));
-    await this.#ensureReaper(client);
+    const sessionId = await this.#ensureReaper(client);
     context.signal?.throwIfAborted();
 
     const owner = currentRunOwner();
-    const labels: Record<string, string> = {
+    const runLabels: Record<string, string> = {
       [ContainerLabels.library]: LIBRARY_NAME,
       [ContainerLabels.version]: LIBRARY_VERSION,
       [ContainerLabels.runId]: context.runId,
-      [ContainerLabels.instanceId]: context.instanceId,
       [ContainerLabels.functionName]: fn.name,
       [ContainerLabels.deployId]: fn.deployId,
       [ContainerLabels.ownerPid]: String(owner.pid),
       [ContainerLabels.ownerStartTime]: owner.startTime ?? '',
       [ContainerLabels.ownerHost]: owner.hostname,
       [ContainerLabels.ownerBootId]: owner.bootId ?? '',
+      // Ryuk removes what carries its session's label (containers and volumes) when this process dies.
+      [LABEL_TESTCONTAINERS_SESSION_ID]: sessionId,
     };
+    const labels = { ...runLabels, [ContainerLabels.instanceId]: context.instanceId };
     const environment: Record<string, string> = {
       ...sandboxEnvironment(fn, context),
       // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
@@ -455,48 +474,91 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     const invokeSecret = ownEmulator ? randomBytes(32).toString('base64url') : undefined;
     if (invokeSecret) environment[INVOKE_SECRET_VARIABLE] = invokeSecret;
 
-    const logs = new LineLog();
-    const tail: string[] = [];
-    const state: InstanceState = { logs };
     const name = containerName(fn.name, context.instanceId);
+    const docker = client.container.dockerode;
+    let code: { key: string; mounts: CodeMount[] };
+    try {
+      code = await this.#codeVolumes.acquire(fn, image, runLabels);
+    } catch (error) {
+      throw this.#launchError(fn, image, name, error, '');
+    }
+    let containerId: string;
+    try {
+      containerId = await createLambdaContainer(docker, {
+        image,
+        name,
+        command: [fn.handler],
+        environment,
+        labels,
+        exposedPorts: exposed,
+        hostIp: this.#options.publishHost,
+        limits: { memoryMiB: fn.memorySize + EMULATOR_HEADROOM_MB },
+        tmpMiB: fn.ephemeralStorage ?? EPHEMERAL_STORAGE_MB,
+        mounts: code.mounts,
+        ...(this.#wiring?.network ? { network: this.#wiring.network } : {}),
+        ...(this.#wiring ? { extraHosts: [`${DOCKER_HOST_ALIAS}:${this.#wiring.gateway}`] } : {}),
+      });
+    } catch (error) {
+      this.#codeVolumes.release(code.key);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw this.#launchError(
+        fn,
+        image,
+        name,
+        error,
+        await this.#postmortem(context.runId, context.instanceId, reason),
+      );
+    }
+    const instance: DockerInstance = { containerId, containerName: name, image, functionName: fn.name };
+    this.#instances.set(instance, {
+      logs: new LineLog(),
+      fn,
+      runId: context.runId,
+      instanceId: context.instanceId,
+      signal: context.signal,
+      codeKey: code.key,
+      ownEmulator,
+      ...(invokeSecret ? { invokeSecret } : {}),
+    });
+    if (this.#closed) {
+      await this.terminate(instance);
+      this.#assertOpen(fn);
+    }
+    return instance;
+  }
+
+  /**
+   * Starts a container `prepareInstance` created and resolves once its invoke endpoint answers. A
+   * failed start removes the container and says why (its exit code and last lines).
+   */
+  async startPrepared(instance: DockerInstance): Promise<LaunchedInstance<DockerInstance>> {
+    const state = this.#instances.get(instance);
+    if (!state || state.stopping) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The prepared container of "${instance.functionName}" was removed before its start.`,
+        { details: { containerName: instance.containerName } },
+      );
+    }
+    if (state.started) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The container ${instance.containerName} of "${instance.functionName}" was already started.`,
+      );
+    }
+    state.started = true;
+    const { fn, logs } = state;
+    const client = await this.#engine();
+    const tail: string[] = [];
     const host =
       this.#options.publishHost === '0.0.0.0' ? client.info.containerRuntime.host : this.#options.publishHost;
-    const container = new LambdaContainer(image, {
-      hostIp: this.#options.publishHost,
-      limits: { memoryMiB: fn.memorySize + EMULATOR_HEADROOM_MB },
-      docker: client.container.dockerode,
-    });
-    if (this.#wiring) {
-      if (this.#wiring.network) container.withNetworkMode(this.#wiring.network);
-      container.withExtraHosts([{ host: DOCKER_HOST_ALIAS, ipAddress: this.#wiring.gateway }]);
-    }
-    container
-      .withName(name)
-      .withCommand([fn.handler])
-      .withEnvironment(environment)
-      .withExposedPorts(...exposed)
-      .withTmpFs({ '/tmp': `rw,exec,size=${EPHEMERAL_STORAGE_MB}m` })
-      .withLabels(labels)
-      .withCopyArchivesToContainer([{ tar: await sandboxFilesystemTar(fn.code, fn.layers), target: '/' }])
-      .withWaitStrategy(new InvokeEndpointWaitStrategy(host, INVOKE_PORT))
-      .withStartupTimeout(this.#options.startupTimeoutMs)
-      .withLogConsumer((stream) => {
-        state.logStream = stream;
-        stream.on('data', (chunk: string | Buffer) => {
-          logs.write(chunk);
-          for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
-          if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
-        });
-        stream.on('end', () => logs.end());
-        stream.on('error', () => logs.end());
-      });
 
     // The engine picks the inspector's host port, so instances never clash; read once started.
     let inspectorHostPort: number | undefined;
     state.unwatch = announceDebugger(logs, {
       fn,
-      from: ownEmulator ? 'emulator' : 'runtime',
-      instanceId: context.instanceId,
+      from: state.ownEmulator ? 'emulator' : 'runtime',
+      instanceId: state.instanceId,
       log: this.#options.log,
       toHost: (inside) => {
         if (inspectorHostPort === undefined) {
@@ -514,34 +576,38 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         return url;
       },
     });
-    let started: StartedTestContainer;
+    let ports: Map<number, number>;
     try {
-      started = await container.start();
-      if (fn.debug) inspectorHostPort = started.getMappedPort(CONTAINER_INSPECTOR_PORT);
+      ports = await startLambdaContainer(client.container.dockerode, instance.containerId, {
+        host,
+        invokePort: INVOKE_PORT,
+        startupTimeoutMs: this.#options.startupTimeoutMs,
+        onLogs: (stream) => {
+          state.logStream = stream;
+          stream.on('data', (chunk: string | Buffer) => {
+            logs.write(chunk);
+            for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
+            if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
+          });
+          stream.on('end', () => logs.end());
+          stream.on('error', () => logs.end());
+        },
+      });
+      if (fn.debug) inspectorHostPort = ports.get(CONTAINER_INSPECTOR_PORT);
     } catch (error) {
       state.unwatch?.();
       state.logStream?.destroy();
       const reason = error instanceof Error ? error.message : String(error);
-      const postmortem = await this.#postmortem(context.runId, context.instanceId, reason);
+      const postmortem = await this.#postmortem(state.runId, state.instanceId, reason);
       const output = postmortem
         ? `\n${postmortem}`
         : tail.length
           ? `\nLast lines of its output:\n  ${tail.join('\n  ')}`
           : '';
-      throw new BackendError(
-        ErrorCodes.LAUNCH_FAILED,
-        `Could not start a container of "${image}" for function "${fn.name}": ${reason}${output}`,
-        { cause: error, details: { function: fn.name, image, containerName: name } },
-      );
+      await this.terminate(instance).catch(() => {});
+      throw this.#launchError(fn, instance.image, instance.containerName, error, output);
     }
-    const instance: DockerInstance = {
-      containerId: started.getId(),
-      containerName: name,
-      image,
-      functionName: fn.name,
-    };
-    this.#instances.set(instance, state);
-    if (context.signal?.aborted || this.#closed) {
+    if (state.signal?.aborted || this.#closed) {
       await this.terminate(instance);
       throw new BackendError(
         ErrorCodes.LAUNCH_FAILED,
@@ -549,17 +615,41 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       );
     }
     return {
-      endpoint: `http://${host}:${started.getMappedPort(INVOKE_PORT)}`,
+      endpoint: `http://${host}:${ports.get(INVOKE_PORT)}`,
       handle: instance,
-      ...(invokeSecret ? { invokeSecret } : {}),
+      ...(state.invokeSecret ? { invokeSecret: state.invokeSecret } : {}),
     };
   }
 
+  #assertOpen(fn: ResolvedFunction): void {
+    if (this.#closed) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `Cannot launch "${fn.name}": this Docker backend was closed. Create a new DockerBackend.`,
+      );
+    }
+  }
+
+  #launchError(
+    fn: ResolvedFunction,
+    image: string,
+    name: string,
+    error: unknown,
+    output: string,
+  ): BackendError {
+    const reason = error instanceof Error ? error.message : String(error);
+    const separator = output && !output.startsWith('\n') ? '\n' : '';
+    return new BackendError(
+      ErrorCodes.LAUNCH_FAILED,
+      `Could not start a container of "${image}" for function "${fn.name}": ${reason}${separator}${output}`,
+      { cause: error, details: { function: fn.name, image, containerName: name } },
+    );
+  }
+
   /**
-   * After a failed start: what the container said and how it ended, then its removal. Testcontainers
-   * removes the container when the wait fails, not when creating, copying or starting fails, nor when
-   * the container exited before its ports were bound (LambdaContainer then fails the start at once).
-   * `reason` is the error already in hand: its exit code is not said twice.
+   * After a failed create or start: what the container said and how it ended, then its removal (the
+   * caller's terminate then finds it gone). `reason` is the error already in hand: its exit code is
+   * not said twice.
    */
   async #postmortem(runId: string, instanceId: string, reason: string): Promise<string> {
     const notes: string[] = [];
@@ -609,6 +699,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
         state.unwatch?.();
         state.logStream?.destroy();
         state.logs.end();
+        this.#codeVolumes.release(state.codeKey);
       }
     });
   }
@@ -634,11 +725,20 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     return removed.length;
   }
 
-  /** Terminates every container this backend started, in parallel. Idempotent. */
+  /**
+   * Terminates every container this backend created (started or prepared), in parallel, then removes
+   * the code volumes. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#instances.keys()].map((handle) => this.terminate(handle)));
+    await this.#codeVolumes.removeAll();
     await this.#wiring?.forwarders.close();
+  }
+
+  /** The code volumes in use (for tests and diagnostics). */
+  codeVolumes(): string[] {
+    return this.#codeVolumes.volumes();
   }
 
   /** The wiring in force (for tests and diagnostics): network, gateway and forwarded ports. */
@@ -652,7 +752,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
     return this.close();
   }
 
-  /** The containers this backend currently runs (for tests and diagnostics). */
+  /** The containers this backend currently holds, started or prepared (for tests and diagnostics). */
   instances(): DockerInstance[] {
     return [...this.#instances.keys()];
   }
@@ -660,7 +760,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
 
 /**
  * Resolves once the engine no longer knows the container, or after `limitMs`. A removal can already
- * be under way when ours is asked (409: Testcontainers removes a container whose start it gave up on),
+ * be under way when ours is asked (409: a terminate or a sweep got there first),
  * and a launch failure must not be reported while its container is still "Removal In Progress" (seen
  * in the Docker suite on a loaded engine: the container was listed in that state after the launch
  * had failed).

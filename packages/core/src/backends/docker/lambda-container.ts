@@ -1,29 +1,33 @@
 /**
- * A Testcontainers `GenericContainer` whose published ports listen on one host interface only, whose
- * sandbox is bounded like a Lambda execution environment (see `sandboxLimits`), and whose start fails
- * at once, with the exit code, when the container stops while starting.
+ * A Lambda container in two steps, through the engine's API (dockerode): `createLambdaContainer`
+ * (the container with its sandbox bounds, its code mounted, not started) and `startLambdaContainer`
+ * (start, the published port, the invoke endpoint answering). A launch does both at once; a prepared
+ * instance was created ahead of need and only pays the start (docs/architecture.md#prepared-instances).
  *
- * Why the host interface: Testcontainers 12.2 publishes every exposed port as `{ HostPort: "0" }`
- * with no `HostIp` (generic-container.js `withExposedPorts`), which Docker binds on all interfaces,
- * and it has no option to change that. A Lambda sandbox runs whatever code is under test, with dummy
- * credentials, and must not be reachable from the network. `beforeContainerCreated` is the hook
- * Testcontainers calls right before `POST /containers/create`, with `hostConfig` still editable.
+ * Why not Testcontainers' GenericContainer: its `start()` creates, copies and starts in one call, so
+ * nothing can be created ahead. The pieces it added are here: the Ryuk session label (the caller
+ * passes it), published ports on one host interface only, and the wait for the endpoint.
  *
- * Why the exit watch: after starting a container, Testcontainers waits for the engine to report its
- * port bindings (inspect-container-util-ports-exposed.js), for a fixed 10 s that the startup timeout
- * does not change. The engine reports them in the first inspect of a running container, and never
- * for a container that has exited (Docker 20.10, checked by hand: `NetworkSettings.Ports` stays
- * `{}`). So a container that dies at start (a broken image, a missing emulator) cost 10 s and ended
- * in "Timed out after 10000ms while waiting for container ports to be bound to the host", which hid
- * the real reason and, on a loaded machine, pushed launches past their callers' deadlines.
+ * Why the host interface: Docker binds a published port without `HostIp` on every interface. A
+ * Lambda sandbox runs whatever code is under test, with dummy credentials, and must not be reachable
+ * from the network.
+ *
+ * Why the exit watch while waiting for the port: the engine reports port bindings in the first
+ * inspect of a running container, and never for one that has exited (Docker 20.10: `NetworkSettings.Ports`
+ * stays `{}`). A container that dies at start (a broken image, a missing emulator) fails the start at
+ * once, with its exit code, instead of at a deadline that hides the reason.
  */
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
-import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { BackendError, ErrorCodes } from '../../errors.ts';
+import { waitForInvokeEndpoint } from './endpoint-wait.ts';
 
-/** How often a starting container's state is read (a start takes well under a second when healthy). */
-const EXIT_POLL_MS = 100;
+/** How often a starting container's state is read while its ports are not bound yet. */
+const PORT_POLL_MS = 10;
+
+/** How long a started container may take to have its ports bound (the engine does it at start). */
+const PORTS_BOUND_TIMEOUT_MS = 10_000;
 
 /**
  * Processes and threads one sandbox may run: Lambda's own quota ("Processes and threads: 1,024",
@@ -51,7 +55,7 @@ export interface SandboxLimits {
  *   unprivileged user (the base images' `sbx_user1051`) that holds no capabilities at all
  *   (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html, "Requirements": "a default Linux
  *   user with least-privileged permissions"). The emulator listens on 8080, an unprivileged port
- *   (RIE README); the code is copied in and /tmp mounted by the engine before the start. What the
+ *   (RIE README); the code volumes and /tmp are mounted by the engine before the start. What the
  *   emulator itself still needs: the local image's emulator (root) starts the runtime as an
  *   unprivileged user (setuid, setgid) and stops, resumes and kills that user's process group (kill:
  *   the signal crosses users); AWS's RIE starts a plain child and needs none of the three. Docker's
@@ -72,79 +76,138 @@ export function sandboxHostConfig(limits: SandboxLimits) {
   };
 }
 
-export interface LambdaContainerOptions {
+/** Everything a Lambda container is created with. */
+export interface LambdaContainerSpec {
+  image: string;
+  name: string;
+  /** The handler, the image entrypoint's one argument. */
+  command: string[];
+  environment: Record<string, string>;
+  labels: Record<string, string>;
+  /** Container ports to publish (each on an engine-chosen host port). */
+  exposedPorts: number[];
   /** Host interface the exposed ports are published on. */
   hostIp: string;
-  /** The sandbox's memory and process limits. */
   limits: SandboxLimits;
-  /** The engine client (Testcontainers' own dockerode), to watch the container's state while it starts. */
-  docker: Dockerode;
+  /** `/tmp`'s size (MiB): Lambda's ephemeral storage. */
+  tmpMiB: number;
+  /** Read-only volumes holding the code and layers (code-volumes.ts). */
+  mounts: Array<{ source: string; target: string }>;
+  network?: string;
+  extraHosts?: string[];
 }
 
-export class LambdaContainer extends GenericContainer {
-  readonly #hostIp: string;
-  readonly #limits: SandboxLimits;
-  readonly #docker: Dockerode;
-  #containerId: string | undefined;
+/**
+ * The create request. The root file system is read-only, as Lambda's
+ * (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html: "The container image must be able
+ * to run on a read-only file system"): only `/tmp` (a tmpfs, exec allowed: runtimes such as Java's
+ * load native libraries from there) is writable. The code and layers are read-only volume mounts.
+ */
+export function createRequest(spec: LambdaContainerSpec): Dockerode.ContainerCreateOptions {
+  const ports = spec.exposedPorts.map((p) => `${p}/tcp`);
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: spec.command,
+    Env: Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])),
+    HostConfig: {
+      ...sandboxHostConfig(spec.limits),
+      PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: spec.hostIp, HostPort: '0' }]])),
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `rw,exec,size=${spec.tmpMiB}m` },
+      Mounts: spec.mounts.map((m) => ({
+        Type: 'volume',
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: true,
+      })),
+      ...(spec.network ? { NetworkMode: spec.network } : {}),
+      ...(spec.extraHosts?.length ? { ExtraHosts: spec.extraHosts } : {}),
+    },
+  };
+}
 
-  constructor(image: string, options: LambdaContainerOptions) {
-    super(image);
-    this.#hostIp = options.hostIp;
-    this.#limits = options.limits;
-    this.#docker = options.docker;
+/** Creates the container (not started); resolves with its id. */
+export async function createLambdaContainer(docker: Dockerode, spec: LambdaContainerSpec): Promise<string> {
+  const container = await docker.createContainer(createRequest(spec));
+  return container.id;
+}
+
+export interface StartOptions {
+  /** Where the published ports are reached from here (the engine's host). */
+  host: string;
+  /** The invoke port inside the container. */
+  invokePort: number;
+  startupTimeoutMs: number;
+  /** Called once with the container's output (stdout and stderr, demultiplexed), right after the start. */
+  onLogs?: (stream: Readable) => void;
+}
+
+/** What a started container publishes: container port → host port. */
+export type PublishedPorts = Map<number, number>;
+
+/**
+ * Starts a created container and resolves once its invoke endpoint answers, with its published ports.
+ * Fails (LAUNCH_FAILED) at once when the container exits before that.
+ */
+export async function startLambdaContainer(
+  docker: Dockerode,
+  id: string,
+  options: StartOptions,
+): Promise<PublishedPorts> {
+  const container = docker.getContainer(id);
+  await container.start();
+  if (options.onLogs) {
+    const raw = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+    const out = new PassThrough();
+    docker.modem.demuxStream(raw, out, out);
+    raw.once('end', () => out.end());
+    raw.once('error', () => out.end());
+    // Destroying the demultiplexed stream (a terminate) releases the engine's connection too.
+    out.once('close', () => raw.destroy());
+    options.onLogs(out);
   }
+  const ports = await publishedPorts(container, PORTS_BOUND_TIMEOUT_MS);
+  const invokePort = ports.get(options.invokePort);
+  if (invokePort === undefined) {
+    throw new BackendError(
+      ErrorCodes.LAUNCH_FAILED,
+      `The container publishes no host port for its invoke port ${options.invokePort}.`,
+      { details: { containerId: id } },
+    );
+  }
+  await waitForInvokeEndpoint(container, options.host, invokePort, options.startupTimeoutMs);
+  return ports;
+}
 
-  protected override async beforeContainerCreated(): Promise<void> {
-    const bindings = this.hostConfig.PortBindings as
-      | Record<string, Array<Record<string, string>>>
-      | undefined;
-    for (const list of Object.values(bindings ?? {})) {
-      for (const binding of list) binding.HostIp = this.#hostIp;
+/** Reads the bound host ports of a started container; fails at once when it is seen exited. */
+async function publishedPorts(container: Dockerode.Container, limitMs: number): Promise<PublishedPorts> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const info = await container.inspect();
+    const state = info.State;
+    if (state.Status === 'exited' || state.Status === 'dead') {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The container exited (code ${state.ExitCode}) while starting, before its invoke port was published.`,
+        { details: { containerId: container.id, exitCode: state.ExitCode } },
+      );
     }
-    Object.assign(this.hostConfig, sandboxHostConfig(this.#limits));
-  }
-
-  /** Called by Testcontainers after `POST /containers/create`, before the start. */
-  protected override async containerCreated(containerId: string): Promise<void> {
-    this.#containerId = containerId;
-  }
-
-  /**
-   * Testcontainers' start, raced against the container stopping before it is up. Losing the race,
-   * Testcontainers' own wait goes on until the caller removes the container (its next inspect then
-   * fails) or its 10 s pass; Promise.race has handled its rejection either way.
-   */
-  override async start(): Promise<StartedTestContainer> {
-    const watch = new AbortController();
-    try {
-      return await Promise.race([super.start(), this.#failOnExit(watch.signal)]);
-    } finally {
-      watch.abort();
+    const bound = new Map<number, number>();
+    for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const hostPort = bindings?.[0]?.HostPort;
+      if (hostPort) bound.set(Number.parseInt(key, 10), Number(hostPort));
     }
-  }
-
-  /** Rejects when the container is seen exited (or dead) before `signal` aborts; otherwise never settles. */
-  async #failOnExit(signal: AbortSignal): Promise<never> {
-    while (!signal.aborted) {
-      await sleep(EXIT_POLL_MS, undefined, { signal }).catch(() => {});
-      const id = this.#containerId;
-      if (signal.aborted || id === undefined) continue;
-      const state = await this.#docker
-        .getContainer(id)
-        .inspect()
-        .then(
-          (info) => info.State,
-          () => undefined,
-        );
-      if (state?.Status === 'exited' || state?.Status === 'dead') {
-        throw new BackendError(
-          ErrorCodes.LAUNCH_FAILED,
-          `The container exited (code ${state.ExitCode}) while starting, before its invoke port was published.`,
-          { details: { containerId: id, exitCode: state.ExitCode } },
-        );
-      }
+    if (bound.size > 0) return bound;
+    if (Date.now() > deadline) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The engine reported no published port of the container within ${limitMs} ms of its start.`,
+        { details: { containerId: container.id } },
+      );
     }
-    // Aborted: the race is already settled, so what this promise does no longer matters.
-    return new Promise<never>(() => {});
+    await sleep(PORT_POLL_MS);
   }
 }

@@ -41,7 +41,11 @@ export function ownerFromLabels(labels: Record<string, string>): RunOwner {
   };
 }
 
-/** Lists lambda-testkit containers whose owner is gone (or all of them) and removes them. */
+/**
+ * Lists lambda-testkit containers whose owner is gone (or all of them) and removes them, then the
+ * code volumes of such owners (code-volumes.ts), which their containers no longer hold. Resolves with
+ * the containers removed.
+ */
 export async function reapStaleContainers(options: ReapOptions): Promise<StaleContainer[]> {
   const containers = await options.docker.listContainers({
     all: true,
@@ -68,5 +72,24 @@ export async function reapStaleContainers(options: ReapOptions): Promise<StaleCo
       });
     }),
   );
+  await reapStaleVolumes(options);
   return removed;
+}
+
+/** Removes lambda-testkit volumes whose owner is gone (or all); one still in use (409) is left. */
+async function reapStaleVolumes(options: ReapOptions): Promise<void> {
+  const { Volumes: volumes } = await options.docker.listVolumes({
+    filters: { label: [`${ContainerLabels.library}=${LIBRARY_NAME}`] },
+  });
+  const stale = (volumes ?? []).filter((v) => options.all || isOwnerGone(ownerFromLabels(v.Labels ?? {})));
+  await Promise.all(
+    stale.map((v) =>
+      options.docker
+        .getVolume(v.Name)
+        .remove()
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+        }),
+    ),
+  );
 }

@@ -1,10 +1,11 @@
 // A mixed run behind one LambdaBackend: functions the primary cannot have run on the fallback,
 // and the pool's rules (stats, idle sweep, stop-all, stale sweep, logs) hold across both.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LaunchContext, LaunchedInstance } from '../../backend.ts';
 import { BackendError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { WarmPool } from '../../pool/warm-pool.ts';
-import { FakeBackend, resolvedFunction } from '../../testing/index.ts';
+import { FakeBackend, type FakeHandle, resolvedFunction } from '../../testing/index.ts';
 import { FallbackBackend } from './fallback-backend.ts';
 
 const MISSING = 'registry.example/missing:1';
@@ -22,6 +23,23 @@ class NoRegistryBackend extends FakeBackend {
   async reapStale(): Promise<number> {
     this.reaped += 1;
     return 2;
+  }
+}
+
+/** A primary that also prepares instances ahead (as Docker does), and cannot have MISSING. */
+class PreparingPrimary extends NoRegistryBackend {
+  readonly prepared: string[] = [];
+  readonly #contexts = new Map<string, [ResolvedFunction, LaunchContext]>();
+  async prepareInstance(f: ResolvedFunction, context: LaunchContext): Promise<FakeHandle> {
+    if (f.image === MISSING) throw unavailable();
+    this.prepared.push(f.name);
+    this.#contexts.set(context.instanceId, [f, context]);
+    return { instanceId: context.instanceId, functionName: f.name, deployId: f.deployId };
+  }
+  async startPrepared(handle: FakeHandle): Promise<LaunchedInstance<FakeHandle>> {
+    const [f, context] = this.#contexts.get(handle.instanceId) ?? [];
+    if (!f || !context) throw new Error('never prepared');
+    return this.launch(f, context);
   }
 }
 
@@ -120,6 +138,29 @@ describe('FallbackBackend', () => {
     ).rejects.toMatchObject({
       code: ErrorCodes.IMAGE_UNAVAILABLE,
     });
+  });
+
+  it('prepares spare instances on the backend the function runs on, and starts them there', async () => {
+    const primary = new PreparingPrimary();
+    const backend = new FallbackBackend({
+      primary,
+      fallback: () => new FakeBackend(),
+      fallsBackOn: () => 'no image here',
+      log: () => {},
+    });
+    const prepared = await backend.prepareInstance(fn('containers'), launchContext());
+    expect(prepared.backend).toBe(primary);
+    expect(primary.prepared).toEqual(['containers']);
+    const started = await backend.startPrepared(prepared);
+    expect(started.handle).toBe(prepared);
+    await backend.terminate(started.handle);
+    expect(primary.terminations).toHaveLength(1);
+    // A function routed to a fallback that prepares nothing: the preparation fails, the pool launches.
+    const local = await backend.launch(fn('local', { image: MISSING }), launchContext());
+    await backend.terminate(local.handle);
+    await expect(backend.prepareInstance(fn('local', { image: MISSING }), launchContext())).rejects.toThrow(
+      /prepares no instances ahead/,
+    );
   });
 
   it('falls back at launch for a function no prepare saw, saying so once', async () => {

@@ -17,6 +17,7 @@ import type {
   PrepareResult,
   WiredHost,
 } from '../../backend.ts';
+import { BackendError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import type { InstanceLogs } from '../../instance-logs.ts';
 import { stderrLog } from '../../log.ts';
@@ -57,6 +58,19 @@ function onHostOf(fn: ResolvedFunction, primary: LambdaBackend, fallback: Lambda
     Object.entries(fn.environment).map(([key, value]) => [key, value.replaceAll(from, to)]),
   );
   return { ...fn, environment };
+}
+
+/** `backend.prepareInstance`, or LAUNCH_FAILED for a backend that prepares nothing ahead. */
+function prepareOn(backend: LambdaBackend, fn: ResolvedFunction, context: LaunchContext): Promise<unknown> {
+  if (!backend.prepareInstance || !backend.startPrepared) {
+    return Promise.reject(
+      new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The ${backend.name} backend prepares no instances ahead (spareInstances has no effect there).`,
+      ),
+    );
+  }
+  return backend.prepareInstance(fn, context);
 }
 
 export class FallbackBackend implements LambdaBackend<FallbackHandle> {
@@ -139,6 +153,39 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
     const fallback = this.#fallbackBackend();
     const launched = await fallback.launch(onHostOf(fn, this.#primary, fallback), context);
     return { ...launched, handle: { backend: fallback, handle: launched.handle } };
+  }
+
+  /**
+   * Prepares an instance (`spareInstances`) on the backend the function runs on: the primary, or the
+   * fallback once the function was routed there. A backend that cannot prepare fails the preparation,
+   * which leaves the pool's scale-outs to plain launches.
+   */
+  async prepareInstance(fn: ResolvedFunction, context: LaunchContext): Promise<FallbackHandle> {
+    if (!this.#routed.has(fn.name)) {
+      try {
+        return { backend: this.#primary, handle: await prepareOn(this.#primary, fn, context) };
+      } catch (error) {
+        const reason = this.#fallsBackOn(fn, error);
+        if (reason === undefined) throw error;
+        this.#routed.set(fn.name, reason);
+        this.#log(`${fn.name}: run on the ${this.#fallbackBackend().name} backend instead: ${reason}`);
+      }
+    }
+    const fallback = this.#fallbackBackend();
+    const handle = await prepareOn(fallback, onHostOf(fn, this.#primary, fallback), context);
+    return { backend: fallback, handle };
+  }
+
+  async startPrepared(prepared: FallbackHandle): Promise<LaunchedInstance<FallbackHandle>> {
+    const { backend, handle } = prepared;
+    if (!backend.startPrepared) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `The ${backend.name} backend cannot start a prepared instance.`,
+      );
+    }
+    const launched = await backend.startPrepared(handle);
+    return { ...launched, handle: prepared };
   }
 
   terminate(handle: FallbackHandle): Promise<void> {

@@ -1,23 +1,33 @@
 /**
  * ProcessBackend: Lambda instances without a container engine. An instance is lambda-testkit's
- * emulator (RIE's invoke route + the Runtime API) plus the runtime child it starts, on loopback
- * ports, with the code and layers unpacked into temp folders and a sandbox's environment.
- * Node.js runtimes only: the runtime child is the Node that runs the pool.
+ * emulator (RIE's invoke route + the Runtime API), run inside the pool's own process on loopback
+ * ports, and the runtime process it drives, with the code and layers unpacked into temp folders and
+ * a sandbox's environment. Node.js runtimes only: the runtime is the Node that runs the pool.
+ *
+ * Why the emulator runs in the pool's process (docs/architecture.md#process-backend): a Node
+ * process per instance for the emulator alone cost more than the whole cold start of a function
+ * on Lambda. What makes an instance a sandbox is its runtime process: its own process (group), its
+ * own task root, an environment built from scratch, frozen between invocations, killed on timeout.
+ * Runtimes may be started ahead as spares (process-spares.ts); an orphan guard process kills them
+ * if the pool's process dies without terminating them (orphan-guard.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BackendWiring, LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
-import { INVOKE_SECRET_VARIABLE } from '../../emulator/protocol.ts';
+import { readFunctionConfig, runtimeEnvironment } from '../../emulator/config.ts';
+import { type RunningEmulator, startEmulator } from '../../emulator/emulator.ts';
+import { RuntimeProcess } from '../../emulator/runtime-process.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
-import type { InstanceLogs } from '../../instance-logs.ts';
+import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
 import { type LogLine, stderrLog } from '../../log.ts';
 import { RUNTIMES, runtimeInfo } from '../../runtimes.ts';
 import { announceDebugger } from '../shared/debugger-announce.ts';
 import { extractArchive, mergeLayers } from '../shared/extract-archive.ts';
-import { type ProcessIdentity, processIdentity } from '../shared/process-liveness.ts';
-import { defaultEmulatorPath, type RunningEmulator, spawnEmulator } from './emulator-process.ts';
+import { OrphanGuard } from './orphan-guard.ts';
 import { processEnvironment } from './process-environment.ts';
+import { lineOutput, spareEnvironment, startupKey } from './process-spares.ts';
 import {
   createInstanceFolders,
   defaultRootDir,
@@ -25,38 +35,46 @@ import {
   type InstanceLayout,
   instanceLayout,
   removeRunRootIfUnused,
+  SPARE_PREFIX,
   sweepStaleRuns,
   writeInstanceRecord,
 } from './run-root.ts';
+import {
+  COMPILE_CACHE_VARIABLE,
+  runtimeCommand,
+  runtimeEntryPath,
+  SPARE_VARIABLE,
+} from './runtime-launch.ts';
 import { stopSandbox } from './sandbox-processes.ts';
 
 export interface ProcessBackendOptions {
   /**
-   * Folder that holds one `<runId>/` folder per run, each with one folder per instance.
+   * Folder that holds one `<runId>/` folder per run, each with one folder per instance (and
+   * `.compile-cache/`, Node's compile cache for the runtime's bootstrap).
    * @default `${os.tmpdir()}/lambda-testkit`
    */
   rootDir?: string;
   /**
-   * How long an emulator may take to report that it listens, in ms.
-   * @default 10000
-   */
-  startupTimeoutMs?: number;
-  /**
-   * Time between SIGTERM and SIGKILL when an instance is terminated, in ms.
+   * Time the sweep of dead runs gives a process group recorded in an instance folder (an emulator
+   * of an older lambda-testkit) between SIGTERM and SIGKILL, in ms. Runtimes and what they started
+   * are SIGKILLed at once (a frozen process cannot act on SIGTERM).
    * @default 2000
    */
   killGraceMs?: number;
   /**
-   * The emulator's CLI script.
-   * @default the emulator shipped with @lambda-testkit/core (`src/emulator/cli.ts` or `dist/emulator/cli.js`)
-   */
-  emulatorPath?: string;
-  /**
-   * A runtime client the emulator starts instead of lambda-testkit's Node bootstrap (its `--bootstrap`),
-   * for example a script that starts AWS's `aws-lambda-ric`.
+   * A runtime client to start instead of lambda-testkit's Node bootstrap, for example a script
+   * that starts AWS's `aws-lambda-ric`. Such runtimes are spawned at the first invoke (no spares).
    * @default lambda-testkit's Node bootstrap
    */
   bootstrap?: string;
+  /**
+   * Runtimes kept started ahead of need, per run and per kind (the variables Node reads as it
+   * starts, chiefly NODE_OPTIONS with the memory size's heap limit): a launch that finds one skips
+   * starting Node and loading the bootstrap. Each idle spare is a Node process (~40 MB resident).
+   * 0 turns spares off. Debugged functions never use spares.
+   * @default 1
+   */
+  spareRuntimes?: number;
   /**
    * Sweep what runs whose owner process died left behind (processes and folders under `rootDir`)
    * before the first launch. `reapStale()` does the same on demand.
@@ -76,8 +94,6 @@ export interface ProcessInstance {
   readonly instanceId: string;
   readonly runId: string;
   readonly functionName: string;
-  /** Pid of the emulator; it leads its own process group. */
-  readonly pid: number;
   readonly endpoint: string;
   /** The instance's folder (removed by `terminate`). */
   readonly dir: string;
@@ -89,14 +105,37 @@ export interface ProcessInstance {
 
 interface InstanceState {
   emulator: RunningEmulator;
-  identity: ProcessIdentity;
   layout: InstanceLayout;
+  log: LineLog;
+  /** `<runId>\0<instanceId>`: taken while the instance lives. */
+  idKey: string;
   /** Stops watching for the inspector's line (debugged functions). */
   unwatch: () => void;
   terminating?: Promise<void>;
 }
 
+/** A runtime started ahead, waiting in its own instance folder (process-spares.ts). */
+interface Spare {
+  runId: string;
+  /** `startupKey` of the runtime environment it was started with. */
+  key: string;
+  layout: InstanceLayout;
+  runtime: RuntimeProcess;
+  log: LineLog;
+  output: ReturnType<typeof lineOutput>;
+}
+
+/** What a spare is started for: the function (and context) of the launch that asked for it. */
+interface SpareTemplate {
+  fn: ResolvedFunction;
+  context: LaunchContext;
+  nodeMajor: number;
+}
+
 const NODE_RUNTIMES = RUNTIMES.filter((r) => r.family === 'nodejs').map((r) => r.id);
+
+/** Spares of other kinds kept per run, as a multiple of `spareRuntimes`, before the oldest go. */
+const SPARE_KINDS_KEPT = 4;
 
 export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   readonly name = 'process';
@@ -106,7 +145,13 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir'>> &
     Pick<ProcessBackendOptions, 'bootstrap'>;
   readonly #instances = new Map<ProcessInstance, InstanceState>();
+  readonly #liveIds = new Set<string>();
   readonly #runRoots = new Map<string, Promise<string>>();
+  readonly #spares: Spare[] = [];
+  readonly #spareTemplates = new Map<string, SpareTemplate>();
+  readonly #refilling = new Map<string, Promise<void>>();
+  readonly #guard = new OrphanGuard();
+  readonly #compileCache: string;
   #firstReap: Promise<number> | undefined;
   #warnedNetwork = false;
   readonly #log: (line: string) => void;
@@ -115,13 +160,21 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   constructor(options: ProcessBackendOptions = {}) {
     this.rootDir = options.rootDir ?? defaultRootDir();
     this.#options = {
-      startupTimeoutMs: options.startupTimeoutMs ?? 10_000,
       killGraceMs: options.killGraceMs ?? 2_000,
-      emulatorPath: options.emulatorPath ?? defaultEmulatorPath(),
       reapOnFirstLaunch: options.reapOnFirstLaunch ?? true,
+      spareRuntimes: options.spareRuntimes ?? 1,
       log: options.log ?? stderrLog,
       bootstrap: options.bootstrap,
     };
+    if (!Number.isInteger(this.#options.spareRuntimes) || this.#options.spareRuntimes < 0) {
+      throw new ConfigError(
+        ErrorCodes.CONFIG_INVALID,
+        `Expected the process backend's "spareRuntimes" to be a whole number of 0 or more, got ${String(options.spareRuntimes)}. ` +
+          'Use 0 to start every runtime on demand.',
+        { details: { spareRuntimes: options.spareRuntimes } },
+      );
+    }
+    this.#compileCache = join(this.rootDir, '.compile-cache');
     this.#log = this.#options.log;
   }
 
@@ -143,63 +196,68 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         { details: { function: fn.name, runtime: fn.runtime, backend: this.name } },
       );
     }
+    const nodeMajor = info.major;
+    const idKey = `${context.runId}\0${context.instanceId}`;
+    if (this.#liveIds.has(idKey)) {
+      throw new BackendError(
+        ErrorCodes.LAUNCH_FAILED,
+        `Could not launch "${fn.name}": instance id ${context.instanceId} of run ${context.runId} is already in use.`,
+        { details: { function: fn.name, instanceId: context.instanceId } },
+      );
+    }
+    this.#liveIds.add(idKey);
     const runRoot = await this.#runRoot(context.runId);
-    const layout = instanceLayout(runRoot, context.instanceId);
-    let identity: ProcessIdentity | undefined;
-    let created = false;
+    const spare = this.#takeSpare({ fn, context, nodeMajor });
+    const layout = spare?.layout ?? instanceLayout(runRoot, context.instanceId);
+    let created = spare !== undefined;
+    let emulator: RunningEmulator | undefined;
     try {
-      await createInstanceFolders(layout).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-        // Another backend of this run removed the run folder as it closed: make it again.
-        await ensureRunRoot(this.rootDir, context.runId);
-        await createInstanceFolders(layout);
-      });
-      created = true;
+      if (!spare) {
+        await this.#makeFolders(layout, context.runId);
+        created = true;
+      }
       await extractArchive(fn.code, layout.task);
       throwIfAborted(context.signal, fn);
       await mergeLayers(fn.layers, layout.opt);
+      await writeInstanceRecord(layout, context.instanceId);
       throwIfAborted(context.signal, fn);
       // Only the pool, which gets it back below, may invoke this instance: any other process on the
       // machine can reach its loopback port (docs/security.md#instances-and-the-runtime-api).
       const invokeSecret = randomBytes(32).toString('base64url');
-      const emulator = await spawnEmulator({
-        emulatorPath: this.#options.emulatorPath,
+      const log = spare?.log ?? new LineLog();
+      emulator = await startEmulator({
         handler: fn.handler,
-        cwd: layout.task,
-        env: {
-          ...processEnvironment(fn, context, layout, info.major),
-          [INVOKE_SECRET_VARIABLE]: invokeSecret,
-        },
-        bootstrap: this.#options.bootstrap,
-        startupTimeoutMs: this.#options.startupTimeoutMs,
-        signal: context.signal,
-        onSpawn: async (child) => {
-          // Recorded before readiness: a pool killed during startup still leaves a findable pid.
-          // The emulator leads its own group, so its start time pins the group's identity.
-          const pid = child.pid ?? -1;
-          identity = processIdentity(pid) ?? { pid };
-          await writeInstanceRecord(layout, identity);
-        },
+        host: '127.0.0.1',
+        port: 0,
+        runtimeApiPort: 0,
+        env: this.#emulatorEnvironment({ fn, context, nodeMajor }, layout),
+        output: spare?.output ?? lineOutput(log),
+        invokeSecret,
+        bootstrap: this.#options.bootstrap ?? runtimeEntryPath(),
+        command: runtimeCommand(this.#options.bootstrap, layout),
+        ...(spare ? { prestarted: spare.runtime } : {}),
+        onRuntimeStart: (pid) => this.#guard.add(pid),
+        onRuntimeExit: (pid) => this.#guard.remove(pid),
       });
-      const endpoint = `http://127.0.0.1:${emulator.port}`;
+      throwIfAborted(context.signal, fn);
+      const endpoint = emulator.url;
       const handle: ProcessInstance = {
         instanceId: context.instanceId,
         runId: context.runId,
         functionName: fn.name,
-        pid: emulator.child.pid ?? -1,
         endpoint,
         dir: layout.dir,
         taskRoot: layout.task,
         optDir: layout.opt,
       };
       // The emulator's inspector proxy binds 127.0.0.1 of this machine: its address is already the host's.
-      const unwatch = announceDebugger(emulator.log, {
+      const unwatch = announceDebugger(log, {
         fn,
         from: 'emulator',
         instanceId: context.instanceId,
         log: this.#options.log,
       });
-      this.#instances.set(handle, { emulator, identity: identity ?? { pid: handle.pid }, layout, unwatch });
+      this.#instances.set(handle, { emulator, layout, log, idKey, unwatch });
       if (this.#closing) {
         // close() ran while this launch was under way: do not leave the instance behind.
         await this.terminate(handle);
@@ -208,11 +266,15 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
           `Launch of "${fn.name}" was cancelled: the process backend was closed meanwhile.`,
         );
       }
+      this.#refill({ fn, context, nodeMajor });
       return { endpoint, handle, invokeSecret };
     } catch (cause) {
+      this.#liveIds.delete(idKey);
+      await emulator?.close();
+      if (spare) spare.runtime.kill();
       // Only what this launch made: a duplicate instance id must not take down the first instance.
       if (created) {
-        await stopSandbox(identity, { taskRoot: layout.task }, this.#options.killGraceMs);
+        await stopSandbox(undefined, { taskRoot: layout.task }, this.#options.killGraceMs);
         await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
       }
       if (isTestkitError(cause)) throw cause;
@@ -224,22 +286,21 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
     }
   }
 
-  /** Ends the emulator and runtime process trees and removes the instance's folder. Idempotent. */
+  /** Ends the runtime's process group (and what it left detached), closes the emulator, removes the folder. Idempotent. */
   terminate(handle: ProcessInstance): Promise<void> {
     const state = this.#instances.get(handle);
     if (!state) return Promise.resolve();
     state.terminating ??= (async () => {
       state.unwatch();
       try {
-        await stopSandbox(state.identity, { taskRoot: state.layout.task }, this.#options.killGraceMs);
-        // Where process groups do not exist (Windows), signalling -pid fails: end our child directly.
-        const { child } = state.emulator;
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        // The exit event follows the kill closely; bounded so a lost event cannot hang the pool.
-        await Promise.race([state.emulator.exited, new Promise((r) => setTimeout(r, 2_000).unref())]);
+        await state.emulator.close();
+        // Daemons the handler detached into groups of their own still carry the task root.
+        await stopSandbox(undefined, { taskRoot: state.layout.task }, this.#options.killGraceMs);
+        state.log.end();
         await rm(state.layout.dir, { recursive: true, force: true, maxRetries: 3 });
       } finally {
         this.#instances.delete(handle);
+        this.#liveIds.delete(state.idKey);
       }
     })();
     return state.terminating;
@@ -262,22 +323,36 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   }
 
   logs(handle: ProcessInstance): InstanceLogs | undefined {
-    return this.#instances.get(handle)?.emulator.log;
+    return this.#instances.get(handle)?.log;
   }
 
   /**
-   * Sweeps `rootDir` for runs whose owner process is gone: kills their emulators and runtimes and
-   * removes their folders. Resolves with the number of instances swept. Runs of live owners
+   * Sweeps `rootDir` for runs whose owner process is gone: kills their runtimes and removes their
+   * folders. Resolves with the number of instances swept (spares not counted). Runs of live owners
    * (including this one) are left alone.
    */
   reapStale(): Promise<number> {
     return sweepStaleRuns(this.rootDir, { graceMs: this.#options.killGraceMs });
   }
 
-  /** Terminates every instance and removes this backend's run folders. Idempotent. */
+  /**
+   * Resolves once the spares this backend is starting have loaded and wait for a function (a bench
+   * or a test that wants the next launch to find one ready; launches never need to wait for it).
+   */
+  async sparesReady(): Promise<void> {
+    while (this.#refilling.size > 0) await Promise.allSettled([...this.#refilling.values()]);
+    await Promise.all(this.#spares.map((s) => s.runtime.ready));
+  }
+
+  /** Terminates every instance and spare, and removes this backend's run folders. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.allSettled([...this.#instances.keys()].map((h) => this.terminate(h)));
+      await Promise.allSettled([...this.#refilling.values()]);
+      await Promise.allSettled([
+        ...[...this.#instances.keys()].map((h) => this.terminate(h)),
+        ...this.#spares.splice(0).map((s) => this.#dropSpare(s)),
+      ]);
+      this.#guard.close();
       const roots = await Promise.allSettled(this.#runRoots.values());
       for (const r of roots) if (r.status === 'fulfilled') await removeRunRootIfUnused(r.value);
     })();
@@ -301,6 +376,135 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       return Promise.all([root, this.#firstReap]).then(([dir]) => dir);
     }
     return root;
+  }
+
+  async #makeFolders(layout: InstanceLayout, runId: string): Promise<void> {
+    await createInstanceFolders(layout).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      // Another backend of this run removed the run folder as it closed: make it again.
+      await ensureRunRoot(this.rootDir, runId);
+      await createInstanceFolders(layout);
+    });
+  }
+
+  /** The emulator's environment (which it forwards to the runtime) for `t`'s function in `layout`. */
+  #emulatorEnvironment(t: SpareTemplate, layout: InstanceLayout): Record<string, string> {
+    const env = processEnvironment(t.fn, t.context, layout, t.nodeMajor);
+    // Only lambda-testkit's runtime entry knows (and drops) these; a cache the function sets is its own.
+    if (!this.#options.bootstrap && env.NODE_COMPILE_CACHE === undefined) {
+      env.NODE_COMPILE_CACHE = this.#compileCache;
+      env[COMPILE_CACHE_VARIABLE] = '1';
+    }
+    return env;
+  }
+
+  /** What the runtime of `t`'s function would be spawned with in `layout` (the API address aside). */
+  #runtimeEnvironment(t: SpareTemplate, layout: InstanceLayout): Record<string, string> {
+    const env = this.#emulatorEnvironment(t, layout);
+    return runtimeEnvironment(env, readFunctionConfig(env), t.fn.handler, '');
+  }
+
+  #usesSpares(t: SpareTemplate): boolean {
+    // A custom bootstrap knows nothing of assignments; an inspector would start in the spare.
+    return this.#options.spareRuntimes > 0 && !this.#options.bootstrap && !t.fn.debug;
+  }
+
+  #fits(spare: Spare, t: SpareTemplate): boolean {
+    try {
+      return (
+        spare.runId === t.context.runId && startupKey(this.#runtimeEnvironment(t, spare.layout)) === spare.key
+      );
+    } catch {
+      return false; // a setting the emulator refuses: the launch reports it
+    }
+  }
+
+  #takeSpare(t: SpareTemplate): Spare | undefined {
+    if (!this.#usesSpares(t)) return undefined;
+    const i = this.#spares.findIndex((s) => s.runtime.alive && this.#fits(s, t));
+    if (i < 0) return undefined;
+    const [spare] = this.#spares.splice(i, 1);
+    return spare;
+  }
+
+  /** Starts spares of `t`'s kind in the background until `spareRuntimes` of them wait. */
+  #refill(t: SpareTemplate): void {
+    if (!this.#usesSpares(t)) return;
+    const runId = t.context.runId;
+    this.#spareTemplates.set(runId, t);
+    if (this.#refilling.has(runId)) return;
+    const work = (async () => {
+      for (;;) {
+        const template = this.#spareTemplates.get(runId);
+        if (!template || this.#closing) return;
+        const ofRun = this.#spares.filter((s) => s.runId === runId);
+        const fitting = ofRun.filter((s) => s.runtime.alive && this.#fits(s, template));
+        if (fitting.length >= this.#options.spareRuntimes) return;
+        // Kinds no launch asked for lately give way, oldest first.
+        const surplus = ofRun.length + 1 - SPARE_KINDS_KEPT * this.#options.spareRuntimes;
+        for (const old of ofRun.filter((s) => !fitting.includes(s)).slice(0, Math.max(0, surplus))) {
+          this.#spares.splice(this.#spares.indexOf(old), 1);
+          await this.#dropSpare(old);
+        }
+        await this.#startSpare(template);
+      }
+    })()
+      .catch((error: unknown) => {
+        // Spares only save time: a failure to start one is said and the launches go on without.
+        this.#log(`could not start a spare runtime: ${(error as Error)?.message ?? String(error)}`);
+      })
+      .finally(() => this.#refilling.delete(runId));
+    this.#refilling.set(runId, work);
+  }
+
+  async #startSpare(t: SpareTemplate): Promise<void> {
+    const runRoot = await this.#runRoot(t.context.runId);
+    const layout = instanceLayout(runRoot, `${SPARE_PREFIX}${randomUUID().slice(0, 8)}`);
+    await this.#makeFolders(layout, t.context.runId);
+    if (this.#closing) {
+      await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
+      return;
+    }
+    const runtimeEnv = this.#runtimeEnvironment(t, layout);
+    const log = new LineLog();
+    const output = lineOutput(log);
+    const runtime = new RuntimeProcess(
+      runtimeCommand(undefined, layout),
+      spareEnvironment(runtimeEnv, {
+        [SPARE_VARIABLE]: '1',
+        ...(runtimeEnv[COMPILE_CACHE_VARIABLE] ? { [COMPILE_CACHE_VARIABLE]: '1' } : {}),
+      }),
+      layout.task,
+      output,
+      { assignable: true },
+    );
+    const pid = runtime.pid;
+    const spare: Spare = {
+      runId: t.context.runId,
+      key: startupKey(runtimeEnv),
+      layout,
+      runtime,
+      log,
+      output,
+    };
+    this.#spares.push(spare);
+    if (pid !== undefined) this.#guard.add(pid);
+    void runtime.exited.then(async () => {
+      if (pid !== undefined) this.#guard.remove(pid);
+      // Died while waiting (never given out): its folder goes with it.
+      const i = this.#spares.indexOf(spare);
+      if (i >= 0) {
+        this.#spares.splice(i, 1);
+        await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      }
+    });
+  }
+
+  async #dropSpare(spare: Spare): Promise<void> {
+    spare.runtime.kill();
+    await spare.runtime.exited;
+    await stopSandbox(undefined, { taskRoot: spare.layout.task }, this.#options.killGraceMs);
+    await rm(spare.layout.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

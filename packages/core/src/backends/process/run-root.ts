@@ -2,15 +2,22 @@
  * Where process-backend instances live on disk, and the sweep of what dead runs left.
  *
  *   <root>/<runId>/owner.json                 the pool process (pid + start time, shared/owner-file.ts)
- *   <root>/<runId>/<instanceId>/instance.json the emulator's pid + start time
+ *   <root>/<runId>/<instanceId>/instance.json the instance id (written once the folder holds a function)
  *   <root>/<runId>/<instanceId>/task/         LAMBDA_TASK_ROOT (the unpacked code)
  *   <root>/<runId>/<instanceId>/opt/          the merged layers
  *   <root>/<runId>/<instanceId>/runtime/      LAMBDA_RUNTIME_DIR (empty: the runtime is lambda-testkit's)
  *   <root>/<runId>/<instanceId>/tmp/          the instance's /tmp, TMPDIR and HOME
+ *   <root>/<runId>/spare-<id>/…               a spare runtime's folder: the same, until a launch takes
+ *                                             it (the folder then keeps its name)
+ *   <root>/.compile-cache/                    Node's compile cache of the runtime's bootstrap
+ *
+ * The processes of an instance are found by the LAMBDA_TASK_ROOT they started with (sandbox-processes.ts).
+ * Folders of older versions may hold an `instance.json` with the pid of a per-instance emulator.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { readOwnerFile, writeOwnerFile } from '../shared/owner-file.ts';
 import type { ProcessIdentity } from '../shared/process-liveness.ts';
 import { isOwnerGone } from '../shared/run-owner.ts';
@@ -70,10 +77,15 @@ export async function createInstanceFolders(layout: InstanceLayout): Promise<voi
   await Promise.all([layout.task, layout.opt, layout.runtime, layout.tmp].map((d) => mkdir(d)));
 }
 
-export async function writeInstanceRecord(layout: InstanceLayout, emulator: ProcessIdentity): Promise<void> {
-  await writeFile(join(layout.dir, INSTANCE_FILE), `${JSON.stringify(emulator)}\n`);
+/** Marks the folder as an instance's (a spare's folder has none until it is given out). */
+export async function writeInstanceRecord(layout: InstanceLayout, instanceId: string): Promise<void> {
+  await writeFile(join(layout.dir, INSTANCE_FILE), `${JSON.stringify({ instanceId })}\n`);
 }
 
+/** Folder names of spares (process-backend.ts). */
+export const SPARE_PREFIX = 'spare-';
+
+/** The process group an older version recorded for the instance (its emulator), if any. */
 async function readInstanceRecord(dir: string): Promise<ProcessIdentity | undefined> {
   try {
     const r = JSON.parse(await readFile(join(dir, INSTANCE_FILE), 'utf8')) as Partial<ProcessIdentity>;
@@ -110,13 +122,15 @@ export async function sweepStaleRuns(
       .filter((d) => d.isDirectory())
       .map((d) => join(runRoot, d.name));
     const records = await Promise.all(instanceDirs.map((d) => readInstanceRecord(d)));
+    const hasRecord = instanceDirs.map((d) => existsSync(join(d, INSTANCE_FILE)));
     await Promise.all(
       instanceDirs.map((dir, i) => stopSandbox(records[i], { taskRoot: join(dir, 'task') }, options.graceMs)),
     );
     // A last pass over the whole run folder catches processes of instances whose folder is half made.
     await stopSandbox(undefined, { prefix: runRoot + sep }, options.graceMs);
     await rm(runRoot, { recursive: true, force: true, maxRetries: 3 });
-    swept += instanceDirs.length;
+    // Spares that never got a function are not instances.
+    swept += instanceDirs.filter((d, i) => !basename(d).startsWith(SPARE_PREFIX) || hasRecord[i]).length;
   }
   return swept;
 }

@@ -169,8 +169,9 @@ for (const run of runs) {
   const wall = median(rs.map((r) => r.wallMs));
   const ratio = wall / baseline;
   ratios.set(run.label, ratio);
-  const cold = rs.map((r) => r.table?.cold ?? '-').join('/');
-  const p50 = rs.map((r) => r.table?.p50 ?? '-').join('/');
+  const tables = rs.map((r) => r.table).filter(Boolean);
+  const cold = tables.length ? String(median(tables.map((t) => t.cold))) : '-';
+  const p50 = tables.length ? String(median(tables.map((t) => t.p50))) : '-';
   console.log(
     `${run.label.padEnd(24)}${`${(wall / 1000).toFixed(2)} s`.padStart(14)}${times(ratio).padStart(9)}${cold.padStart(13)}${p50.padStart(9)}`,
   );

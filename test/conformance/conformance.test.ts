@@ -60,8 +60,9 @@ describe.each(CLIENTS)('emulator with the $name runtime client', (client: Runtim
     expect(coldLogs).toMatch(new RegExp(`^START RequestId: ${first.requestId} Version: \\$LATEST\\n`));
     expect(coldLogs).toContain('success handler got {"n":1}');
     expect(coldLogs).toContain(`END RequestId: ${first.requestId}\n`);
+    // Lambda's order (not RIE's): the metrics, then Init Duration.
     expect(coldLogs).toMatch(
-      /REPORT RequestId: \S+\tInit Duration: \d+\.\d\d ms\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB\t\n$/,
+      /REPORT RequestId: \S+\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t\n$/,
     );
     expect(warmLogs).toMatch(/REPORT RequestId: \S+\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t/);
     expect(warmLogs).not.toContain('Init Duration');

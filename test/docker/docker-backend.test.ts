@@ -159,7 +159,9 @@ describe('DockerBackend containers', () => {
     });
     expect(await res.json()).toMatchObject({ echo: { direct: true } });
     const logs = await capture?.finish(5_000);
-    expect(logs?.lines[0]).toMatch(/^START RequestId: /);
+    // A cold start: INIT_START first, then START (Lambda's order).
+    expect(logs?.lines[0]).toMatch(/^INIT_START Runtime Version: /);
+    expect(logs?.lines).toContain(`START RequestId: ${logs?.requestId} Version: $LATEST`);
     expect(logs?.lines.at(-1)).toMatch(/^REPORT RequestId: /);
   });
 

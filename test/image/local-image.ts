@@ -65,15 +65,23 @@ export async function compileEmulator(outDir: string): Promise<void> {
   }
 }
 
+/**
+ * `LAMBDA_TESTKIT_TEST_IMAGE_TAG`: the tag the suites build and use instead of the default, so that
+ * checkouts sharing one engine do not rebuild one another's image under a running suite.
+ */
+export const TEST_IMAGE_TAG_VARIABLE = 'LAMBDA_TESTKIT_TEST_IMAGE_TAG';
+
 /** Builds (or reuses, by content hash) the local image from the current emulator sources. */
 export async function ensureLocalImage(
   options: Omit<BuildLocalImageOptions, 'emulatorBuild'> = {},
 ): Promise<LocalImage> {
   const scratch = await mkdtemp(join(tmpdir(), 'ltk-emulator-build-'));
+  const tag = process.env[TEST_IMAGE_TAG_VARIABLE];
   try {
     await compileEmulator(scratch);
     return await buildLocalImage({
       entrypointScript: join(coreSrc, 'emulator/lambda-entrypoint.sh'),
+      ...(tag ? { tag } : {}),
       ...options,
       emulatorBuild: scratch,
     });

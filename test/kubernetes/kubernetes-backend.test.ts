@@ -173,7 +173,9 @@ describe('KubernetesBackend Pods', () => {
     const capture = backend.logs(launched.handle)?.capture();
     expect(await invoke(launched.endpoint, { direct: true })).toMatchObject({ echo: { direct: true } });
     const logs = await capture?.finish(10_000);
-    expect(logs?.lines[0]).toMatch(/^START RequestId: /);
+    // A cold start: INIT_START first, then START (Lambda's order).
+    expect(logs?.lines[0]).toMatch(/^INIT_START Runtime Version: /);
+    expect(logs?.lines).toContain(`START RequestId: ${logs?.requestId} Version: $LATEST`);
     expect(logs?.lines.at(-1)).toMatch(/^REPORT RequestId: /);
   });
 

@@ -118,7 +118,9 @@ describe('WarmPool on KubernetesBackend', () => {
     p.register(await appFunction());
     for (const marker of ['first', 'second']) {
       const out = await p.invoke('app', json({ action: 'log', marker }));
-      expect(out.logs[0]).toMatch(new RegExp(`^START RequestId: ${out.requestId} `));
+      // The first call is a cold start: INIT_START comes before START.
+      expect(out.logs[marker === 'first' ? 1 : 0]).toMatch(new RegExp(`^START RequestId: ${out.requestId} `));
+      if (marker === 'first') expect(out.logs[0]).toMatch(/^INIT_START Runtime Version: /);
       expect(out.logs.at(-1)).toMatch(new RegExp(`^REPORT RequestId: ${out.requestId}\\t`));
       expect(out.logs.some((l) => l.includes(`log line for ${marker}`))).toBe(true);
     }

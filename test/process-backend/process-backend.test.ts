@@ -91,7 +91,10 @@ describe('ProcessBackend', () => {
     expect(w.pid).toBe(c.pid);
     expect(c.pid).not.toBe(process.pid); // the handler runs in a runtime process of its own
 
-    expect(coldLines.lines[0]).toMatch(/^START RequestId: /);
+    // Lambda's order on a cold start: INIT_START, the init's output, then START.
+    expect(coldLines.lines[0]).toMatch(/^INIT_START Runtime Version: nodejs:\d+\.v0\tRuntime Version ARN: /);
+    expect(coldLines.lines).toContain(`START RequestId: ${coldLines.requestId} Version: $LATEST`);
+    expect(warmLines.lines[0]).toMatch(/^START RequestId: /);
     expect(coldLines.lines.at(-1)).toMatch(/^REPORT RequestId: .*Init Duration/);
     expect(warmLines.lines.at(-1)).toMatch(/^REPORT RequestId: /);
     expect(warmLines.lines.at(-1)).not.toContain('Init Duration');

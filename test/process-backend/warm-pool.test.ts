@@ -50,7 +50,9 @@ describe('ProcessBackend through the WarmPool', () => {
       json: { invocations: 2, echo: { n: 2 } },
     });
     expect(warm.instanceId).toBe(cold.instanceId);
-    expect(cold.logs[0]).toBe(`START RequestId: ${cold.requestId} Version: $LATEST`);
+    expect(cold.logs[0]).toMatch(/^INIT_START Runtime Version: /);
+    expect(cold.logs[1]).toBe(`START RequestId: ${cold.requestId} Version: $LATEST`);
+    expect(warm.logs[0]).toBe(`START RequestId: ${warm.requestId} Version: $LATEST`);
     expect(cold.logs.at(-1)).toMatch(new RegExp(`^REPORT RequestId: ${cold.requestId}\\t.*Init Duration`));
     expect(warm.logs.at(-1)).toMatch(new RegExp(`^REPORT RequestId: ${warm.requestId}\\t`));
     expect(pool.stats().echo).toMatchObject({ coldStarts: 1, warmHits: 1, launches: 1 });

@@ -64,6 +64,11 @@ export const ErrorCodes = {
    * reason ReservedFunctionConcurrentInvocationLimitExceeded).
    */
   THROTTLED: 'LTK_THROTTLED',
+  /**
+   * A function's `loggingConfig` (SAM/CloudFormation `LoggingConfig`) that Lambda would refuse: an
+   * unknown format or level, or a log level with the Text format.
+   */
+  LOGGING_CONFIG_INVALID: 'LTK_LOGGING_CONFIG_INVALID',
   /** A streamed response was left before its end (`break` out of `invokeStream`): no outcome. */
   STREAM_ABANDONED: 'LTK_STREAM_ABANDONED',
   /** `debug` on a function whose backend cannot attach a debugger (Kubernetes). */

@@ -3,6 +3,8 @@
  * Resolution (zipping directories, hashing, deploy ids) lives in `packaging/`.
  */
 
+import type { LoggingConfig, ResolvedLoggingConfig } from './logging-config.ts';
+
 export type Architecture = 'x86_64' | 'arm64';
 
 /** One function as declared in the configuration, keyed by its name. */
@@ -86,6 +88,15 @@ export interface FunctionDeclaration {
    * @default 2
    */
   maximumRetryAttempts?: number;
+  /**
+   * Lambda's logging configuration (SAM/CloudFormation `LoggingConfig`, read from templates too):
+   * `{ logFormat: 'JSON', applicationLogLevel: 'WARN', systemLogLevel: 'INFO' }`. With JSON the
+   * runtime prints console output as JSON objects and drops levels below `applicationLogLevel`, and
+   * the platform's lines become JSON records filtered by `systemLogLevel`
+   * (docs/lambda-protocol.md#logging-configuration). `logGroup` is accepted and ignored.
+   * @default undefined (Lambda's default: Text, no filtering)
+   */
+  loggingConfig?: LoggingConfig;
   /**
    * Start the function's Node runtime with the inspector so a debugger (VS Code, Chrome DevTools)
    * can attach: `true`, or `{ wait: true }` to hold the runtime until a debugger attaches. Each
@@ -203,6 +214,8 @@ export interface ResolvedFunction {
   functionAliases?: Record<string, string>;
   /** See `FunctionDeclaration.maximumRetryAttempts`. */
   maximumRetryAttempts?: number;
+  /** See `FunctionDeclaration.loggingConfig`; with its defaults applied. Part of the deploy id. */
+  loggingConfig?: ResolvedLoggingConfig;
   /**
   /** Set when the runtime starts with the inspector (`FunctionDeclaration.debug`); not part of the deploy id. */
   debug?: { wait: boolean };

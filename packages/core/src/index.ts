@@ -75,6 +75,7 @@ export type {
   StreamedInvocation,
   StreamedOutcome,
 } from './invocation.ts';
+export type { ApplicationLogLevel, LogFormat, LoggingConfig, SystemLogLevel } from './logging-config.ts';
 export type { ResolveFunctionOptions } from './packaging/index.ts';
 export { resolveFunction } from './packaging/index.ts';
 export type { DurationSummary } from './pool/index.ts';

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LaunchContext } from './backend.ts';
 import type { ResolvedFunction } from './function-spec.ts';
+import { loggingEnvironment } from './logging-config.ts';
 
 /** Read by lambda-testkit's emulator to build a realistic ARN (RIE hard-codes its account). */
 export const ACCOUNT_ID_VARIABLE = 'LAMBDA_TESTKIT_ACCOUNT_ID';
@@ -49,6 +50,8 @@ export function sandboxEnvironment(
     AWS_DEFAULT_REGION: context.region,
     [ACCOUNT_ID_VARIABLE]: context.accountId,
     ...DUMMY_CREDENTIALS,
+    // Lambda's advanced logging controls (docs/lambda-protocol.md#logging-configuration).
+    ...loggingEnvironment(fn.loggingConfig),
     // This instance's own variables (its credentials for the pool server, docs/wiring.md).
     ...context.environment,
     // The user's variables last: they may replace credentials and region, as in a real function.

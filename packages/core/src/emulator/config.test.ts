@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { EmulatorConfigError, readFunctionConfig, runtimeEnvironment } from './config.ts';
 import { decodeClientContext } from './invoke-server.ts';
-import { reportLine, startLine } from './report-lines.ts';
 
 describe('readFunctionConfig', () => {
   test("RIE's defaults when nothing is set, but a real ARN shape", () => {
@@ -66,23 +65,5 @@ describe('decodeClientContext', () => {
     expect(decodeClientContext(Buffer.from('{"a":1}').toString('base64'))?.toString()).toBe('{"a":1}');
     expect(decodeClientContext('eyJhIjoxfQ')).toBeUndefined(); // padding missing
     expect(decodeClientContext('not base64!!')).toBeUndefined();
-  });
-});
-
-describe('report lines', () => {
-  test("RIE's REPORT format, with Init Duration only when given", () => {
-    expect(startLine('id-1', '$LATEST')).toBe('START RequestId: id-1 Version: $LATEST\n');
-    expect(reportLine({ requestId: 'id-1', durationMs: 1.234, memorySizeMb: 128, maxMemoryUsedMb: 61 })).toBe(
-      'REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 61 MB\t\n',
-    );
-    expect(
-      reportLine({
-        requestId: 'id-1',
-        durationMs: 2,
-        initDurationMs: 10.5,
-        memorySizeMb: 128,
-        maxMemoryUsedMb: 70,
-      }),
-    ).toContain('REPORT RequestId: id-1\tInit Duration: 10.50 ms\tDuration: 2.00 ms\t');
   });
 });

@@ -1,3 +1,5 @@
+import type { PlatformLogConfig, SystemLogLevel } from './report-lines.ts';
+
 /**
  * What the emulator reads from its own environment, like RIE does
  * (docs/lambda-protocol.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
@@ -39,6 +41,11 @@ export interface FunctionConfig {
   runtimeUser?: { uid: number; gid: number };
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
+  /**
+   * Format and system level of the platform's records: `AWS_LAMBDA_LOG_FORMAT` (the runtime reads it
+   * too) and `LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL` (docs/lambda-protocol.md#logging-configuration).
+   */
+  logging: PlatformLogConfig;
   /**
    * Start the runtime with the Node inspector behind the emulator's proxy, which listens here
    * (`LAMBDA_TESTKIT_INSPECT=host:port`); `wait` holds the runtime until a debugger attaches
@@ -126,6 +133,21 @@ function readRuntimeUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } |
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
+/** The emulator's system log level; the backend sets it from the function's `loggingConfig`. */
+export const SYSTEM_LOG_LEVEL_VARIABLE = 'LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL';
+
+function readLogging(env: NodeJS.ProcessEnv): PlatformLogConfig {
+  // As the Node runtime reads it: JSON in any case means JSON, anything else Text.
+  const format = env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON' ? 'JSON' : 'Text';
+  const raw = (env[SYSTEM_LOG_LEVEL_VARIABLE] ?? '').trim().toUpperCase();
+  if (raw !== '' && raw !== 'DEBUG' && raw !== 'INFO' && raw !== 'WARN') {
+    throw new EmulatorConfigError(
+      `Expected ${SYSTEM_LOG_LEVEL_VARIABLE} to be DEBUG, INFO or WARN, got "${env[SYSTEM_LOG_LEVEL_VARIABLE]}". Fix or unset it.`,
+    );
+  }
+  return { format, systemLogLevel: (raw || 'INFO') as SystemLogLevel };
+}
+
 export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME || 'test_function';
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
@@ -149,6 +171,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
     freeze: readFreeze(env),
+    logging: readLogging(env),
     ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeId ? { runtimeId } : {}),
     ...(inspect ? { inspect } : {}),
@@ -171,6 +194,8 @@ export function runtimeEnvironment(
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   const runtimeNodeOptions = out[RUNTIME_NODE_OPTIONS_VARIABLE];
   delete out[RUNTIME_NODE_OPTIONS_VARIABLE];
+  // The platform's setting, not the runtime's (Lambda gives the runtime no such variable).
+  delete out[SYSTEM_LOG_LEVEL_VARIABLE];
   delete out[INSPECT_VARIABLE];
   delete out[INSPECT_WAIT_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;

@@ -17,7 +17,7 @@ import {
   runtimeApiError,
   STREAMED_RESPONSE_LIMIT_BYTES,
 } from './protocol.ts';
-import { endLine, reportLine, startLine } from './report-lines.ts';
+import { type InvocationStatus, PlatformLog, runtimeVersionOf } from './report-lines.ts';
 import {
   ACCEPTED,
   invalidTransition,
@@ -93,6 +93,8 @@ interface Invocation {
   timer?: PausableTimer;
   reservedAt: number;
   deliveredAt?: number;
+  /** START (or `platform.start`) is written: when the event is delivered, or at the end at the latest. */
+  started?: boolean;
   /** The process started for this invocation (a cold start), if any. */
   spawned?: RuntimeProcess;
   /** When that process was started (or, started ahead, given its function): the init clock's zero. */
@@ -137,6 +139,11 @@ export class Sandbox implements RuntimeApiHandler {
   readonly #options: SandboxOptions;
   readonly #server: RuntimeApiServer;
   readonly #stdout: Writable;
+  readonly #log: PlatformLog;
+  /** Whether the current process's init end was logged (JSON `platform.initReport`). */
+  #initLogged = false;
+  /** When the current process was given its function (its init began). */
+  #spawnedAt = 0;
   readonly #stderr: Writable;
   /** In front of the runtime's inspector when the function is debugged (`config.inspect`). */
   readonly #inspector: InspectorProxy | undefined;
@@ -162,6 +169,7 @@ export class Sandbox implements RuntimeApiHandler {
     this.#options = options;
     this.#prestarted = options.prestarted;
     this.#stdout = options.output?.stdout ?? process.stdout;
+    this.#log = new PlatformLog(options.config.logging);
     this.#stderr = options.output?.stderr ?? process.stderr;
     this.#server = new RuntimeApiServer(this);
     this.#inspector = options.config.inspect
@@ -211,10 +219,8 @@ export class Sandbox implements RuntimeApiHandler {
       },
     };
     this.#current = inv;
-    // START before the runtime sees the event (and before a cold start), so that init output and
-    // everything the handler prints fall between START and REPORT.
-    this.#stdout.write(startLine(requestId, config.functionVersion));
-
+    // As on Lambda: INIT_START, the init's output, then START once the event is delivered
+    // (docs/lambda-protocol.md#platform-log-lines). The pool's capture begins at either.
     if (this.#proc) this.#startFunctionClock(inv);
     else this.#coldStart(inv);
     if (this.#nextWaiter) this.#deliver(inv, this.#takeWaiter());
@@ -234,16 +240,21 @@ export class Sandbox implements RuntimeApiHandler {
     // runtime's last lines (written before it posted its answer) may be read in the same turn as
     // the answer, after it. One turn later they are in, and END/REPORT come after them.
     if (this.#options.output) await new Promise<void>((resolve) => setImmediate(resolve));
-    this.#stdout.write(endLine(requestId));
+    this.#writeStart(inv);
+    const { status, errorType } = statusOf(outcome);
+    // Lambda reports a timed-out invoke as lasting exactly the timeout.
+    const reportedMs = outcome.kind === 'timeout' ? outcome.timeoutSeconds * 1000 : durationMs;
     this.#stdout.write(
-      reportLine({
-        requestId,
-        durationMs,
-        memorySizeMb: config.memorySizeMb,
-        maxMemoryUsedMb: maxMemoryUsedMb ?? config.memorySizeMb,
-        ...(initDurationMs === undefined ? {} : { initDurationMs }),
-        ...(outcome.kind === 'exit' && outcome.outOfMemory ? { errorType: 'Runtime.OutOfMemory' } : {}),
-      }),
+      this.#log.end(requestId, { status, durationMs: reportedMs, ...(errorType ? { errorType } : {}) }) +
+        this.#log.report({
+          requestId,
+          durationMs: reportedMs,
+          memorySizeMb: config.memorySizeMb,
+          maxMemoryUsedMb: maxMemoryUsedMb ?? config.memorySizeMb,
+          status,
+          ...(initDurationMs === undefined ? {} : { initDurationMs }),
+          ...(errorType ? { errorType } : {}),
+        }),
     );
     this.#current = undefined;
     return {
@@ -253,6 +264,20 @@ export class Sandbox implements RuntimeApiHandler {
       ...(initDurationMs === undefined ? {} : { initDurationMs }),
       ...(maxMemoryUsedMb === undefined ? {} : { maxMemoryUsedMb }),
     };
+  }
+
+  #writeStart(inv: Invocation): void {
+    if (inv.started) return;
+    inv.started = true;
+    this.#stdout.write(this.#log.start(inv.requestId, this.#options.config.functionVersion));
+  }
+
+  /** JSON `platform.initRuntimeDone`/`initReport` for the current process, once. */
+  #logInitDone(status: InvocationStatus, errorType?: string): void {
+    if (this.#initLogged) return;
+    this.#initLogged = true;
+    const text = this.#log.initDone(performance.now() - this.#spawnedAt, status, errorType);
+    if (text) this.#stdout.write(text);
   }
 
   #coldStart(inv: Invocation): void {
@@ -336,6 +361,15 @@ export class Sandbox implements RuntimeApiHandler {
 
   #spawn(): RuntimeProcess {
     const { env, config, handler, command, output } = this.#options;
+    const version = runtimeVersionOf(config.runtimeId, config.region);
+    const initStart = this.#log.initStart({
+      functionName: config.functionName,
+      functionVersion: config.functionVersion,
+      ...version,
+    });
+    if (initStart) this.#stdout.write(initStart);
+    this.#initLogged = false;
+    this.#spawnedAt = performance.now();
     const runtimeEnv = runtimeEnvironment(env, config, handler, this.#runtimeApi);
     // Only the runtime's own line counts, not those of Node processes it starts (they inherit NODE_OPTIONS).
     const seen = { line: false };
@@ -392,6 +426,7 @@ export class Sandbox implements RuntimeApiHandler {
   #onExit(proc: RuntimeProcess, reason: ExitReason): void {
     if (this.#proc !== proc) return;
     const wasWarm = this.#phase !== 'started';
+    if (!wasWarm) this.#logInitDone('error', this.#initError?.errorType ?? 'Runtime.ExitError');
     this.#proc = undefined;
     if (this.#inspector) this.#inspector.target = undefined;
     this.#initDoneAt ??= performance.now();
@@ -429,6 +464,7 @@ export class Sandbox implements RuntimeApiHandler {
   #deliver(inv: Invocation, res: ServerResponse): void {
     this.#phase = 'running';
     inv.deliveredAt = performance.now();
+    this.#writeStart(inv);
     this.#startFunctionClock(inv);
     if (this.#frozen) {
       // Thawed right before the event is written: what was left running in the previous invocation
@@ -459,7 +495,10 @@ export class Sandbox implements RuntimeApiHandler {
       res.end(body);
       return;
     }
-    if (this.#phase === 'started') this.#initDoneAt ??= performance.now();
+    if (this.#phase === 'started') {
+      this.#initDoneAt ??= performance.now();
+      if (this.#proc) this.#logInitDone('success');
+    }
     this.#phase = 'ready';
     const inv = this.#current;
     if (inv && inv.deliveredAt === undefined && !inv.outcome) {
@@ -569,6 +608,30 @@ export class Sandbox implements RuntimeApiHandler {
         return ACCEPTED;
       },
     };
+  }
+}
+
+/**
+ * The status an outcome gets in the platform's records: a function error (`/error`, a response
+ * over the limit) is `failure`, which Text's REPORT does not show; a timeout and a platform error
+ * (the runtime ended, init failed) are shown (docs/lambda-protocol.md#platform-log-lines).
+ */
+function statusOf(outcome: Outcome): { status: InvocationStatus; errorType?: string } {
+  switch (outcome.kind) {
+    case 'response':
+      return { status: 'success' };
+    case 'error':
+    case 'responseTooLarge':
+      return { status: 'failure' };
+    case 'timeout':
+      return { status: 'timeout' };
+    case 'exit':
+      return {
+        status: 'error',
+        errorType: outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+      };
+    case 'initError':
+      return { status: 'error', errorType: outcome.errorType };
   }
 }
 

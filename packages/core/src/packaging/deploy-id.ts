@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Architecture } from '../function-spec.ts';
+import type { ResolvedLoggingConfig } from '../logging-config.ts';
 
 /** The settings an instance is launched with; all of them are part of the deploy id. */
 export interface LaunchConfiguration {
@@ -16,6 +17,8 @@ export interface LaunchConfiguration {
   environment: Record<string, string>;
   architecture: Architecture;
   image?: string | undefined;
+  /** Left out of the hash when unset, so ids of functions without it are unchanged. */
+  loggingConfig?: ResolvedLoggingConfig | undefined;
 }
 
 export interface DeployIdInput {
@@ -67,6 +70,7 @@ export function computeDeployId(input: DeployIdInput): string {
     environment: input.launch.environment,
     architecture: input.launch.architecture,
     image: input.launch.image,
+    loggingConfig: input.launch.loggingConfig,
   };
   const hash = createHash('sha256').update(input.codeSha256).update(canonicalJson(launch));
   for (const layer of input.layers) hash.update(`:${layerDigest(layer)}`);

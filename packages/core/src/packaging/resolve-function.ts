@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { Architecture, FunctionSpec, ResolvedArchive, ResolvedFunction } from '../function-spec.ts';
 import { DEFAULT_MEMORY_SIZE_MB, DEFAULT_TIMEOUT_SECONDS } from '../function-spec.ts';
+import { checkLoggingConfig } from '../logging-config.ts';
 import { runtimeInfo } from '../runtimes.ts';
 import { computeDeployId } from './deploy-id.ts';
 import { sha256Base64, zipDirectory } from './zip.ts';
@@ -243,6 +244,7 @@ export async function resolveFunction(
   const layers: ResolvedArchive[] = [];
   for (const layer of spec.layers ?? []) layers.push(await readArchive(name, 'layer', layer, options.root));
 
+  const loggingConfig = checkLoggingConfig(name, spec.loggingConfig);
   const launch = {
     runtime: spec.runtime,
     handler: spec.handler,
@@ -252,10 +254,12 @@ export async function resolveFunction(
     environment,
     architecture,
     image: spec.image,
+    loggingConfig,
   };
   const deployId = computeDeployId({ codeSha256: code.sha256, launch, layers: layers.map((l) => l.sha256) });
   const resolved: ResolvedFunction = { name, ...launch, code, layers, deployId };
   if (spec.image === undefined) delete resolved.image;
+  if (loggingConfig === undefined) delete resolved.loggingConfig;
   if (spec.ephemeralStorage === undefined) delete resolved.ephemeralStorage;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
   if (spec.scaleOutWaitMs !== undefined) {

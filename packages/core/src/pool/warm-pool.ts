@@ -29,7 +29,7 @@ import { invokeTimeoutSeconds } from '../debug.ts';
 import { INIT_TIMEOUT_MS } from '../emulator/protocol.ts';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
-import type { InstanceLogs } from '../instance-logs.ts';
+import type { InstanceLogs, InvocationLogs } from '../instance-logs.ts';
 import type {
   InvocationKind,
   InvocationOutcome,
@@ -145,12 +145,6 @@ function deferred<T>(): {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-const REPORT_WITH_INIT = /^REPORT RequestId: .*\bInit Duration: /;
-
-function restartedRuntime(lines: string[] | undefined): boolean {
-  return lines?.some((line) => REPORT_WITH_INIT.test(line)) ?? false;
 }
 
 function nonNegative(name: string, value: number): number {
@@ -578,7 +572,7 @@ export class WarmPool implements AsyncDisposable {
           throw protocolError(slot.fn.name, instance.id, attempt.statusCode);
         }
         this.#release(slot, instance, classification.kind);
-        const cold = this.#countFinished(slot, lease, logs?.lines, classification.kind, durationMs);
+        const cold = this.#countFinished(slot, lease, logs, classification.kind, durationMs);
         return {
           ...classification,
           requestId,
@@ -709,7 +703,7 @@ export class WarmPool implements AsyncDisposable {
       return;
     }
     this.#release(slot, instance, end.kind);
-    const cold = this.#countFinished(slot, lease, logs?.lines, end.kind, durationMs);
+    const cold = this.#countFinished(slot, lease, logs, end.kind, durationMs);
     outcome.resolve({
       kind: end.kind,
       ...(end.error ? { error: end.error, functionError: 'Unhandled' as const } : {}),
@@ -1017,17 +1011,17 @@ export class WarmPool implements AsyncDisposable {
   /**
    * Counts a call the instance answered (buffered or streamed) on its slot; returns whether it was
    * a cold start. An instance that restarted its runtime behind the pool's back (it ended while
-   * idle) says so with an Init Duration in REPORT: that call was a cold start too, wherever it is
-   * counted.
+   * idle) says so with an Init Duration in its report (instance-logs.ts `initReported`): that call
+   * was a cold start too, wherever it is counted.
    */
   #countFinished(
     slot: FunctionSlot,
     lease: Lease,
-    lines: string[] | undefined,
+    logs: InvocationLogs | undefined,
     kind: InvocationKind,
     durationMs: number,
   ): boolean {
-    const cold = lease.cold || restartedRuntime(lines);
+    const cold = lease.cold || logs?.initReported === true;
     if (cold && !lease.cold) {
       slot.counters.coldStarts++;
       slot.counters.warmHits--;

@@ -1,6 +1,6 @@
 /**
  * What SAM and CDK functions share: the properties of a Lambda function resource (`Handler`,
- * `Runtime`, `Environment`, `Timeout`, `MemorySize`, `Architectures`), resolved one by one so an
+ * `Runtime`, `Environment`, `Timeout`, `MemorySize`, `Architectures`, `LoggingConfig`), resolved one by one so an
  * unresolvable reference drops only that value, and collected into ONE warning per function that
  * names each property and the override that would supply it.
  */
@@ -9,6 +9,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { Architecture, FunctionDeclaration, FunctionSpec } from '../function-spec.ts';
+import type { LoggingConfig } from '../logging-config.ts';
 import { runtimeInfo } from '../runtimes.ts';
 import { cacheDirectory } from './bundle-entry.ts';
 import { type IntrinsicResolver, NO_VALUE, UnresolvedReference } from './intrinsics.ts';
@@ -26,6 +27,7 @@ function overrideKeyOf(path: string): keyof FunctionDeclaration | undefined {
     EphemeralStorage: 'ephemeralStorage',
     Architectures: 'architecture',
     ReservedConcurrentExecutions: 'reservedConcurrency',
+    LoggingConfig: 'loggingConfig',
     Layers: 'layers',
     CodeUri: 'code',
     Code: 'code',
@@ -103,6 +105,30 @@ export class FunctionProperties {
     );
   }
 
+  /**
+   * `LoggingConfig` (CloudFormation `AWS::Lambda::Function.LoggingConfig`; SAM passes it through and
+   * merges `Globals.Function`'s): its four keys, resolved one by one. The values are checked when
+   * the function is resolved (logging-config.ts), so a wrong one fails with the same error as in a
+   * TypeScript declaration.
+   */
+  #loggingConfig(raw: unknown): LoggingConfig | undefined {
+    const block = this.#branch('LoggingConfig', () => raw);
+    if (!block || typeof block !== 'object') return undefined;
+    const source = block as Record<string, unknown>;
+    const keys = {
+      LogFormat: 'logFormat',
+      ApplicationLogLevel: 'applicationLogLevel',
+      SystemLogLevel: 'systemLogLevel',
+      LogGroup: 'logGroup',
+    } as const;
+    const config: Record<string, unknown> = {};
+    for (const [property, key] of Object.entries(keys)) {
+      const value = this.get(`LoggingConfig.${property}`, source[property]);
+      if (value !== undefined) config[key] = value;
+    }
+    return config as LoggingConfig;
+  }
+
   /** The properties every Lambda function resource has, resolved. */
   common(properties: Record<string, unknown>): Partial<FunctionDeclaration> {
     const declaration: Partial<FunctionDeclaration> = {};
@@ -137,6 +163,8 @@ export class FunctionProperties {
     const reserved = this.get('ReservedConcurrentExecutions', properties.ReservedConcurrentExecutions);
     if (reserved !== undefined && Number.isFinite(Number(reserved)))
       declaration.reservedConcurrency = Number(reserved);
+    const logging = this.#loggingConfig(properties.LoggingConfig);
+    if (logging) declaration.loggingConfig = logging;
     const architectures = this.get('Architectures', properties.Architectures);
     if (Array.isArray(architectures) && (architectures[0] === 'arm64' || architectures[0] === 'x86_64')) {
       declaration.architecture = architectures[0] as Architecture;

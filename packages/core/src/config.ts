@@ -64,6 +64,15 @@ export interface TestkitConfig {
    */
   maxConcurrency?: number;
   /**
+   * Scale-out policy. By default (0) a call that finds every instance of its function busy gets a
+   * new instance at once, as Lambda scales out. A positive value makes it wait up to that many ms
+   * for a busy instance to free up first, and start another one only if none does: a suite whose
+   * parallel files call the same functions then pays fewer cold starts (see README, Performance).
+   * A function's own `scaleOutWaitMs` wins.
+   * @default 0
+   */
+  scaleOutWaitMs?: number;
+  /**
    * Most instances being launched at once, over all functions.
    * @default 4
    */

@@ -16,10 +16,11 @@ function sources(dir = src): string[] {
   });
 }
 
-/** The part of core a file belongs to: `root` for the vocabulary files, else its folder (backends/<name>). */
+/** The part of core a file belongs to: `entry` for the package entries, `root` for the vocabulary files, else its folder (backends/<name>). */
 function areaOf(file: string): string {
   const parts = file.split('/');
-  if (parts.length === 1) return file === 'index.ts' || file === 'internal.ts' ? 'entry' : 'root';
+  if (parts.length === 1)
+    return ['index.ts', 'internal.ts', 'host-entry.ts'].includes(file) ? 'entry' : 'root';
   return parts[0] === 'backends' ? `backends/${parts[1]}` : (parts[0] ?? '');
 }
 

@@ -66,6 +66,13 @@ export interface FunctionDeclaration {
    */
   reservedConcurrency?: number;
   /**
+   * Less eager scale-out for this function: a call that finds every instance busy waits up to this
+   * many ms for one to free up before another instance is started (still at most `maxConcurrency`).
+   * Overrides the configuration's `scaleOutWaitMs`. 0 starts one at once, as Lambda does.
+   * @default the configuration's `scaleOutWaitMs` (0)
+   */
+  scaleOutWaitMs?: number;
+  /**
    * Lambda aliases of the function: alias name → the version it points to, e.g. `{ live: '3' }`
    * (not read from SAM's `AutoPublishAlias` yet: declare it here or in `sam.overrides`). Invoking `name:live` runs the current
    * code, reports `X-Amz-Executed-Version: 3` and gives the handler `…:function:name:live` as
@@ -201,6 +208,8 @@ export interface ResolvedFunction {
   image?: string;
   /** See `FunctionDeclaration.reservedConcurrency`; not part of the deploy id (no relaunch). */
   reservedConcurrency?: number;
+  /** See `FunctionDeclaration.scaleOutWaitMs`; not part of the deploy id. */
+  scaleOutWaitMs?: number;
   /** See `FunctionDeclaration.functionAliases`; not part of the deploy id. */
   functionAliases?: Record<string, string>;
   /** See `FunctionDeclaration.maximumRetryAttempts`. */

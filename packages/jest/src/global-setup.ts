@@ -6,8 +6,9 @@
  * In watch mode Jest calls this again on every rerun; the pool is then kept and only refreshed, so
  * changed code gets fresh instances and unchanged functions stay warm.
  */
-import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/core';
+
 import { ENV_REGION, ENV_REQUEST_TIMEOUT, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
+import { acquirePoolHost, currentPoolHost, loadConfig } from '@lambda-testkit/core/host';
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.ts';
 import { getRunState, type JestRunState, setRunState } from './run-state.ts';
 

@@ -3,8 +3,9 @@
  * instances warm for the next rerun (as @shelf/jest-dynamodb does,
  * docs/runner-integration.md#jest-watch-mode) and stops them when the watcher is killed.
  */
-import { releasePoolHost } from '@lambda-testkit/core';
+
 import { ENV_REGION, ENV_TOKEN, ENV_URL } from '@lambda-testkit/core/client';
+import { releasePoolHost } from '@lambda-testkit/core/host';
 import type { JestGlobalConfig } from './jest-types.ts';
 import { getRunState, setRunState } from './run-state.ts';
 

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { currentPoolHost, formatSummary, poolHostSummary } from '@lambda-testkit/core';
+import { currentPoolHost, formatSummary, poolHostSummary } from '@lambda-testkit/core/host';
 import type { JestGlobalConfig } from './jest-types.ts';
 import { getRunState } from './run-state.ts';
 

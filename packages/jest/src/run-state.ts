@@ -7,7 +7,7 @@
  * state also carries the warm pool from one rerun to the next (jestjs/jest#6800: globalSetup runs on
  * every rerun and the maintainers advise tracking "already ran" yourself).
  */
-import type { PoolHost } from '@lambda-testkit/core';
+import type { PoolHost } from '@lambda-testkit/core/host';
 
 export interface JestRunState {
   url: string;

@@ -5,7 +5,7 @@
  * Usable without the plugin: `test: { globalSetup: ['@lambda-testkit/vitest/global-setup'] }`
  * (the functions then come from `lambda-testkit.config.*`).
  */
-import { acquirePoolHost, loadConfig, type PoolHost, releasePoolHost } from '@lambda-testkit/core';
+import { acquirePoolHost, loadConfig, type PoolHost, releasePoolHost } from '@lambda-testkit/core/host';
 import type { TestProject } from 'vitest/node';
 import { pluginOptionsFor } from './plugin-options.ts';
 import { PROVIDE_KEY } from './provided-context.ts';

@@ -32,7 +32,7 @@ export const globalSetupPath: string = fileURLToPath(new URL(`./global-setup${ex
 const reporterPath: string = fileURLToPath(new URL(`./reporter${ext}`, import.meta.url));
 
 export type { TestkitConfig } from '@lambda-testkit/core';
-export { defineConfig } from '@lambda-testkit/core';
+export { defineConfig } from '@lambda-testkit/core/host';
 export type { LambdaTestkitReporterOptions } from './reporter.ts';
 
 /** Core's `ENV_DEBUG`, spelled out: the plugin loads in the Vite config and imports core's types only. */

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { currentPoolHost, formatSummary, poolHostSummary } from '@lambda-testkit/core';
+import { currentPoolHost, formatSummary, poolHostSummary } from '@lambda-testkit/core/host';
 import type { Reporter, Vitest } from 'vitest/node';
 
 export interface LambdaTestkitReporterOptions {

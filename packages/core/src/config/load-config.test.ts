@@ -74,9 +74,17 @@ describe('loadConfig', () => {
         backend: 'podman',
         kubernetes: { namespace: '', cluster: 'x' },
         maxConcurrency: 0,
+        scaleOutWaitMs: -5,
         spareInstances: -1,
         accountId: '42',
-        functions: { bad: { runtime: 'nodejs22.x', handler: 'index.handler', environment: { A: 1 } } },
+        functions: {
+          bad: {
+            runtime: 'nodejs22.x',
+            handler: 'index.handler',
+            environment: { A: 1 },
+            scaleOutWaitMs: '50',
+          },
+        },
       } as never,
     }).catch((e: unknown) => e);
     expect(isTestkitError(err, ErrorCodes.CONFIG_INVALID)).toBe(true);
@@ -87,6 +95,8 @@ describe('loadConfig', () => {
     expect(msg).toContain('`kubernetes.namespace` must be a non-empty string');
     expect(msg).toContain('`kubernetes.cluster` must be one of namespace, context, kubeconfig');
     expect(msg).toContain('`maxConcurrency` must be a positive integer, got number 0');
+    expect(msg).toContain('`scaleOutWaitMs` must be a number of milliseconds, 0 or more, got number -5');
+    expect(msg).toContain('`functions.bad.scaleOutWaitMs` must be a number');
     expect(msg).toContain('`spareInstances` must be a whole number of at least 0, got number -1');
     expect(msg).toContain('`accountId` must be twelve digits');
     expect(msg).toContain('`functions.bad` needs `code`');

@@ -194,7 +194,13 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
           isStringMap,
           'an object of string values (Lambda environment values are strings)',
         );
-        for (const key of ['timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency'] as const) {
+        for (const key of [
+          'timeout',
+          'memorySize',
+          'ephemeralStorage',
+          'reservedConcurrency',
+          'scaleOutWaitMs',
+        ] as const) {
           if (fn[key] !== undefined && !(typeof fn[key] === 'number' && Number.isFinite(fn[key]))) {
             fail(`${at}.${key}`, 'a number', fn[key]);
           }
@@ -228,6 +234,13 @@ export function validateConfig(raw: unknown, source: string): TestkitConfig {
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
       fail(key, 'a positive integer', v);
     }
+  }
+  const scaleOutWaitMs = raw.scaleOutWaitMs;
+  if (
+    scaleOutWaitMs !== undefined &&
+    !(typeof scaleOutWaitMs === 'number' && Number.isFinite(scaleOutWaitMs) && scaleOutWaitMs >= 0)
+  ) {
+    fail('scaleOutWaitMs', 'a number of milliseconds, 0 or more', scaleOutWaitMs);
   }
   if (
     raw.spareInstances !== undefined &&

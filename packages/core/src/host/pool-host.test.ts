@@ -298,6 +298,45 @@ describe('acquirePoolHost / releasePoolHost', () => {
     expect(backend.launches.map((l) => l.functionName)).toEqual(['users']);
   });
 
+  it.each([
+    ['launches a second instance at once by default', {}, 2],
+    ['waits for the busy instance with scaleOutWaitMs', { scaleOutWaitMs: 60_000 }, 1],
+    ["waits with a function's own scaleOutWaitMs", { functionWaitMs: 60_000 }, 1],
+  ] as const)('scale-out from two parallel clients: %s', async (_, options, launches) => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const backend = new FakeBackend({
+      handler: () => async (r) => {
+        await gate;
+        return { body: r.body };
+      },
+    });
+    const orders = {
+      ...config.functions?.orders,
+      ...('functionWaitMs' in options ? { scaleOutWaitMs: options.functionWaitMs } : {}),
+    } as NonNullable<TestkitConfig['functions']>[string];
+    const { url, token, host } = await acquirePoolHost(
+      {
+        functions: { orders },
+        prewarm: true,
+        ...('scaleOutWaitMs' in options ? { scaleOutWaitMs: options.scaleOutWaitMs } : {}),
+      },
+      { root, backend, log: quiet },
+    );
+    const [a, b] = [new PoolClient({ url, token }), new PoolClient({ url, token })];
+    const first = a.invoke('orders', 1);
+    await vi.waitFor(() => expect(host.pool.list()[0]?.state).toBe('busy'));
+    const second = b.invoke('orders', 2);
+    if (launches === 2) await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    else await new Promise((resolve) => setTimeout(resolve, 50));
+    open();
+    expect((await Promise.all([first, second])).map((r) => r.payload)).toEqual([1, 2]);
+    expect(backend.launches).toHaveLength(launches);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("makes every function's image present at setup, once per image, before any launch", async () => {
     const prepared: string[] = [];
     const backend = new (class extends FakeBackend {

@@ -93,6 +93,7 @@ export class PoolHost {
       backend,
       maxConcurrency: config.maxConcurrency,
       maxConcurrentLaunches: config.maxConcurrentLaunches,
+      scaleOutWaitMs: config.scaleOutWaitMs,
       spareInstances: config.spareInstances,
       idleTtlMs: config.idleTtlMs,
       region,

@@ -1,7 +1,9 @@
 // Backend selection without an engine (no Docker needed: DOCKER_HOST points at a socket that does not exist).
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DockerBackend } from '../backends/docker/docker-backend.ts';
 import { ProcessBackend } from '../backends/process/index.ts';
@@ -9,6 +11,8 @@ import { BackendError, ConfigError, ErrorCodes } from '../errors.ts';
 import type { ResolvedFunction } from '../function-spec.ts';
 import { resolvedFunction } from '../testing/index.ts';
 import { processFallbackReason, selectBackend } from './select-backend.ts';
+
+const execFileAsync = promisify(execFile);
 
 const MISSING = 'unix:///tmp/lambda-testkit-no-engine-here.sock';
 
@@ -89,6 +93,25 @@ describe('selectBackend', () => {
     expect(error).toMatchObject({ code: ErrorCodes.DOCKER_UNAVAILABLE });
     expect((error as Error).message).not.toContain('secret');
     expect((error as Error).message).toContain('tcp://***@127.0.0.1:1');
+  });
+});
+
+describe('what a run loads', () => {
+  it("loads neither Testcontainers nor the Kubernetes client for 'process' (the adapters' /host entry)", async () => {
+    // A fresh Node: this suite's own process has loaded the Docker backend already.
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(new URL('../host-entry.ts', import.meta.url).href)});
+      const { selectBackend } = await import(${JSON.stringify(new URL('./select-backend.ts', import.meta.url).href)});
+      const backend = await selectBackend('process', { log: () => {} });
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ backend: backend.name, loaded: loaded.filter((f) => /node_modules/.test(f)) }));
+    `;
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script]);
+    const { backend, loaded } = JSON.parse(stdout) as { backend: string; loaded: string[] };
+    expect(backend).toBe('process');
+    expect(loaded.length).toBeGreaterThan(0); // the check sees CommonJS packages at all
+    expect(loaded.filter((f) => /[/\\](testcontainers|dockerode|@kubernetes)[/\\]/.test(f))).toEqual([]);
   });
 });
 

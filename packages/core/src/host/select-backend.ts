@@ -5,13 +5,11 @@
  * the process backend in the same run (`FallbackBackend`), said in one line.
  */
 import type { LambdaBackend } from '../backend.ts';
-import { DockerBackend, type DockerBackendOptions } from '../backends/docker/docker-backend.ts';
-import { connectEngine, engineLocationTried } from '../backends/docker/engine.ts';
+import type { DockerBackendOptions } from '../backends/docker/docker-backend.ts';
 import { FallbackBackend } from '../backends/fallback/index.ts';
-import { runsInPod } from '../backends/kubernetes/cluster-client.ts';
-import {
+import type {
   KubernetesBackend,
-  type KubernetesBackendOptions,
+  KubernetesBackendOptions,
 } from '../backends/kubernetes/kubernetes-backend.ts';
 import { ProcessBackend, type ProcessBackendOptions } from '../backends/process/index.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../config.ts';
@@ -44,6 +42,12 @@ const FACTORIES: Record<
   (options: SelectBackendOptions, log: (line: string) => void) => Promise<LambdaBackend>
 > = {
   docker: async (options, log) => {
+    // Loaded when chosen: Testcontainers and the Kubernetes client take seconds to import on a busy
+    // machine, which a run on the process backend would pay for nothing.
+    const [{ connectEngine }, { DockerBackend }] = await Promise.all([
+      import('../backends/docker/engine.ts'),
+      import('../backends/docker/docker-backend.ts'),
+    ]);
     await connectEngine();
     return new DockerBackend({ log, ...options.docker });
   },
@@ -56,6 +60,7 @@ async function connectKubernetes(
   options: SelectBackendOptions,
   log: (line: string) => void,
 ): Promise<KubernetesBackend> {
+  const { KubernetesBackend } = await import('../backends/kubernetes/kubernetes-backend.ts');
   const backend = new KubernetesBackend({ log, ...options.kubernetes });
   await backend.connect();
   return backend;
@@ -96,6 +101,10 @@ export async function selectBackend(
     try {
       docker = await FACTORIES.docker(options, log);
     } catch {
+      const [{ engineLocationTried }, { runsInPod }] = await Promise.all([
+        import('../backends/docker/engine.ts'),
+        import('../backends/kubernetes/cluster-client.ts'),
+      ]);
       if (runsInPod()) {
         const backend = await connectKubernetes(options, log);
         log(

@@ -117,6 +117,8 @@ describe('resolveFunction', () => {
     ['timeout', 2.5],
     ['memorySize', 127],
     ['memorySize', 10_241],
+    ['scaleOutWaitMs', -1],
+    ['scaleOutWaitMs', 900_001],
     ['ephemeralStorage', 511],
     ['ephemeralStorage', 10_241],
   ] as const)('rejects %s = %d', async (field, value) => {
@@ -132,6 +134,14 @@ describe('resolveFunction', () => {
       timeout: 900,
       memorySize: 10_240,
     });
+  });
+
+  it('carries scaleOutWaitMs outside the deploy id', async () => {
+    const plain = await resolveFunction(spec(), { root });
+    expect(plain.scaleOutWaitMs).toBeUndefined();
+    const patient = await resolveFunction(spec({ scaleOutWaitMs: 50 }), { root });
+    expect(patient.scaleOutWaitMs).toBe(50);
+    expect(patient.deployId).toBe(plain.deployId);
   });
 
   it('carries ephemeralStorage when declared, in the deploy id; undeclared leaves the deploy id as before', async () => {

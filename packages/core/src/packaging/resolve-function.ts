@@ -23,6 +23,8 @@ const MEMORY_RANGE = [128, 10_240] as const;
 const EPHEMERAL_STORAGE_RANGE = [512, 10_240] as const;
 /** Lambda's default account concurrency is 1000. */
 const RESERVED_CONCURRENCY_RANGE = [0, 1000] as const;
+/** A wait for a busy instance longer than Lambda's longest timeout (15 min) means nothing. */
+const SCALE_OUT_WAIT_RANGE = [0, 900_000] as const;
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
 /** Lambda's rule for environment variable names (CreateFunction `Environment.Variables`). */
 const ENV_NAME = /^[a-zA-Z]\w*$/;
@@ -260,6 +262,10 @@ export async function resolveFunction(
   if (loggingConfig === undefined) delete resolved.loggingConfig;
   if (spec.ephemeralStorage === undefined) delete resolved.ephemeralStorage;
   if (spec.reservedConcurrency !== undefined) resolved.reservedConcurrency = spec.reservedConcurrency;
+  if (spec.scaleOutWaitMs !== undefined) {
+    checkRange(name, 'scaleOutWaitMs', spec.scaleOutWaitMs, SCALE_OUT_WAIT_RANGE);
+    resolved.scaleOutWaitMs = spec.scaleOutWaitMs;
+  }
   if (spec.maximumRetryAttempts !== undefined) {
     checkRange(name, 'maximumRetryAttempts', spec.maximumRetryAttempts, [0, 2]);
     resolved.maximumRetryAttempts = spec.maximumRetryAttempts;

@@ -29,6 +29,14 @@ export interface WarmPoolOptions {
    */
   maxConcurrency?: number;
   /**
+   * How long a call that finds every instance of its function busy waits for one of them to free up
+   * before it launches another (still at most `maxConcurrency`). 0 launches at once, as Lambda scales
+   * out; a few tens of ms keep a suite whose parallel files call the same functions from paying a
+   * cold start for every overlap. A function's own `scaleOutWaitMs` wins.
+   * @default 0
+   */
+  scaleOutWaitMs?: number;
+  /**
    * Most launches under way at once, over all functions.
    * @default 4
    */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LaunchContext, LaunchedInstance } from '../backend.ts';
 import { BackendError, ConfigError, ErrorCodes, InvokeError, type LambdaTestkitError } from '../errors.ts';
@@ -189,6 +190,119 @@ describe('WarmPool concurrency', () => {
     gate.resolve();
     await Promise.all(calls);
     expect(backend.launchAttempts).toBe(4);
+  });
+});
+
+describe('WarmPool scale-out policy (scaleOutWaitMs)', () => {
+  it('launches at once for a call that finds every instance busy, by default (as Lambda scales out)', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) });
+    await pool.prewarm('orders');
+    const first = pool.invoke('orders', bytes(1));
+    const second = pool.invoke('orders', bytes(2));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    gate.resolve();
+    expect((await second).coldStart).toBe(true);
+    expect((await first).coldStart).toBe(false);
+  });
+
+  it('waits for the busy instance instead, and gets it warm when it frees up within the wait', async () => {
+    const overlap = trackClientOverlap();
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) }, { scaleOutWaitMs: 60_000 });
+    await pool.prewarm('orders');
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(pool.list()[0]?.state).toBe('busy'));
+    const second = pool.invoke('orders', bytes(2));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(backend.launches).toHaveLength(1); // still waiting, nothing launched
+    gate.resolve();
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.json, b.json]).toEqual([1, 2]);
+    expect(b.coldStart).toBe(false);
+    expect(b.instanceId).toBe(a.instanceId);
+    expect(backend.launches).toHaveLength(1);
+    expect(overlap.peak).toBe(1);
+    expect(pool.stats().orders).toMatchObject({ coldStarts: 0, warmHits: 2, instances: 1 });
+  });
+
+  it('launches after the wait when no instance freed up, and never beyond maxConcurrency', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup(
+      { handler: () => held(gate.promise) },
+      { scaleOutWaitMs: 150, maxConcurrency: 2 },
+    );
+    await pool.prewarm('orders');
+    const first = pool.invoke('orders', bytes(1));
+    const started = performance.now();
+    const second = pool.invoke('orders', bytes(2));
+    const third = pool.invoke('orders', bytes(3)); // waits for a place in the queue
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(2));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    gate.resolve();
+    const results = await Promise.all([first, second, third]);
+    expect(results.map((r) => r.json)).toEqual([1, 2, 3]);
+    expect(results[1]?.coldStart).toBe(true);
+    expect(backend.launches).toHaveLength(2);
+  });
+
+  it('waits for an instance still being launched for another call', async () => {
+    const { backend, pool } = setup({ launchDelayMs: 100 }, { scaleOutWaitMs: 60_000 });
+    const results = await Promise.all([pool.invoke('orders', bytes(1)), pool.invoke('orders', bytes(2))]);
+    expect(results.map((r) => r.coldStart)).toEqual([true, false]);
+    expect(backend.launches).toHaveLength(1);
+  });
+
+  it("takes a function's own scaleOutWaitMs over the pool's", async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) }, { scaleOutWaitMs: 60_000 }, [
+      fn('eager', 'deploy-1', { scaleOutWaitMs: 0 }),
+      fn('patient', 'deploy-1', { scaleOutWaitMs: 60_000 }),
+    ]);
+    await Promise.all([pool.prewarm('eager'), pool.prewarm('patient')]);
+    const calls = ['eager', 'eager', 'patient', 'patient'].map((name, i) => pool.invoke(name, bytes(i)));
+    await vi.waitFor(() => expect(backend.launches).toHaveLength(3)); // the eager second call launched
+    await new Promise((r) => setTimeout(r, 30));
+    expect(backend.launches.filter((l) => l.functionName === 'patient')).toHaveLength(1);
+    gate.resolve();
+    expect((await Promise.all(calls)).map((r) => r.coldStart)).toEqual([false, true, false, false]);
+  });
+
+  it('launches at once when the instance it waits for is retired instead of freed (evict)', async () => {
+    const gate = deferred();
+    const { backend, pool } = setup({ handler: () => held(gate.promise) }, { scaleOutWaitMs: 60_000 });
+    await pool.prewarm('orders');
+    const first = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(pool.list()[0]?.state).toBe('busy'));
+    const second = pool.invoke('orders', bytes(2));
+    await pool.evict('orders'); // the busy instance ends after its call: nothing can be handed over
+    gate.resolve();
+    const [a, b] = await Promise.all([first, second]);
+    expect(b.coldStart).toBe(true);
+    expect(b.instanceId).not.toBe(a.instanceId);
+    expect(backend.launches).toHaveLength(2);
+  });
+
+  it('settles a waiting call with POOL_STOPPED when the pool stops', async () => {
+    const { backend, pool } = setup(
+      { handler: () => () => new Promise(() => {}) },
+      { scaleOutWaitMs: 60_000 },
+    );
+    await pool.prewarm('orders');
+    const first = rejectionOf(pool.invoke('orders', bytes(1)));
+    const second = rejectionOf(pool.invoke('orders', bytes(2)));
+    await vi.waitFor(() => expect(pool.list()[0]?.state).toBe('busy'));
+    await pool.stopAll();
+    expect((await first).code).toBe(ErrorCodes.POOL_STOPPED);
+    expect((await second).code).toBe(ErrorCodes.POOL_STOPPED);
+    expect(backend.launches).toHaveLength(1);
+    expect(backend.running()).toEqual([]);
+  });
+
+  it('validates the option', () => {
+    const backend = new FakeBackend();
+    expect(() => new WarmPool({ backend, scaleOutWaitMs: -1 })).toThrow(/scaleOutWaitMs/);
+    expect(() => new WarmPool({ backend, scaleOutWaitMs: Number.NaN })).toThrow(/scaleOutWaitMs/);
   });
 });
 

@@ -9,6 +9,9 @@
  *   running call holds at most one instance, so a function never has more than `maxConcurrency`
  *   instances and a launch only happens when every existing instance is busy: the queue's
  *   synchronous admission is the per-function startup lock;
+ * - by default a call that finds every instance busy launches one at once (Lambda scales out so);
+ *   with `scaleOutWaitMs` it first waits that long for one of them (or one being launched) to be
+ *   handed over by the call that ends, and launches only if none is;
  * - at most `maxConcurrentLaunches` launches run at once over all functions (a second p-queue);
  * - an instance is retired (terminated) on a deploy-id change (after its in-flight call), on
  *   `evict`, on idle TTL, on a transport failure, and after a timeout, runtime exit or init error:
@@ -104,6 +107,10 @@ interface FunctionSlot {
   /** Calls admitted by `invoke` and not settled yet (waiting or running): what throttling counts. */
   admitted: number;
   instances: Set<Instance>;
+  /** Launches under way for calls of this function (each instance-to-be frees up after its call). */
+  launching: number;
+  /** Calls waiting for a busy instance (`scaleOutWaitMs`), oldest first: #release hands instances over. */
+  waiters: ((instance: Instance | undefined) => void)[];
   /** Calls the queue admitted and that have not ended (each holds one of `maxConcurrency` places). */
   running: Set<CallRecord>;
   counters: FunctionCounters;
@@ -140,6 +147,17 @@ function deferred<T>(): {
   return { promise, resolve, reject };
 }
 
+function nonNegative(name: string, value: number): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+    throw new ConfigError(
+      ErrorCodes.CONFIG_INVALID,
+      `Expected WarmPool option "${name}" to be a number of milliseconds of at least 0, got ${JSON.stringify(value)}.`,
+      { details: { option: name } },
+    );
+  }
+  return value;
+}
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new ConfigError(
@@ -157,6 +175,7 @@ export class WarmPool implements AsyncDisposable {
   readonly accountId: string;
   #backend: LambdaBackend;
   #maxConcurrency: number;
+  #scaleOutWaitMs: number;
   #spareInstances: number;
   #idleTtlMs: number;
   #marginMs: number;
@@ -189,6 +208,7 @@ export class WarmPool implements AsyncDisposable {
     this.#launchQueue = new PQueue({
       concurrency: positiveInteger('maxConcurrentLaunches', options.maxConcurrentLaunches ?? 4),
     });
+    this.#scaleOutWaitMs = nonNegative('scaleOutWaitMs', options.scaleOutWaitMs ?? 0);
     this.#idleTtlMs = options.idleTtlMs ?? 600_000;
     if (!(this.#idleTtlMs > 0)) {
       throw new ConfigError(
@@ -218,6 +238,8 @@ export class WarmPool implements AsyncDisposable {
         admitted: 0,
         spares: [],
         instances: new Set(),
+        launching: 0,
+        waiters: [],
         running: new Set(),
         counters: {
           coldStarts: 0,
@@ -741,9 +763,56 @@ export class WarmPool implements AsyncDisposable {
       return { instance: idle, cold: false };
     }
     // Every instance is busy (the queue admitted this call, so fewer than maxConcurrency are).
+    // Decided synchronously: a launch of this call must count (slot.launching) before the next call looks.
+    const waitMs = slot.fn.scaleOutWaitMs ?? this.#scaleOutWaitMs;
+    if (waitMs > 0 && !this.#stopped && this.#freeable(slot) > 0) {
+      const handed = await this.#waitForBusy(slot, waitMs);
+      if (handed) {
+        slot.counters.warmHits++;
+        return { instance: handed, cold: false };
+      }
+    }
     const instance = await this.#launch(slot);
     slot.counters.coldStarts++;
     return { instance, cold: true };
+  }
+
+  /**
+   * The less eager scale-out (`scaleOutWaitMs`): waits up to `waitMs` for a busy instance of the
+   * function (or one being launched) to be handed over by the call that ends on it. Resolves with it,
+   * or with undefined when the wait is over, the pool stops, or nothing is left that could free up.
+   */
+  #waitForBusy(slot: FunctionSlot, waitMs: number): Promise<Instance | undefined> {
+    return new Promise<Instance | undefined>((resolve) => {
+      const done = (instance: Instance | undefined) => {
+        clearTimeout(timer);
+        this.#stop.signal.removeEventListener('abort', giveUp);
+        resolve(instance);
+      };
+      const giveUp = () => {
+        const at = slot.waiters.indexOf(done);
+        if (at >= 0) slot.waiters.splice(at, 1);
+        done(undefined);
+      };
+      const timer = setTimeout(giveUp, waitMs);
+      this.#stop.signal.addEventListener('abort', giveUp, { once: true });
+      slot.waiters.push(done);
+    });
+  }
+
+  /** Instances of the current deploy that may still free up for a waiting call, launches included. */
+  #freeable(slot: FunctionSlot): number {
+    let count = slot.launching;
+    for (const instance of slot.instances) {
+      if (instance.state === 'busy' && this.#isCurrent(slot, instance)) count++;
+    }
+    return count;
+  }
+
+  /** Waiting calls launch now when no instance is left that could be handed to them. */
+  #wakeWaitersIfNothingFrees(slot: FunctionSlot): void {
+    if (slot.waiters.length === 0 || this.#freeable(slot) > 0) return;
+    for (const waiter of slot.waiters.splice(0)) waiter(undefined);
   }
 
   /**
@@ -767,10 +836,13 @@ export class WarmPool implements AsyncDisposable {
         : this.#backend.launch(fn, this.#launchContext(fn, instanceId));
     }, [this.#stop.signal]);
     this.#pendingLaunches.add(launching);
+    slot.launching++;
     let launched: Awaited<typeof launching>;
+    let failed = false;
     try {
       launched = await launching;
     } catch (cause) {
+      failed = true;
       // A spare taken for a start that never ran (the pool stopped while it waited): remove it here;
       // a start that ran and failed has removed it.
       if (!ran && prepared !== undefined) this.#terminateHandle(prepared, instanceId, fn.name);
@@ -787,6 +859,9 @@ export class WarmPool implements AsyncDisposable {
       throw error;
     } finally {
       this.#pendingLaunches.delete(launching);
+      slot.launching--;
+      // A call waiting for this instance-to-be launches its own.
+      if (failed) this.#wakeWaitersIfNothingFrees(slot);
     }
 
     const durationMs = performance.now() - started;
@@ -957,6 +1032,10 @@ export class WarmPool implements AsyncDisposable {
     return cold;
   }
 
+  /**
+   * Ends a call on `instance`: handed to a call waiting for it, back to idle, or terminated when it
+   * must not serve again.
+   */
   #release(slot: FunctionSlot, instance: Instance, kind: InvocationKind | undefined): void {
     if (instance.terminated) return;
     if (
@@ -966,6 +1045,13 @@ export class WarmPool implements AsyncDisposable {
       (kind !== undefined && RESETTING_KINDS.has(kind))
     ) {
       this.#terminate(slot, instance);
+      return;
+    }
+    // A call waiting for a busy instance (scaleOutWaitMs) takes this one over, still busy.
+    const waiter = slot.waiters.shift();
+    if (waiter) {
+      instance.state = 'busy';
+      waiter(instance);
       return;
     }
     instance.state = 'idle';
@@ -990,6 +1076,7 @@ export class WarmPool implements AsyncDisposable {
   /** Removes the instance from the pool and terminates it (once). */
   #terminate(slot: FunctionSlot, instance: Instance): Promise<void> {
     slot.instances.delete(instance);
+    this.#wakeWaitersIfNothingFrees(slot);
     if (slot.removed && slot.instances.size === 0) this.#removed.delete(slot);
     clearTimeout(instance.idleTimer);
     if (instance.terminated) return Promise.resolve();

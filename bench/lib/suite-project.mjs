@@ -1,0 +1,238 @@
+// Writes the Vitest projects the suite benches run: small functions, test files that invoke them
+// through `@lambda-testkit/vitest` as a user's would, and the same tests calling the handlers
+// in-process (what a mock costs). Everything goes under `bench/.suite-project/` (ignored by git), so
+// packages resolve through bench/node_modules like a user's project resolves its own.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sourceAliases } from '../../vitest.shared.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+export const projectDir = join(here, '..', '.suite-project');
+export const vitestBin = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+
+/** What the child `vitest` runs with: `@lambda-testkit/*` from this checkout's TypeScript sources. */
+export const sourceConditionEnv = { NODE_OPTIONS: '--conditions=lambda-testkit-source' };
+
+// Vite resolves test-side imports itself: the same source aliases as this repository's own suites.
+const aliasCode = `[${sourceAliases
+  .map((a) => `{ find: ${a.find.toString()}, replacement: ${JSON.stringify(a.replacement)} }`)
+  .join(', ')}]`;
+
+function write(path, text) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+function handlerSource(k) {
+  return `// A small function: event in, a computed object out.
+export const handler = async (event) => ({ fn: ${k}, n: event.n, doubled: event.n * 2 });
+`;
+}
+
+/**
+ * The suite of issue 12: `files` test files × `tests` tests over `functions` functions, each test one
+ * invoke and two expects. File f's test i calls function (i + 3f) mod `functions`: every file goes
+ * over every function, offset from the others.
+ */
+export function writeSuiteProject({ files, tests, functions, workers }) {
+  rmSync(projectDir, { recursive: true, force: true });
+  for (let k = 0; k < functions; k++) write(join(projectDir, `functions/fn${k}/index.mjs`), handlerSource(k));
+  const declarations = Array.from(
+    { length: functions },
+    (_, k) => `    fn${k}: { runtime: 'nodejs22.x', code: './functions/fn${k}', handler: 'index.handler' },`,
+  ).join('\n');
+  // Backend and image come from LAMBDA_TESTKIT_BACKEND / LAMBDA_TESTKIT_IMAGE; the bench's variants
+  // (prewarm, scale-out policy) from BENCH_SUITE_* variables read here.
+  write(
+    join(projectDir, 'vitest.lambda.config.mjs'),
+    `import { lambdaTestkit } from '@lambda-testkit/vitest/plugin';
+import { defineConfig } from 'vitest/config';
+
+const scaleOutWaitMs = Number(process.env.BENCH_SUITE_SCALE_OUT_WAIT_MS ?? 0);
+export default defineConfig({
+  plugins: [
+    lambdaTestkit({
+      functions: {
+${declarations}
+      },
+      prewarm: process.env.BENCH_SUITE_PREWARM === '1',
+      ...(scaleOutWaitMs > 0 ? { scaleOutWaitMs } : {}),
+    }),
+  ],
+  resolve: { alias: ${aliasCode} },
+  test: { include: ['lambda/*.test.mjs'], maxWorkers: ${workers}, testTimeout: 60_000 },
+});
+`,
+  );
+  write(
+    join(projectDir, 'vitest.inprocess.config.mjs'),
+    `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: { include: ['inprocess/*.test.mjs'], maxWorkers: ${workers} },
+});
+`,
+  );
+  for (let f = 0; f < files; f++) {
+    const cases = `const FILE = ${f};
+for (let i = 0; i < ${tests}; i++) {
+  const k = (i + 3 * FILE) % ${functions};`;
+    write(
+      join(projectDir, `lambda/file-${f}.test.mjs`),
+      `import { it } from '@lambda-testkit/vitest';
+import { expect } from 'vitest';
+
+${cases}
+  it(\`fn\${k} answers call \${i}\`, async ({ lambda }) => {
+    const res = await lambda.invoke(\`fn\${k}\`, { n: i });
+    expect(res.functionError).toBeUndefined();
+    expect(res.payload).toEqual({ fn: k, n: i, doubled: i * 2 });
+  });
+}
+`,
+    );
+    const imports = Array.from(
+      { length: functions },
+      (_, k) => `import { handler as fn${k} } from '../functions/fn${k}/index.mjs';`,
+    ).join('\n');
+    write(
+      join(projectDir, `inprocess/file-${f}.test.mjs`),
+      `import { expect, it } from 'vitest';
+${imports}
+
+const handlers = [${Array.from({ length: functions }, (_, k) => `fn${k}`).join(', ')}];
+${cases}
+  it(\`fn\${k} answers call \${i}\`, async () => {
+    const payload = await handlers[k]({ n: i }, {});
+    expect(payload).toBeTypeOf('object');
+    expect(payload).toEqual({ fn: k, n: i, doubled: i * 2 });
+  });
+}
+`,
+    );
+  }
+}
+
+export const parallelProjectDir = join(here, '..', '.parallel-project');
+
+/**
+ * The warm-invoke project: `files` test files (one Vitest worker each), file k invoking function
+ * `w<k>` through the `lambda` fixture and, in alternating blocks, sending the same event straight to
+ * that function's instance (its endpoint and invoke secret come from `bench-setup.mjs`, which starts
+ * the run's pool host with a backend that remembers them). Each file writes its samples as JSON.
+ */
+export function writeParallelProject({ files, tests, block, warmup, invokePath, secretHeader }) {
+  rmSync(parallelProjectDir, { recursive: true, force: true });
+  write(join(parallelProjectDir, 'functions/echo/index.mjs'), handlerSource(0));
+  const functions = Array.from(
+    { length: files },
+    (_, k) => `  w${k}: { runtime: 'nodejs22.x', code: './functions/echo', handler: 'index.handler' },`,
+  ).join('\n');
+  write(join(parallelProjectDir, 'functions.mjs'), `export const functions = {\n${functions}\n};\n`);
+  // Started before the plugin's own global setup, which then joins this pool host.
+  write(
+    join(parallelProjectDir, 'bench-setup.mjs'),
+    `import { acquirePoolHost, ProcessBackend, releasePoolHost } from '@lambda-testkit/core';
+import { functions } from './functions.mjs';
+
+export default async function setup(project) {
+  const inner = new ProcessBackend();
+  const instances = {};
+  // The backend as it is, remembering each instance's endpoint and invoke secret.
+  const backend = {
+    name: inner.name,
+    launch: async (fn, context) => {
+      const launched = await inner.launch(fn, context);
+      instances[fn.name] = { endpoint: launched.endpoint, secret: launched.invokeSecret };
+      return launched;
+    },
+    terminate: (handle) => inner.terminate(handle),
+    logs: inner.logs?.bind(inner),
+    close: inner.close?.bind(inner),
+  };
+  await acquirePoolHost({ functions, prewarm: true }, { root: project.config.root, backend });
+  project.provide('benchInstances', instances);
+  return () => releasePoolHost();
+}
+`,
+  );
+  write(
+    join(parallelProjectDir, 'vitest.config.mjs'),
+    `import { lambdaTestkit } from '@lambda-testkit/vitest/plugin';
+import { defineConfig } from 'vitest/config';
+import { functions } from './functions.mjs';
+
+export default defineConfig({
+  plugins: [lambdaTestkit({ functions, prewarm: true })],
+  resolve: { alias: ${aliasCode} },
+  test: { include: ['tests/*.test.mjs'], globalSetup: ['./bench-setup.mjs'], maxWorkers: ${files}, testTimeout: 60_000 },
+});
+`,
+  );
+  for (let k = 0; k < files; k++) {
+    write(
+      join(parallelProjectDir, `tests/file-${k}.test.mjs`),
+      `import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { it } from '@lambda-testkit/vitest';
+import { Client } from 'undici';
+import { afterAll, expect, inject } from 'vitest';
+
+const NAME = 'w${k}';
+const { endpoint, secret } = inject('benchInstances')[NAME];
+// One keep-alive connection to the instance, as the pool holds one.
+const direct = new Client(endpoint, { pipelining: 1 });
+const samples = { pool: [], direct: [] };
+
+async function viaFixture(lambda, n) {
+  const t0 = performance.now();
+  const res = await lambda.invoke(NAME, { n });
+  const ms = performance.now() - t0;
+  expect(res.functionError).toBeUndefined();
+  expect(res.payload.n).toBe(n);
+  return ms;
+}
+async function straight(n) {
+  const t0 = performance.now();
+  const res = await direct.request({
+    method: 'POST',
+    path: ${JSON.stringify(invokePath)},
+    headers: { 'content-type': 'application/json', ${JSON.stringify(secretHeader)}: secret },
+    body: JSON.stringify({ n }),
+  });
+  const payload = JSON.parse(await res.body.text());
+  const ms = performance.now() - t0;
+  expect(res.statusCode).toBe(200);
+  expect(payload.n).toBe(n);
+  return ms;
+}
+
+it('warms up both paths', async ({ lambda }) => {
+  for (let n = 0; n < ${warmup}; n++) {
+    await viaFixture(lambda, n);
+    await straight(n);
+  }
+});
+afterAll(async () => {
+  writeFileSync(process.env.BENCH_SAMPLES_DIR + '/' + NAME + '.json', JSON.stringify(samples));
+  await direct.close();
+});
+
+for (let t = 0; t < ${tests}; t++) {
+  it(\`block \${t}\`, async ({ lambda }) => {
+    // Alternating which side goes first, so both see the same load.
+    const sides = t % 2 === 0 ? ['pool', 'direct'] : ['direct', 'pool'];
+    for (const side of sides) {
+      for (let b = 0; b < ${block}; b++) {
+        const n = t * ${block} + b;
+        samples[side].push(side === 'pool' ? await viaFixture(lambda, n) : await straight(n));
+      }
+    }
+  });
+}
+`,
+    );
+  }
+}

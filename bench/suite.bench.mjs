@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// A whole suite with `vitest run`, side by side in one run (issue 12): 4 test files × 50 tests over
+// 10 small functions, each test one `lambda.invoke` and two expects, on the process backend and on
+// the Docker backend (the locally built image), against the same 200 tests calling the handlers
+// in-process (what a mock costs). Targets: process ≤ 1.5×, Docker ≤ 2× the in-process run.
+// Variants, reported beside them: `prewarm: true`, the less eager scale-out policy
+// (`scaleOutWaitMs`) against the faithful default, and both.
+//
+//   pnpm bench -- suite
+//   BENCH_SUITE_ROUNDS=1 BENCH_SUITE_BACKENDS=process node --conditions=lambda-testkit-source bench/suite.bench.mjs
+//
+// Variables: BENCH_SUITE_ROUNDS (1: each run is repeated this often, the order reversed every round),
+// BENCH_SUITE_BACKENDS (process,docker), BENCH_SUITE_FILES (4), BENCH_SUITE_TESTS (50 per file),
+// BENCH_SUITE_FUNCTIONS (10), BENCH_SUITE_WORKERS (4: Vitest's maxWorkers, on both sides),
+// BENCH_SUITE_VARIANTS (prewarm,wait,prewarm+wait; "none" for the main runs only),
+// BENCH_SUITE_WAIT_MS (the `scaleOutWaitMs` of the wait variants, 100).
+// The child Vitest resolves `@lambda-testkit/*` to this checkout's TypeScript sources (no build).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureLocalImage } from '../test/image/local-image.ts';
+import { times, verdict } from './lib/report.mjs';
+import { projectDir, sourceConditionEnv, vitestBin, writeSuiteProject } from './lib/suite-project.mjs';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+const ROUNDS = Number(process.env.BENCH_SUITE_ROUNDS ?? 1);
+const BACKENDS = (process.env.BENCH_SUITE_BACKENDS ?? 'process,docker').split(',').filter(Boolean);
+const FILES = Number(process.env.BENCH_SUITE_FILES ?? 4);
+const TESTS = Number(process.env.BENCH_SUITE_TESTS ?? 50);
+const FUNCTIONS = Number(process.env.BENCH_SUITE_FUNCTIONS ?? 10);
+const WORKERS = Number(process.env.BENCH_SUITE_WORKERS ?? 4);
+const VARIANTS = (process.env.BENCH_SUITE_VARIANTS ?? 'prewarm,wait,prewarm+wait')
+  .split(',')
+  .filter((v) => v && v !== 'none');
+const WAIT_MS = Number(process.env.BENCH_SUITE_WAIT_MS ?? 100);
+const TOTAL = FILES * TESTS;
+
+writeSuiteProject({ files: FILES, tests: TESTS, functions: FUNCTIONS, workers: WORKERS });
+const image = BACKENDS.includes('docker')
+  ? (await ensureLocalImage({ onProgress: (m) => console.error(`  ${m}`) })).tag
+  : undefined;
+
+/** The runs of one round, by label. */
+const runs = [{ label: 'in-process', config: 'vitest.inprocess.config.mjs', env: {} }];
+for (const backend of BACKENDS) {
+  const env = { LAMBDA_TESTKIT_BACKEND: backend, LAMBDA_TESTKIT_IMAGE: backend === 'docker' ? image : '' };
+  runs.push({ label: backend, config: 'vitest.lambda.config.mjs', env });
+  const prewarm = { BENCH_SUITE_PREWARM: '1' };
+  const wait = { BENCH_SUITE_SCALE_OUT_WAIT_MS: String(WAIT_MS) };
+  const variants = {
+    prewarm: { label: `${backend} prewarm`, env: prewarm },
+    wait: { label: `${backend} wait ${WAIT_MS}ms`, env: wait },
+    'prewarm+wait': { label: `${backend} prewarm+wait`, env: { ...prewarm, ...wait } },
+  };
+  for (const name of VARIANTS) {
+    const variant = variants[name];
+    if (!variant)
+      throw new Error(
+        `BENCH_SUITE_VARIANTS: unknown variant "${name}" (${Object.keys(variants).join(', ')})`,
+      );
+    runs.push({ label: variant.label, config: 'vitest.lambda.config.mjs', env: { ...env, ...variant.env } });
+  }
+}
+
+/** The lambda-testkit table of a run's output: instances started and the warm p50 per function. */
+function parseTable(output) {
+  const lines = output.split('\n');
+  const head = lines.findIndex((l) => /^function\s+invokes\s+cold\s+warm\s+p50 ms/.test(l));
+  if (head < 0) return undefined;
+  let cold = 0;
+  let invokes = 0;
+  const p50s = [];
+  for (const line of lines.slice(head + 1)) {
+    const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+/.exec(line);
+    if (!m) break;
+    invokes += Number(m[2]);
+    cold += Number(m[3]);
+    p50s.push(Number(m[5]));
+  }
+  p50s.sort((a, b) => a - b);
+  return { cold, invokes, p50: p50s[Math.floor(p50s.length / 2)] };
+}
+
+/** One `vitest run`: wall time from spawn to exit; fails the bench when a test did not pass. */
+function runVitest(run) {
+  const reportDir = mkdtempSync(join(tmpdir(), 'ltk-suite-bench-'));
+  const reportFile = join(reportDir, 'report.json');
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(
+      process.execPath,
+      [
+        vitestBin,
+        'run',
+        '--config',
+        run.config,
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${reportFile}`,
+      ],
+      {
+        cwd: projectDir,
+        env: { ...process.env, ...sourceConditionEnv, NO_COLOR: '1', FORCE_COLOR: '0', ...run.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (c) => {
+      output += c;
+    });
+    child.stderr.on('data', (c) => {
+      output += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      let report;
+      try {
+        report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      } catch {
+        report = undefined;
+      }
+      rmSync(reportDir, { recursive: true, force: true });
+      if (code !== 0 || report?.numPassedTests !== TOTAL) {
+        reject(
+          new Error(
+            `${run.label}: vitest exited ${code}, ${report?.numPassedTests} of ${TOTAL} passed:\n${output}`,
+          ),
+        );
+        return;
+      }
+      resolve({ wallMs, table: parseTable(output) });
+    });
+  });
+}
+
+console.log(
+  `suite bench — node ${process.version}, ${availableParallelism()} CPUs, ${FILES} files × ${TESTS} tests over ` +
+    `${FUNCTIONS} functions, maxWorkers ${WORKERS}, ${ROUNDS} round(s)${image ? `, image ${image}` : ''}\n`,
+);
+const results = new Map(runs.map((r) => [r.label, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate the order so both ends of a round see the same machine load.
+  const order = round % 2 === 0 ? runs : [...runs].reverse();
+  for (const run of order) {
+    const r = await runVitest(run);
+    results.get(run.label).push(r);
+    const t = r.table;
+    console.error(
+      `  round ${round + 1} ${run.label.padEnd(22)} ${(r.wallMs / 1000).toFixed(2)} s` +
+        (t ? `  (${t.cold} cold starts, warm p50 ${t.p50} ms)` : ''),
+    );
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+};
+const baseline = median(results.get('in-process').map((r) => r.wallMs));
+console.log(
+  `${'run'.padEnd(24)}${'wall (median)'.padStart(14)}${'ratio'.padStart(9)}${'cold starts'.padStart(13)}${'p50 ms'.padStart(9)}`,
+);
+const ratios = new Map();
+for (const run of runs) {
+  const rs = results.get(run.label);
+  const wall = median(rs.map((r) => r.wallMs));
+  const ratio = wall / baseline;
+  ratios.set(run.label, ratio);
+  const tables = rs.map((r) => r.table).filter(Boolean);
+  const cold = tables.length ? String(median(tables.map((t) => t.cold))) : '-';
+  const p50 = tables.length ? String(median(tables.map((t) => t.p50))) : '-';
+  console.log(
+    `${run.label.padEnd(24)}${`${(wall / 1000).toFixed(2)} s`.padStart(14)}${times(ratio).padStart(9)}${cold.padStart(13)}${p50.padStart(9)}`,
+  );
+}
+console.log('');
+if (ratios.has('process'))
+  verdict('suite on process backend / in-process', ratios.get('process'), 1.5, times);
+if (ratios.has('docker')) verdict('suite on Docker backend / in-process', ratios.get('docker'), 2, times);

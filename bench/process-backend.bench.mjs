@@ -17,11 +17,14 @@
 // measures a stale dist/.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { detectConfinement, prepareConfinement } from '../packages/core/src/backends/process/confine.ts';
 import * as core from '../packages/core/src/index.ts';
 import { millis, summary, times, verdict } from './lib/report.mjs';
 
@@ -96,7 +99,75 @@ async function processCold(on) {
   return ms;
 }
 
+// ---- the confinement launcher alone: a bare `node -e 0` started directly, or as a confined runtime
+// is (instance folders, mount table, unshare → sh → mount → exec), so its cost shows without the
+// noise of a whole cold start ----
+const CONFINE_RUNS = Number(process.env.BENCH_CONFINE_RUNS ?? 40);
+const runToExit = (file, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
+  });
+/**
+ * CPU time (user + system, ms) of this process's waited-for children so far (proc(5): cutime, cstime):
+ * what the starts cost the machine, which a loaded machine does not inflate as it does wall time.
+ */
+function childCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+async function measured(start, cpu) {
+  const before = childCpuMs();
+  const ms = await start();
+  cpu.total += childCpuMs() - before;
+  return ms;
+}
+async function bareStart() {
+  const t0 = performance.now();
+  await runToExit(process.execPath, ['-e', '0']);
+  return performance.now() - t0;
+}
+async function confinedStart(tools, root, i) {
+  const t0 = performance.now();
+  const dir = join(root, `i-${i}`);
+  const folders = {
+    task: join(dir, 'task'),
+    opt: join(dir, 'opt'),
+    runtime: join(dir, 'runtime'),
+    tmp: join(dir, 'tmp'),
+  };
+  await mkdir(dir);
+  await Promise.all(Object.values(folders).map((f) => mkdir(f)));
+  const launch = await prepareConfinement({ dir, folders, node: process.execPath, keep: [] }, tools);
+  const [file, ...args] = launch.wrapper;
+  await runToExit(file, [...args, process.execPath, '-e', '0']);
+  return performance.now() - t0;
+}
+
 try {
+  const support = await detectConfinement();
+  const launcher = { bare: [], confined: [], cpu: { bare: { total: 0 }, confined: { total: 0 } } };
+  if (support.available) {
+    const root = await mkdtemp(join(tmpdir(), 'ltk-bench-confine-'));
+    try {
+      for (let i = 0; i < CONFINE_RUNS; i++) {
+        launcher.bare.push(await measured(bareStart, launcher.cpu.bare));
+        launcher.confined.push(
+          await measured(() => confinedStart(support.tools, root, i), launcher.cpu.confined),
+        );
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  } else {
+    console.log(`confinement unavailable here (${support.reason}): its cost is not measured`);
+  }
   // One launch of each kind first (not counted): it starts the compile cache and the first spare.
   await processCold(backend);
   await processCold(onDemand);
@@ -165,8 +236,31 @@ try {
   floorRow('process backend, spare ready', c.process);
   floorRow('process backend, on demand (no spare)', c.onDemand);
   const overhead = w.process.p50 - w.inProcess.p50;
+  if (support.available) {
+    const l = { bare: summary(launcher.bare), confined: summary(launcher.confined) };
+    const f = (ms) => ms.toFixed(1).padStart(10);
+    console.log(
+      `\n${`node -e 0, ${CONFINE_RUNS} starts per side`.padEnd(37)}${'direct'.padStart(10)}${'confined'.padStart(10)}${'ratio'.padStart(10)}`,
+    );
+    const launchRow = (label, a, b) =>
+      console.log(`${label.padEnd(37)}${f(a)}${f(b)}${`${(b / a).toFixed(2)}×`.padStart(10)}`);
+    launchRow('start to exit p50 (ms)', l.bare.p50, l.confined.p50);
+    launchRow('start to exit p99 (ms)', l.bare.p99, l.confined.p99);
+    const cpu = {
+      bare: launcher.cpu.bare.total / CONFINE_RUNS,
+      confined: launcher.cpu.confined.total / CONFINE_RUNS,
+    };
+    launchRow('CPU of the children, mean (ms)', cpu.bare, cpu.confined);
+    launcher.cost = l.confined.p50 - l.bare.p50;
+    launcher.cpuCost = cpu.confined - cpu.bare;
+  }
   console.log('');
   verdict('process cold start p50', c.process.p50, 60, millis);
+  // A runtime started on demand pays the namespace in its start (a spare made it ahead).
+  if (support.available) {
+    verdict('confinement launcher p50 cost over a bare node start', launcher.cost, 10, millis);
+    verdict('confinement launcher CPU cost over a bare node start', launcher.cpuCost, 10, millis);
+  }
   verdict('process cold start p50 / node+import', c.process.p50 / c.node.p50, 1.5, times);
   verdict('process warm overhead p50 over in-process', overhead, 1, millis);
 } finally {

@@ -5,7 +5,7 @@
  * (The absent image is a name no registry serves, so the test holds wherever it runs.)
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PoolClient } from '@lambda-testkit/core/client';
 import {
   acquirePoolHost,
@@ -76,15 +76,19 @@ describe("backend 'auto' with Docker and no registry", () => {
     expect(notices[0]).toContain(ABSENT_IMAGE);
     expect(notices[0]).not.toContain('boxed');
 
-    type Env = { taskRoot: string; functionName: string };
+    type Env = { taskRoot: string; functionName: string; sandbox?: string };
     const [boxed, local] = await Promise.all([
       client!.invoke<Env>('boxed', { action: 'env' }),
       client!.invoke<Env>('local', { action: 'env' }),
     ]);
     expect(boxed.payload).toMatchObject({ functionName: 'boxed', taskRoot: '/var/task' }); // in a container
     expect(local.payload.functionName).toBe('local');
-    expect(local.payload.taskRoot).not.toBe('/var/task'); // a folder of this machine
-    expect(existsSync(local.payload.taskRoot)).toBe(true);
+    // A process of this machine, confined: Lambda's path too (docs/emulator.md#file-system); the one
+    // container counted below is boxed's.
+    expect(local.payload.taskRoot).toBe('/var/task');
+    const folder = local.payload.sandbox ?? '';
+    expect(existsSync(join(folder, 'task', 'index.js'))).toBe(true);
+    expect(boxed.payload.sandbox).toBeUndefined();
 
     const runId = handle.host.pool.runId;
     expect(await runContainers(runId)).toBe(1);
@@ -94,15 +98,16 @@ describe("backend 'auto' with Docker and no registry", () => {
 
     // Evict goes through each instance's own backend; the next call is cold on the same backend.
     await client!.evict('local');
-    await vi.waitFor(() => expect(existsSync(local.payload.taskRoot)).toBe(false), { timeout: 10_000 });
+    await vi.waitFor(() => expect(existsSync(folder)).toBe(false), { timeout: 10_000 });
     const again = await client!.invoke<Env>('local', { action: 'env' });
     expect(again.coldStart).toBe(true);
-    expect(again.payload.taskRoot).not.toBe('/var/task');
+    expect(again.payload.sandbox).toBeDefined();
+    expect(again.payload.sandbox).not.toBe(folder);
 
     // Stop-all: the container and the process sandbox are both gone.
     await releasePoolHost({ keepAlive: false });
     expect(await runContainers(runId)).toBe(0);
-    expect(existsSync(dirname(again.payload.taskRoot))).toBe(false);
+    expect(existsSync(again.payload.sandbox ?? '')).toBe(false);
   });
 
   it("an explicit backend: 'docker' stays strict: the setup stops with IMAGE_UNAVAILABLE naming the image", async () => {

@@ -106,8 +106,9 @@ export function isRunning(pid: number): boolean {
 }
 
 /**
- * Pids of running processes whose environment names a LAMBDA_TASK_ROOT under `prefix`: an
- * independent look at what a sandbox left running (written here, not imported from the backend).
+ * Pids of running processes whose environment names a sandbox folder (LAMBDA_TESTKIT_SANDBOX, the
+ * instance's host folder) under `prefix`: an independent look at what a sandbox left running (written
+ * here, not imported from the backend).
  */
 export function processesUnder(prefix: string): number[] {
   const pids: number[] = [];
@@ -121,8 +122,8 @@ export function processesUnder(prefix: string): number[] {
     }
     const root = environ
       .split('\0')
-      .find((e) => e.startsWith('LAMBDA_TASK_ROOT='))
-      ?.slice('LAMBDA_TASK_ROOT='.length);
+      .find((e) => e.startsWith('LAMBDA_TESTKIT_SANDBOX='))
+      ?.slice('LAMBDA_TESTKIT_SANDBOX='.length);
     if (root?.startsWith(prefix) && isRunning(Number(name))) pids.push(Number(name));
   }
   return pids;

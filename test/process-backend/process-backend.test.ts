@@ -132,18 +132,24 @@ describe('ProcessBackend', () => {
         STAGE: 'test',
         AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/env-check',
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-        LAMBDA_TASK_ROOT: handle.taskRoot,
+        // Lambda's paths: the runtime runs in its own mount namespace (docs/emulator.md#file-system).
+        LAMBDA_TASK_ROOT: '/var/task',
+        LAMBDA_RUNTIME_DIR: '/var/runtime',
+        HOME: '/tmp',
+        TMPDIR: '/tmp',
         TZ: ':UTC',
       });
+      expect(handle.confined).toBe(true);
       expect(env.AWS_LAMBDA_RUNTIME_API).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(env._HANDLER).toBe('index.env');
       expect(env.NODE_PATH?.split(':')).toEqual([
-        join(handle.optDir, 'nodejs/node22/node_modules'),
-        join(handle.optDir, 'nodejs/node_modules'),
-        handle.taskRoot,
+        '/opt/nodejs/node22/node_modules',
+        '/opt/nodejs/node_modules',
+        '/var/task',
       ]);
-      expect(env.PATH?.split(':').at(-1)).toBe(join(handle.optDir, 'bin'));
-      expect(cwd).toBe(handle.taskRoot);
+      expect(env.PATH?.split(':')[0]).toBe('/var/lang/bin');
+      expect(env.PATH?.split(':').at(-1)).toBe('/opt/bin');
+      expect(cwd).toBe('/var/task');
       expect(tz).toBe(0);
 
       // Dummy credentials from the sandbox, never the developer's.
@@ -187,7 +193,9 @@ describe('ProcessBackend', () => {
     const taker = await launch(fn);
     expect(basename(taker.handle.dir)).toMatch(/^spare-/);
     const viaSpare = (await invoke(taker)).json as { env: Record<string, string>; cwd: string };
-    expect(viaSpare.cwd).toBe(taker.handle.taskRoot);
+    // Confined: the spare's own folder, seen at Lambda's path (docs/emulator.md#file-system).
+    expect(viaSpare.cwd).toBe('/var/task');
+    expect(viaSpare.env.LAMBDA_TESTKIT_SANDBOX).toBe(taker.handle.dir);
     expect(viaSpare.env).toMatchObject({ AWS_LAMBDA_FUNCTION_NAME: 'spare-taker', ONLY_TAKER: 'b' });
     expect(viaSpare.env.ONLY_MAKER).toBeUndefined();
 
@@ -234,7 +242,7 @@ describe('ProcessBackend', () => {
       expect(res.json).toEqual({
         lib: 'override layer',
         versioned: 'node22 folder',
-        resolved: join(handle.optDir, 'nodejs/node_modules/layer-lib/index.js'),
+        resolved: '/opt/nodejs/node_modules/layer-lib/index.js',
       });
       // The executable bit survives zipping and unpacking (tools in /opt/bin must run).
       expect(statSync(join(handle.optDir, 'bin/layer-tool')).mode & 0o111).not.toBe(0);
@@ -387,8 +395,9 @@ describe('ProcessBackend against other local processes (docs/security.md)', () =
     'another process can neither take events from the Runtime API nor answer them',
     async () => {
       const instance = await launch(await appFunction({ name: 'hijack', handler: 'index.note' }));
-      const idFile = join(rootDir, 'hijack-request-id');
-      const warm = await invoke(instance, { idFile });
+      // The handler writes to its own /tmp, which is the instance's tmp folder on the host.
+      const idFile = join(instance.handle.dir, 'tmp', 'hijack-request-id');
+      const warm = await invoke(instance, { idFile: '/tmp/hijack-request-id' });
       const { runtimeApi } = warm.json as { runtimeApi: string };
       expect(runtimeApi).toMatch(/^127\.0\.0\.1:\d+$/);
       const api = `http://${runtimeApi}/2018-06-01/runtime`;
@@ -400,7 +409,7 @@ describe('ProcessBackend against other local processes (docs/security.md)', () =
 
       // A forged answer for the request in flight is refused; the handler's own answer goes through.
       await rm(idFile, { force: true });
-      const pending = invoke(instance, { idFile, sleepMs: 1_000 });
+      const pending = invoke(instance, { idFile: '/tmp/hijack-request-id', sleepMs: 1_000 });
       expect(await waitFor(() => existsSync(idFile) && readFileSync(idFile, 'utf8') !== '', 10_000)).toBe(
         true,
       );
@@ -529,7 +538,7 @@ describe('ProcessBackend crash safety', () => {
       const stray = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
         detached: true,
         stdio: 'ignore',
-        env: { LAMBDA_TASK_ROOT: join(own, 'dead-run/i-1/task') },
+        env: { LAMBDA_TESTKIT_SANDBOX: join(own, 'dead-run/i-1') },
       });
       stray.unref();
       strays.push(stray.pid!);
@@ -570,7 +579,7 @@ describe('ProcessBackend crash safety', () => {
       const stray = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
         detached: true,
         stdio: 'ignore',
-        env: { LAMBDA_TASK_ROOT: join(root, 'dead-run/i-1/task') },
+        env: { LAMBDA_TESTKIT_SANDBOX: join(root, 'dead-run/i-1') },
       });
       stray.unref();
       strays.push(stray.pid!);

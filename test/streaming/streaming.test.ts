@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
 import { type InvokeStreamResult, PoolClient } from '@lambda-testkit/core/client';
-import { TemporaryFolder } from '@lambda-testkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedScratch } from '../support/shared-scratch.ts';
 import { queuedTcpBytes } from './socket-queues.ts';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
@@ -25,7 +25,8 @@ const fn = (handler: string, timeout = 30) => ({ runtime: 'nodejs22.x', code: '.
 
 let client: PoolClient;
 let sdk: LambdaClient;
-const scratch = new TemporaryFolder('ltk-streaming-');
+// The gate file is written here and read by a confined handler: outside /tmp, which is the handler's own.
+let scratch: ReturnType<typeof sharedScratch>;
 
 beforeAll(async () => {
   const handle = await acquirePoolHost(
@@ -46,13 +47,13 @@ beforeAll(async () => {
   );
   client = new PoolClient({ url: handle.url, token: handle.token, region: handle.region });
   sdk = new LambdaClient(client.sdkConfig());
-  await scratch.renew();
+  scratch = sharedScratch('ltk-streaming-');
 });
 afterAll(async () => {
   sdk?.destroy();
   await client?.close();
   await releasePoolHost({ keepAlive: false });
-  await scratch.remove();
+  scratch?.remove();
 });
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');

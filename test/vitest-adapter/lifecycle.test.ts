@@ -109,8 +109,17 @@ describe.each<BackendChoice>(['process', 'docker'])('sandbox lifecycle on the %s
     expect(used).toBeLessThan(128);
   });
 
-  // The process backend does not confine the file system yet (README "Fidelity").
-  if (backend !== 'docker') return;
+  if (backend === 'process') {
+    it("only /tmp is writable: the runtime's own mount namespace (Linux), as root of its user namespace only", async () => {
+      const out = await client.invoke('write-probe', {});
+      expect(out.outcome).toBe('success');
+      expect(out.payload).toMatchObject({
+        results: { '/var/task': 'EROFS', '/opt': 'EROFS', '/tmp': 'written' },
+        uid: 0,
+      });
+    });
+    return;
+  }
   it('only /tmp is writable, a 512 MB tmpfs (a read-only file system elsewhere); the function runs as an unprivileged user', async () => {
     const out = await client.invoke('write-probe', {});
     expect(out.outcome).toBe('success');

@@ -1,7 +1,6 @@
 // Invocation lifecycle through the pool server with the real @aws-sdk/client-lambda, on the process
 // backend: trace ids, throttling, qualifiers, Event invocations.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,6 +12,7 @@ import {
 import { acquirePoolHost, releasePoolHost } from '@lambda-testkit/core';
 import { PoolClient } from '@lambda-testkit/core/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sharedScratch } from '../support/shared-scratch.ts';
 
 const root = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 const fn = (handler: string, more: Record<string, unknown> = {}) => ({
@@ -184,7 +184,9 @@ describe('qualifiers', () => {
 
 describe('Event invocations', () => {
   it('answers 202 with the request id the handler sees', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    // Outside /tmp: the handler's /tmp is its own.
+    const scratch = sharedScratch('ltk-event-');
+    const dir = scratch.path;
     try {
       const file = join(dir, 'seen.json');
       const out = await sdk.send(
@@ -206,12 +208,14 @@ describe('Event invocations', () => {
         attempts: [{ kind: 'success', result: null }],
       });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.remove();
     }
   });
 
   it('retries a failed Event call twice by default, with the same request id, and records each try', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    // Outside /tmp: the handler's /tmp is its own.
+    const scratch = sharedScratch('ltk-event-');
+    const dir = scratch.path;
     try {
       const file = join(dir, 'tries.txt');
       const out = await sdk.send(
@@ -234,12 +238,14 @@ describe('Event invocations', () => {
       }
       expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual(Array(3).fill(out.$metadata.requestId));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.remove();
     }
   });
 
   it('honours maximumRetryAttempts: 0 (one try), and lists nothing for a function without Event calls', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ltk-event-'));
+    // Outside /tmp: the handler's /tmp is its own.
+    const scratch = sharedScratch('ltk-event-');
+    const dir = scratch.path;
     try {
       const file = join(dir, 'tries.txt');
       await client.invoke('failing-once', { file }, { invocationType: 'Event' });
@@ -249,7 +255,7 @@ describe('Event invocations', () => {
       expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
       expect(await client.events('trace')).toEqual([]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.remove();
     }
   });
 });

@@ -21,10 +21,11 @@
  *   (uid:gid to run the runtime as), LAMBDA_TESTKIT_INSPECT (host:port of the inspector proxy in front
  *   of a debugged runtime's inspector), LAMBDA_TESTKIT_INSPECT_WAIT (true: --inspect-wait),
  *   AWS_LAMBDA_LOG_FORMAT and LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL (the platform records' format and level,
- *   docs/lambda-protocol.md#logging-configuration; the level is not forwarded). Everything is forwarded
- *   to the runtime, plus AWS_LAMBDA_RUNTIME_API,
- *   _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle), except
- *   LAMBDA_TESTKIT_INVOKE_SECRET: when set, every invoke request must carry it in the
+ *   docs/lambda-protocol.md#logging-configuration; the level is not forwarded) and
+ *   LAMBDA_TESTKIT_RUNTIME_WRAPPER (JSON argv the runtime is started through, in the emulator's cwd;
+ *   docs/emulator.md#file-system). Everything else is forwarded to the runtime, plus
+ *   AWS_LAMBDA_RUNTIME_API, _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle),
+ *   except LAMBDA_TESTKIT_INVOKE_SECRET: when set, every invoke request must carry it in the
  *   x-lambda-testkit-invoke-secret header (docs/security.md); it is never forwarded nor printed.
  * - The handler may also come from `_HANDLER` (set by lambda-entrypoint.sh) when no argument is given.
  *

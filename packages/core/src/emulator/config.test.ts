@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { EmulatorConfigError, readFunctionConfig, runtimeEnvironment } from './config.ts';
 import { decodeClientContext } from './invoke-server.ts';
+import { withWrapper } from './runtime-process.ts';
 
 describe('readFunctionConfig', () => {
   test("RIE's defaults when nothing is set, but a real ARN shape", () => {
@@ -31,6 +32,32 @@ describe('readFunctionConfig', () => {
       /AWS_LAMBDA_FUNCTION_TIMEOUT/,
     );
     expect(() => readFunctionConfig({ LAMBDA_TESTKIT_ACCOUNT_ID: 'abc' })).toThrow(/12-digit/);
+  });
+});
+
+describe('the runtime launcher (LAMBDA_TESTKIT_RUNTIME_WRAPPER)', () => {
+  const wrapper = ['/usr/bin/unshare', '--user', '--', '/bin/sh', '-c', 'exec "$@"', 'table'];
+
+  test('is read as a JSON argv, put before the runtime command, and never passed to the runtime', () => {
+    const env = { LAMBDA_TESTKIT_RUNTIME_WRAPPER: JSON.stringify(wrapper) };
+    const config = readFunctionConfig(env);
+    expect(config.runtimeWrapper).toEqual(wrapper);
+    expect(withWrapper({ file: '/node', args: ['/boot.js'] }, config.runtimeWrapper)).toEqual({
+      file: '/usr/bin/unshare',
+      args: ['--user', '--', '/bin/sh', '-c', 'exec "$@"', 'table', '/node', '/boot.js'],
+    });
+    expect(withWrapper({ file: '/node', args: [] }, undefined)).toEqual({ file: '/node', args: [] });
+    expect(runtimeEnvironment(env, config, 'index.handler', '127.0.0.1:1')).not.toHaveProperty(
+      'LAMBDA_TESTKIT_RUNTIME_WRAPPER',
+    );
+  });
+
+  test('anything but a non-empty array of strings is refused with the variable named', () => {
+    for (const raw of ['unshare', '[]', '[1]', '{"a":1}']) {
+      expect(() => readFunctionConfig({ LAMBDA_TESTKIT_RUNTIME_WRAPPER: raw })).toThrow(
+        /LAMBDA_TESTKIT_RUNTIME_WRAPPER to be a JSON array of strings/,
+      );
+    }
   });
 });
 

@@ -1,12 +1,10 @@
-import type { PlatformLogConfig, SystemLogLevel } from './report-lines.ts';
-
 /**
  * What the emulator reads from its own environment, like RIE does
  * (docs/lambda-protocol.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
-
-import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE } from './protocol.ts';
+import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE, RUNTIME_WRAPPER_VARIABLE } from './protocol.ts';
+import type { PlatformLogConfig, SystemLogLevel } from './report-lines.ts';
 
 /** Thrown for a setting the emulator cannot run with; the CLI prints it and exits 1. */
 export class EmulatorConfigError extends Error {
@@ -39,6 +37,12 @@ export interface FunctionConfig {
    * function code: it can then write only where that user may (docs/emulator.md#file-system).
    */
   runtimeUser?: { uid: number; gid: number };
+  /**
+   * Argv the runtime's command is started through (`LAMBDA_TESTKIT_RUNTIME_WRAPPER`, a JSON array), such
+   * as the process backend's confinement launcher (docs/emulator.md#file-system). The launcher enters
+   * `taskRoot` itself: the runtime is spawned in the emulator's working directory.
+   */
+  runtimeWrapper?: string[];
   /** Runtime id from the backend (`LAMBDA_TESTKIT_RUNTIME`, e.g. `nodejs22.x`), if any. */
   runtimeId?: string;
   /**
@@ -133,6 +137,23 @@ function readRuntimeUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } |
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
+function readRuntimeWrapper(env: NodeJS.ProcessEnv): string[] | undefined {
+  const raw = env[RUNTIME_WRAPPER_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((a) => typeof a === 'string')) {
+    throw new EmulatorConfigError(
+      `Expected ${RUNTIME_WRAPPER_VARIABLE} to be a JSON array of strings (a launcher's argv), got "${raw}". Fix or unset it.`,
+    );
+  }
+  return parsed as string[];
+}
+
 /** The emulator's system log level; the backend sets it from the function's `loggingConfig`. */
 export const SYSTEM_LOG_LEVEL_VARIABLE = 'LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL';
 
@@ -159,6 +180,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   }
   const runtimeId = env[RUNTIME_ID_VARIABLE] || undefined;
   const runtimeUser = readRuntimeUser(env);
+  const runtimeWrapper = readRuntimeWrapper(env);
   const inspect = readInspect(env);
   return {
     functionName,
@@ -173,6 +195,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     freeze: readFreeze(env),
     logging: readLogging(env),
     ...(runtimeUser ? { runtimeUser } : {}),
+    ...(runtimeWrapper ? { runtimeWrapper } : {}),
     ...(runtimeId ? { runtimeId } : {}),
     ...(inspect ? { inspect } : {}),
   };
@@ -198,6 +221,8 @@ export function runtimeEnvironment(
   delete out[SYSTEM_LOG_LEVEL_VARIABLE];
   delete out[INSPECT_VARIABLE];
   delete out[INSPECT_WAIT_VARIABLE];
+  // The launcher is the emulator's business; the handler never sees it.
+  delete out[RUNTIME_WRAPPER_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;
   const defaults: Record<string, string> = {
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,

@@ -15,6 +15,7 @@ import {
   type RuntimeCommand,
   type RuntimeOutput,
   type RuntimeProcess,
+  withWrapper,
 } from './runtime-process.ts';
 import { Sandbox } from './sandbox.ts';
 
@@ -167,7 +168,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     throw new EmulatorConfigError('No handler given. Pass the handler string, e.g. `index.handler`.');
   }
   const config = readFunctionConfig(env);
-  if (!existsSync(config.taskRoot) || !statSync(config.taskRoot).isDirectory()) {
+  // A launcher's task root lies inside the namespace it makes: only the launcher can check it.
+  if (!config.runtimeWrapper && (!existsSync(config.taskRoot) || !statSync(config.taskRoot).isDirectory())) {
     throw new EmulatorConfigError(
       `LAMBDA_TASK_ROOT "${config.taskRoot}" is not a directory. Set LAMBDA_TASK_ROOT to the folder holding the function code.`,
     );
@@ -183,7 +185,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const sandbox = new Sandbox({
     config,
     handler: options.handler,
-    command: options.command ?? commandFor(bootstrap),
+    command: withWrapper(options.command ?? commandFor(bootstrap), config.runtimeWrapper),
     env: runtimeEnv,
     runtimeApiPort: options.runtimeApiPort ?? 0,
     ...(options.output ? { output: options.output } : {}),

@@ -66,6 +66,21 @@ export const RUNTIME_API_PREFIX = '/2018-06-01';
  */
 export const INVOKE_SECRET_VARIABLE = 'LAMBDA_TESTKIT_INVOKE_SECRET';
 
+/**
+ * A launcher the runtime is started through (JSON array: the argv put before the runtime's own command).
+ * The process backend sets it to confine the runtime in its own mount namespace
+ * (docs/emulator.md#file-system); the launcher then enters LAMBDA_TASK_ROOT itself, so the runtime is
+ * spawned in the emulator's own working directory. Read by the emulator, never forwarded to the runtime.
+ */
+export const RUNTIME_WRAPPER_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME_WRAPPER';
+
+/**
+ * The host folder of a process-backend instance, in the environment of its emulator and runtime: the
+ * mark by which the backend (and the sweep of dead runs) finds every process of the instance, since
+ * LAMBDA_TASK_ROOT is the same `/var/task` in every confined runtime.
+ */
+export const SANDBOX_MARKER_VARIABLE = 'LAMBDA_TESTKIT_SANDBOX';
+
 /** The request header that carries the invoke secret. */
 export const INVOKE_SECRET_HEADER = 'x-lambda-testkit-invoke-secret';
 

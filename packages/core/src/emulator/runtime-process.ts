@@ -52,6 +52,12 @@ export function commandFor(bootstrapPath: string): RuntimeCommand {
     : { file: bootstrapPath, args: [] };
 }
 
+/** The runtime's command started through a launcher's argv (`wrapper`), or unchanged without one. */
+export function withWrapper(command: RuntimeCommand, wrapper: readonly string[] | undefined): RuntimeCommand {
+  const [file, ...args] = wrapper ?? [];
+  return file === undefined ? command : { file, args: [...args, command.file, ...command.args] };
+}
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): ExitReason {
   if (signal) return `signal: ${signal === 'SIGKILL' ? 'killed' : signal.toLowerCase().replace(/^sig/, '')}`;
   return code === 0 || code === null ? undefined : `exit status ${code}`;

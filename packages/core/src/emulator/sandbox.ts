@@ -386,7 +386,9 @@ export class Sandbox implements RuntimeApiHandler {
       proc.assign({ env: runtimeEnv });
     } else {
       prestarted?.kill();
-      proc = new RuntimeProcess(command, runtimeEnv, config.taskRoot, output, {
+      // A launcher enters the task root itself (its path exists only in the namespace it makes).
+      const cwd = config.runtimeWrapper ? process.cwd() : config.taskRoot;
+      proc = new RuntimeProcess(command, runtimeEnv, cwd, output, {
         ...(config.runtimeUser ? { user: config.runtimeUser } : {}),
         ...(this.#inspector
           ? { tapStderr: (chunk: Buffer) => this.#onRuntimeStderr(proc, chunk, seen) }

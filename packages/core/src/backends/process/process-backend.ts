@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import type { BackendWiring, LambdaBackend, LaunchContext, LaunchedInstance } from '../../backend.ts';
 import { readFunctionConfig, runtimeEnvironment } from '../../emulator/config.ts';
 import { type RunningEmulator, startEmulator } from '../../emulator/emulator.ts';
-import { RuntimeProcess } from '../../emulator/runtime-process.ts';
+import { RUNTIME_WRAPPER_VARIABLE, SANDBOX_MARKER_VARIABLE } from '../../emulator/protocol.ts';
+import { RuntimeProcess, withWrapper } from '../../emulator/runtime-process.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { type InstanceLogs, LineLog } from '../../instance-logs.ts';
@@ -25,6 +26,14 @@ import { type LogLine, stderrLog } from '../../log.ts';
 import { RUNTIMES, runtimeInfo } from '../../runtimes.ts';
 import { announceDebugger } from '../shared/debugger-announce.ts';
 import { extractArchive, mergeLayers } from '../shared/extract-archive.ts';
+import {
+  type ConfinedLaunch,
+  type ConfinementTools,
+  confinementWanted,
+  detectConfinement,
+  prepareConfinement,
+  rootDirProblem,
+} from './confine.ts';
 import { OrphanGuard } from './orphan-guard.ts';
 import { processEnvironment } from './process-environment.ts';
 import { lineOutput, spareEnvironment, startupKey } from './process-spares.ts';
@@ -82,6 +91,16 @@ export interface ProcessBackendOptions {
    */
   reapOnFirstLaunch?: boolean;
   /**
+   * Give each runtime its own view of Lambda's folders (Linux; docs/emulator.md#file-system): its code
+   * read-only at `/var/task`, its layers read-only at `/opt`, a private `/tmp`, in a mount namespace made
+   * through an unprivileged user namespace (util-linux `unshare`). Where that is unavailable (macOS,
+   * Windows, user namespaces forbidden, no `unshare`) runtimes run unconfined after one warning per run.
+   * `false` turns it off without the warning; so does the environment variable `LAMBDA_TESTKIT_CONFINE=false`
+   * when this option is not set.
+   * @default true
+   */
+  confineFileSystem?: boolean;
+  /**
    * Where lambda-testkit's own lines go (the debugger line of a function with `debug` on, an ignored
    * `network`).
    * @default `[lambda-testkit] <line>` on stderr
@@ -101,6 +120,8 @@ export interface ProcessInstance {
   readonly taskRoot: string;
   /** The merged layers (`/opt`). */
   readonly optDir: string;
+  /** Whether the runtime runs in its own mount namespace (`confineFileSystem`). */
+  readonly confined: boolean;
 }
 
 interface InstanceState {
@@ -120,6 +141,8 @@ interface Spare {
   /** `startupKey` of the runtime environment it was started with. */
   key: string;
   layout: InstanceLayout;
+  /** Its mount namespace's launch, when runtimes are confined. */
+  confined: ConfinedLaunch | undefined;
   runtime: RuntimeProcess;
   log: LineLog;
   output: ReturnType<typeof lineOutput>;
@@ -142,8 +165,8 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   /** Sandboxes are host processes: they reach the host's loopback as it is. */
   readonly sandboxHost = '127.0.0.1';
   readonly rootDir: string;
-  readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir'>> &
-    Pick<ProcessBackendOptions, 'bootstrap'>;
+  readonly #options: Required<Omit<ProcessBackendOptions, 'bootstrap' | 'rootDir' | 'confineFileSystem'>> &
+    Pick<ProcessBackendOptions, 'bootstrap' | 'confineFileSystem'>;
   readonly #instances = new Map<ProcessInstance, InstanceState>();
   readonly #liveIds = new Set<string>();
   readonly #runRoots = new Map<string, Promise<string>>();
@@ -154,6 +177,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   readonly #compileCache: string;
   #firstReap: Promise<number> | undefined;
   #warnedNetwork = false;
+  #confinement: Promise<ConfinementTools | undefined> | undefined;
   readonly #log: (line: string) => void;
   #closing: Promise<void> | undefined;
 
@@ -165,6 +189,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       spareRuntimes: options.spareRuntimes ?? 1,
       log: options.log ?? stderrLog,
       bootstrap: options.bootstrap,
+      confineFileSystem: options.confineFileSystem,
     };
     if (!Number.isInteger(this.#options.spareRuntimes) || this.#options.spareRuntimes < 0) {
       throw new ConfigError(
@@ -221,6 +246,8 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       await mergeLayers(fn.layers, layout.opt);
       await writeInstanceRecord(layout, context.instanceId);
       throwIfAborted(context.signal, fn);
+      // A spare's namespace was made with it: its folders are bound, the code just unpacked shows.
+      const confined = spare ? spare.confined : await this.#confine(layout);
       // Only the pool, which gets it back below, may invoke this instance: any other process on the
       // machine can reach its loopback port (docs/security.md#instances-and-the-runtime-api).
       const invokeSecret = randomBytes(32).toString('base64url');
@@ -230,7 +257,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         host: '127.0.0.1',
         port: 0,
         runtimeApiPort: 0,
-        env: this.#emulatorEnvironment({ fn, context, nodeMajor }, layout),
+        env: this.#emulatorEnvironment({ fn, context, nodeMajor }, layout, confined),
         output: spare?.output ?? lineOutput(log),
         invokeSecret,
         bootstrap: this.#options.bootstrap ?? runtimeEntryPath(),
@@ -249,6 +276,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         dir: layout.dir,
         taskRoot: layout.task,
         optDir: layout.opt,
+        confined: confined !== undefined,
       };
       // The emulator's inspector proxy binds 127.0.0.1 of this machine: its address is already the host's.
       const unwatch = announceDebugger(log, {
@@ -274,7 +302,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       if (spare) spare.runtime.kill();
       // Only what this launch made: a duplicate instance id must not take down the first instance.
       if (created) {
-        await stopSandbox(undefined, { taskRoot: layout.task }, this.#options.killGraceMs);
+        await stopSandbox(undefined, { dir: layout.dir }, this.#options.killGraceMs);
         await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
       }
       if (isTestkitError(cause)) throw cause;
@@ -295,7 +323,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       try {
         await state.emulator.close();
         // Daemons the handler detached into groups of their own still carry the task root.
-        await stopSandbox(undefined, { taskRoot: state.layout.task }, this.#options.killGraceMs);
+        await stopSandbox(undefined, { dir: state.layout.dir }, this.#options.killGraceMs);
         state.log.end();
         await rm(state.layout.dir, { recursive: true, force: true, maxRetries: 3 });
       } finally {
@@ -388,19 +416,82 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   }
 
   /** The emulator's environment (which it forwards to the runtime) for `t`'s function in `layout`. */
-  #emulatorEnvironment(t: SpareTemplate, layout: InstanceLayout): Record<string, string> {
-    const env = processEnvironment(t.fn, t.context, layout, t.nodeMajor);
+  #emulatorEnvironment(
+    t: SpareTemplate,
+    layout: InstanceLayout,
+    confined: ConfinedLaunch | undefined,
+  ): Record<string, string> {
+    const env = confined
+      ? {
+          ...processEnvironment(
+            t.fn,
+            t.context,
+            confined.folders,
+            t.nodeMajor,
+            process.env,
+            confined.nodeBin,
+          ),
+          [RUNTIME_WRAPPER_VARIABLE]: JSON.stringify(confined.wrapper),
+        }
+      : processEnvironment(t.fn, t.context, layout, t.nodeMajor);
+    // Every process of the instance carries its folder: how they are found (sandbox-processes.ts).
+    env[SANDBOX_MARKER_VARIABLE] = layout.dir;
     // Only lambda-testkit's runtime entry knows (and drops) these; a cache the function sets is its own.
     if (!this.#options.bootstrap && env.NODE_COMPILE_CACHE === undefined) {
-      env.NODE_COMPILE_CACHE = this.#compileCache;
+      env.NODE_COMPILE_CACHE = confined?.compileCache ?? this.#compileCache;
       env[COMPILE_CACHE_VARIABLE] = '1';
     }
     return env;
   }
 
+  /** Writes the instance's mount namespace (confine.ts); undefined when runtimes run unconfined. */
+  async #confine(layout: InstanceLayout): Promise<ConfinedLaunch | undefined> {
+    const tools = await this.#confinementTools();
+    if (!tools) return undefined;
+    return prepareConfinement(
+      {
+        dir: layout.dir,
+        folders: layout,
+        node: process.execPath,
+        // What the runtime's command names: the runtime entry (and the bootstrap beside it), or the given one.
+        keep: [runtimeEntryPath(), ...(this.#options.bootstrap ? [this.#options.bootstrap] : [])],
+        ...(this.#options.bootstrap ? {} : { compileCache: this.#compileCache }),
+      },
+      tools,
+    );
+  }
+
+  /**
+   * The confinement launcher's tools, found once per backend (one run); undefined when runtimes run
+   * unconfined: turned off (silently), or unavailable (said once, with the way to get it).
+   */
+  #confinementTools(): Promise<ConfinementTools | undefined> {
+    this.#confinement ??= (async () => {
+      if (!confinementWanted(this.#options.confineFileSystem)) return undefined;
+      const problem = rootDirProblem(this.rootDir);
+      const support = problem ? { available: false as const, reason: problem } : await detectConfinement();
+      if (support.available) return support.tools;
+      this.#log(
+        `file-system confinement is unavailable (${support.reason}): functions on the process backend see the ` +
+          "host's /tmp and /opt (shared by every instance and run) and find their code in a temp folder " +
+          'instead of /var/task, which they can write. To confine them, run on Linux with util-linux ' +
+          '(unshare, mount) and unprivileged user namespaces allowed (sysctl kernel.unprivileged_userns_clone=1, ' +
+          'user.max_user_namespaces > 0; on Ubuntu 23.10+ kernel.apparmor_restrict_unprivileged_userns=0), ' +
+          "or use the Docker backend. Set the process backend's confineFileSystem: false (or " +
+          'LAMBDA_TESTKIT_CONFINE=false) to run unconfined without this warning.',
+      );
+      return undefined;
+    })();
+    return this.#confinement;
+  }
+
   /** What the runtime of `t`'s function would be spawned with in `layout` (the API address aside). */
-  #runtimeEnvironment(t: SpareTemplate, layout: InstanceLayout): Record<string, string> {
-    const env = this.#emulatorEnvironment(t, layout);
+  #runtimeEnvironment(
+    t: SpareTemplate,
+    layout: InstanceLayout,
+    confined: ConfinedLaunch | undefined,
+  ): Record<string, string> {
+    const env = this.#emulatorEnvironment(t, layout, confined);
     return runtimeEnvironment(env, readFunctionConfig(env), t.fn.handler, '');
   }
 
@@ -412,7 +503,8 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   #fits(spare: Spare, t: SpareTemplate): boolean {
     try {
       return (
-        spare.runId === t.context.runId && startupKey(this.#runtimeEnvironment(t, spare.layout)) === spare.key
+        spare.runId === t.context.runId &&
+        startupKey(this.#runtimeEnvironment(t, spare.layout, spare.confined)) === spare.key
       );
     } catch {
       return false; // a setting the emulator refuses: the launch reports it
@@ -465,13 +557,16 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       await rm(layout.dir, { recursive: true, force: true, maxRetries: 3 });
       return;
     }
-    const runtimeEnv = this.#runtimeEnvironment(t, layout);
+    const confined = await this.#confine(layout);
+    const runtimeEnv = this.#runtimeEnvironment(t, layout, confined);
     const log = new LineLog();
     const output = lineOutput(log);
     const runtime = new RuntimeProcess(
-      runtimeCommand(undefined, layout),
+      withWrapper(runtimeCommand(undefined, layout), confined?.wrapper),
       spareEnvironment(runtimeEnv, {
         [SPARE_VARIABLE]: '1',
+        // In the environment it starts with: /proc/<pid>/environ is how the sweep finds it.
+        [SANDBOX_MARKER_VARIABLE]: layout.dir,
         ...(runtimeEnv[COMPILE_CACHE_VARIABLE] ? { [COMPILE_CACHE_VARIABLE]: '1' } : {}),
       }),
       layout.task,
@@ -483,6 +578,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
       runId: t.context.runId,
       key: startupKey(runtimeEnv),
       layout,
+      confined,
       runtime,
       log,
       output,
@@ -503,7 +599,7 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
   async #dropSpare(spare: Spare): Promise<void> {
     spare.runtime.kill();
     await spare.runtime.exited;
-    await stopSandbox(undefined, { taskRoot: spare.layout.task }, this.#options.killGraceMs);
+    await stopSandbox(undefined, { dir: spare.layout.dir }, this.#options.killGraceMs);
     await rm(spare.layout.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 }

@@ -4,7 +4,8 @@
  * Built from scratch, not from `process.env`: the developer's shell holds real AWS credentials,
  * profiles, tokens of other tools… none of which a Lambda sandbox has. Only what a sandbox needs
  * is passed (docs/lambda-protocol.md#sandbox-environment), with the base image's paths pointing at the
- * instance's temp folders instead of `/var/task` and `/opt`.
+ * folders the runtime sees: Lambda's own (`/var/task`, `/opt`, `/tmp`) in a confined runtime (confine.ts),
+ * the instance's temp folders otherwise.
  */
 import { delimiter, dirname, join } from 'node:path';
 import type { LaunchContext } from '../../backend.ts';
@@ -12,7 +13,7 @@ import { inspectEnvironment } from '../../emulator/protocol.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
 import { sandboxEnvironment } from '../../sandbox-env.ts';
 
-/** Folders of one instance (see `instanceLayout` in `run-root.ts`). */
+/** Folders of one instance, as its runtime sees them (see `instanceLayout` in `run-root.ts`, confine.ts). */
 export interface SandboxFolders {
   /** `/var/task`: the unpacked code. */
   task: string;
@@ -33,11 +34,12 @@ export function processEnvironment(
   folders: SandboxFolders,
   nodeMajor: number,
   host: NodeJS.ProcessEnv = process.env,
+  nodeBin: string = dirname(process.execPath),
 ): Record<string, string> {
   const path = (...parts: Array<string | undefined>) => parts.filter(Boolean).join(delimiter);
   const base: Record<string, string> = {
     // /var/lang/bin comes first in Lambda's PATH: here, the folder of the Node that runs the emulator.
-    PATH: path(dirname(process.execPath), host.PATH, join(folders.opt, 'bin')),
+    PATH: path(nodeBin, host.PATH, join(folders.opt, 'bin')),
     LD_LIBRARY_PATH: path(
       host.LD_LIBRARY_PATH,
       folders.task,

@@ -7,11 +7,13 @@
  *   <root>/<runId>/<instanceId>/opt/          the merged layers
  *   <root>/<runId>/<instanceId>/runtime/      LAMBDA_RUNTIME_DIR (empty: the runtime is lambda-testkit's)
  *   <root>/<runId>/<instanceId>/tmp/          the instance's /tmp, TMPDIR and HOME
+ *   <root>/<runId>/<instanceId>/fstab, var/, host-var/   the mount namespace of a confined runtime (confine.ts)
  *   <root>/<runId>/spare-<id>/…               a spare runtime's folder: the same, until a launch takes
  *                                             it (the folder then keeps its name)
  *   <root>/.compile-cache/                    Node's compile cache of the runtime's bootstrap
  *
- * The processes of an instance are found by the LAMBDA_TASK_ROOT they started with (sandbox-processes.ts).
+ * The processes of an instance are found by the LAMBDA_TESTKIT_SANDBOX (the instance folder) they
+ * started with (sandbox-processes.ts).
  * Folders of older versions may hold an `instance.json` with the pid of a per-instance emulator.
  */
 import { existsSync } from 'node:fs';
@@ -98,8 +100,8 @@ async function readInstanceRecord(dir: string): Promise<ProcessIdentity | undefi
 
 /**
  * Sweeps run folders under `root` whose owner process is gone: stops their emulators and runtimes
- * (recorded process groups, and on Linux every process whose LAMBDA_TASK_ROOT lies in the run's
- * folder) and removes the folders. Folders without an owner file (not ours) and folders of live
+ * (recorded process groups, and on Linux every process whose sandbox marker, LAMBDA_TESTKIT_SANDBOX,
+ * lies in the run's folder) and removes the folders. Folders without an owner file (not ours) and folders of live
  * owners are left alone. Resolves with the number of instances swept.
  */
 export async function sweepStaleRuns(
@@ -123,9 +125,7 @@ export async function sweepStaleRuns(
       .map((d) => join(runRoot, d.name));
     const records = await Promise.all(instanceDirs.map((d) => readInstanceRecord(d)));
     const hasRecord = instanceDirs.map((d) => existsSync(join(d, INSTANCE_FILE)));
-    await Promise.all(
-      instanceDirs.map((dir, i) => stopSandbox(records[i], { taskRoot: join(dir, 'task') }, options.graceMs)),
-    );
+    await Promise.all(instanceDirs.map((dir, i) => stopSandbox(records[i], { dir }, options.graceMs)));
     // A last pass over the whole run folder catches processes of instances whose folder is half made.
     await stopSandbox(undefined, { prefix: runRoot + sep }, options.graceMs);
     await rm(runRoot, { recursive: true, force: true, maxRetries: 3 });

@@ -1,8 +1,8 @@
 /**
  * How a process-backend runtime is started: the one place that builds its command, for runtimes the
- * sandbox spawns at a cold start or restart and for spares started ahead (process-spares.ts). A
- * wrapper around the launch (a mount namespace giving each runtime its own /var/task, /opt, /tmp)
- * goes here: it gets the instance's folders.
+ * sandbox spawns at a cold start or restart and for spares started ahead (process-spares.ts). On
+ * Linux the command is then started through the instance's mount-namespace launcher (confine.ts): by
+ * the emulator for the runtimes it spawns (LAMBDA_TESTKIT_RUNTIME_WRAPPER), by the backend for spares.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,16 +4,23 @@
  * The emulator runs in its own process group, and it starts the runtime in *another* group (so it
  * can kill a timed-out runtime with its children). Killing the emulator's group alone would orphan
  * the runtime if the emulator died first (SIGKILL, crash). Every sandbox process, however, inherits
- * `LAMBDA_TASK_ROOT=<instance>/task`, a path unique to the instance: on Linux we find them all
- * through `/proc/<pid>/environ` (the environment a process started with; proc(5)).
+ * `LAMBDA_TESTKIT_SANDBOX=<instance folder>`, a path unique to the instance (LAMBDA_TASK_ROOT is not:
+ * it is `/var/task` in every confined runtime): on Linux we find them all through `/proc/<pid>/environ`
+ * (the environment a process started with; proc(5)), which the owner can read for runtimes in its
+ * user namespaces too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { SANDBOX_MARKER_VARIABLE } from '../../emulator/protocol.ts';
 import { isProcessAlive, type ProcessIdentity, readProcStat } from '../shared/process-liveness.ts';
 
-const TASK_ROOT_VARIABLE = 'LAMBDA_TASK_ROOT';
+/** Which sandbox: the instance folder, or every instance folder below `prefix` (a run's folder). */
+export interface SandboxMatch {
+  dir?: string;
+  prefix?: string;
+}
 
-/** Pids of live processes whose `LAMBDA_TASK_ROOT` is `taskRoot` or lies below `prefix` (Linux only). */
-export function findSandboxProcesses(match: { taskRoot?: string; prefix?: string }): number[] {
+/** Pids of live processes whose sandbox marker is `dir` or lies below `prefix` (Linux only). */
+export function findSandboxProcesses(match: SandboxMatch): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -31,9 +38,9 @@ export function findSandboxProcesses(match: { taskRoot?: string; prefix?: string
     } catch {
       continue; // gone meanwhile, or another user's process
     }
-    const value = environValue(environ, TASK_ROOT_VARIABLE);
+    const value = environValue(environ, SANDBOX_MARKER_VARIABLE);
     if (value === undefined) continue;
-    if (value === match.taskRoot || (match.prefix !== undefined && value.startsWith(match.prefix))) {
+    if (value === match.dir || (match.prefix !== undefined && value.startsWith(match.prefix))) {
       const stat = readProcStat(pid);
       if (stat && stat.state !== 'Z') found.push(pid);
     }
@@ -89,11 +96,11 @@ export async function waitUntilGone(
 
 /**
  * Stops a sandbox: SIGTERM to the emulator's group (the emulator then kills its runtime's group),
- * SIGKILL after `graceMs`, then SIGKILL for anything still carrying the sandbox's task root.
+ * SIGKILL after `graceMs`, then SIGKILL for anything still carrying the sandbox's marker.
  */
 export async function stopSandbox(
   emulator: ProcessIdentity | undefined,
-  match: { taskRoot?: string; prefix?: string },
+  match: SandboxMatch,
   graceMs: number,
 ): Promise<void> {
   if (emulator && isProcessAlive(emulator)) {

@@ -1,28 +1,10 @@
 #!/usr/bin/env node
-// A whole suite with `vitest run`, side by side in one run (issue 12): 4 test files × 50 tests over
-// 10 small functions, each test one `lambda.invoke` and two expects, on the process backend and on
-// the Docker backend (the locally built image), against the same 200 tests calling the handlers
-// in-process (what a mock costs). Targets: process ≤ 1.5×, Docker ≤ 2× the in-process run.
-// Variants, reported beside them: `prewarm: true`, the less eager scale-out policy
-// (`scaleOutWaitMs`) against the faithful default, and both.
-//
-//   pnpm bench -- suite
-//   BENCH_SUITE_ROUNDS=1 BENCH_SUITE_BACKENDS=process node --conditions=lambda-testkit-source bench/suite.bench.mjs
-//
-// Variables: BENCH_SUITE_ROUNDS (1: each run is repeated this often, the order reversed every round),
-// BENCH_SUITE_BACKENDS (process,docker), BENCH_SUITE_FILES (4), BENCH_SUITE_TESTS (50 per file),
-// BENCH_SUITE_FUNCTIONS (10), BENCH_SUITE_WORKERS (4: Vitest's maxWorkers, on both sides),
-// BENCH_SUITE_VARIANTS (prewarm,wait,prewarm+wait; "none" for the main runs only),
-// BENCH_SUITE_WAIT_MS (the `scaleOutWaitMs` of the wait variants, 100).
-// The child Vitest resolves `@lambda-testkit/*` to this checkout's TypeScript sources (no build).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { ensureLocalImage } from '../test/image/local-image.ts';
 import { times, verdict } from './lib/report.mjs';
-import { projectDir, sourceConditionEnv, vitestBin, writeSuiteProject } from './lib/suite-project.mjs';
+import { projectDir, runVitestCollecting, writeSuiteProject } from './lib/suite-project.mjs';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_SUITE_ROUNDS ?? 1);
@@ -84,56 +66,27 @@ function parseTable(output) {
 }
 
 /** One `vitest run`: wall time from spawn to exit; fails the bench when a test did not pass. */
-function runVitest(run) {
+async function runVitest(run) {
   const reportDir = mkdtempSync(join(tmpdir(), 'ltk-suite-bench-'));
   const reportFile = join(reportDir, 'report.json');
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(
-      process.execPath,
-      [
-        vitestBin,
-        'run',
-        '--config',
-        run.config,
-        '--reporter=default',
-        '--reporter=json',
-        `--outputFile.json=${reportFile}`,
-      ],
-      {
-        cwd: projectDir,
-        env: { ...process.env, ...sourceConditionEnv, NO_COLOR: '1', FORCE_COLOR: '0', ...run.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+  const { code, output, wallMs } = await runVitestCollecting(
+    projectDir,
+    ['--config', run.config, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
+    run.env,
+  );
+  let report;
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  } catch {
+    report = undefined;
+  }
+  rmSync(reportDir, { recursive: true, force: true });
+  if (code !== 0 || report?.numPassedTests !== TOTAL) {
+    throw new Error(
+      `${run.label}: vitest exited ${code}, ${report?.numPassedTests} of ${TOTAL} passed:\n${output}`,
     );
-    let output = '';
-    child.stdout.on('data', (c) => {
-      output += c;
-    });
-    child.stderr.on('data', (c) => {
-      output += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = performance.now() - started;
-      let report;
-      try {
-        report = JSON.parse(readFileSync(reportFile, 'utf8'));
-      } catch {
-        report = undefined;
-      }
-      rmSync(reportDir, { recursive: true, force: true });
-      if (code !== 0 || report?.numPassedTests !== TOTAL) {
-        reject(
-          new Error(
-            `${run.label}: vitest exited ${code}, ${report?.numPassedTests} of ${TOTAL} passed:\n${output}`,
-          ),
-        );
-        return;
-      }
-      resolve({ wallMs, table: parseTable(output) });
-    });
-  });
+  }
+  return { wallMs, table: parseTable(output) };
 }
 
 console.log(

@@ -2,8 +2,10 @@
 // through `@lambda-testkit/vitest` as a user's would, and the same tests calling the handlers
 // in-process (what a mock costs). Everything goes under `bench/.suite-project/` (ignored by git), so
 // packages resolve through bench/node_modules like a user's project resolves its own.
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { sourceAliases } from '../../vitest.shared.ts';
 
@@ -235,4 +237,29 @@ for (let t = 0; t < ${tests}; t++) {
 `,
     );
   }
+}
+
+/**
+ * Runs `vitest run` with `args` in `cwd` (this checkout's Vitest, the source condition set), its
+ * output collected rather than shown: resolves with the exit code, the output and the wall time from
+ * spawn to exit.
+ */
+export function runVitestCollecting(cwd, args, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [vitestBin, 'run', ...args], {
+      cwd,
+      env: { ...process.env, ...sourceConditionEnv, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c) => {
+      output += c;
+    });
+    child.stderr.on('data', (c) => {
+      output += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output, wallMs: performance.now() - started }));
+  });
 }

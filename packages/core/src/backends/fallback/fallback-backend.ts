@@ -137,11 +137,33 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
   }
 
   async launch(fn: ResolvedFunction, context: LaunchContext): Promise<LaunchedInstance<FallbackHandle>> {
+    const { backend, value: launched } = await this.#onBackendOf(fn, (b, f) => b.launch(f, context));
+    // Everything the backend said about the instance (its invoke secret too), around our handle.
+    return { ...launched, handle: { backend, handle: launched.handle } };
+  }
+
+  /**
+   * Prepares an instance (`spareInstances`) on the backend the function runs on: the primary, or the
+   * fallback once the function was routed there. A backend that cannot prepare fails the preparation,
+   * which leaves the pool's scale-outs to plain launches.
+   */
+  async prepareInstance(fn: ResolvedFunction, context: LaunchContext): Promise<FallbackHandle> {
+    const { backend, value: handle } = await this.#onBackendOf(fn, (b, f) => prepareOn(b, f, context));
+    return { backend, handle };
+  }
+
+  /**
+   * Runs `attempt` on the primary, unless `fn` was routed to the fallback before; a failure of the
+   * primary that the fallback covers routes `fn` there (said once in the log) and runs `attempt` on the
+   * fallback, with the function's host-side addresses rewritten for it.
+   */
+  async #onBackendOf<T>(
+    fn: ResolvedFunction,
+    attempt: (backend: LambdaBackend, fn: ResolvedFunction) => Promise<T>,
+  ): Promise<{ backend: LambdaBackend; value: T }> {
     if (!this.#routed.has(fn.name)) {
       try {
-        const launched = await this.#primary.launch(fn, context);
-        // Everything the backend said about the instance (its invoke secret too), around our handle.
-        return { ...launched, handle: { backend: this.#primary, handle: launched.handle } };
+        return { backend: this.#primary, value: await attempt(this.#primary, fn) };
       } catch (error) {
         // A function no prepare saw (added by a watch rerun) meets the missing image here.
         const reason = this.#fallsBackOn(fn, error);
@@ -151,29 +173,7 @@ export class FallbackBackend implements LambdaBackend<FallbackHandle> {
       }
     }
     const fallback = this.#fallbackBackend();
-    const launched = await fallback.launch(onHostOf(fn, this.#primary, fallback), context);
-    return { ...launched, handle: { backend: fallback, handle: launched.handle } };
-  }
-
-  /**
-   * Prepares an instance (`spareInstances`) on the backend the function runs on: the primary, or the
-   * fallback once the function was routed there. A backend that cannot prepare fails the preparation,
-   * which leaves the pool's scale-outs to plain launches.
-   */
-  async prepareInstance(fn: ResolvedFunction, context: LaunchContext): Promise<FallbackHandle> {
-    if (!this.#routed.has(fn.name)) {
-      try {
-        return { backend: this.#primary, handle: await prepareOn(this.#primary, fn, context) };
-      } catch (error) {
-        const reason = this.#fallsBackOn(fn, error);
-        if (reason === undefined) throw error;
-        this.#routed.set(fn.name, reason);
-        this.#log(`${fn.name}: run on the ${this.#fallbackBackend().name} backend instead: ${reason}`);
-      }
-    }
-    const fallback = this.#fallbackBackend();
-    const handle = await prepareOn(fallback, onHostOf(fn, this.#primary, fallback), context);
-    return { backend: fallback, handle };
+    return { backend: fallback, value: await attempt(fallback, onHostOf(fn, this.#primary, fallback)) };
   }
 
   async startPrepared(prepared: FallbackHandle): Promise<LaunchedInstance<FallbackHandle>> {

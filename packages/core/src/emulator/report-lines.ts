@@ -31,6 +31,9 @@ export const BOUNDARY_PREFIX = '\u001flambda-testkit ';
  */
 export type InvocationStatus = 'success' | 'failure' | 'error' | 'timeout';
 
+/** How an execution environment was initialized: on an invoke, or ahead of any (init-ahead). */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
 export interface InitStartFigures {
   functionName: string;
   functionVersion: string;
@@ -113,11 +116,16 @@ export class PlatformLog {
   }
 
   /** The end of a cold start's init (JSON only: Text has no line for it). */
-  initDone(durationMs: number, status: InvocationStatus, errorType?: string): string {
+  initDone(
+    durationMs: number,
+    status: InvocationStatus,
+    errorType?: string,
+    initializationType: InitializationType = 'on-demand',
+  ): string {
     if (!this.json) return '';
     const failed = status !== 'success';
     const base = {
-      initializationType: 'on-demand',
+      initializationType,
       phase: 'init',
       status,
       ...(errorType ? { errorType } : {}),

@@ -387,7 +387,8 @@ export class WarmPool implements AsyncDisposable {
           this.#fillSpares(slot);
           return;
         }
-        const instance = await this.#launch(slot);
+        // Its init runs as part of the launch, as provisioned concurrency does: the first call is warm.
+        const instance = await this.#launch(slot, { initAhead: true });
         this.#release(slot, instance, undefined);
       }, [this.#stop.signal]);
     } catch (error) {
@@ -820,11 +821,12 @@ export class WarmPool implements AsyncDisposable {
    * deploy id is started when there is one (its instance id and environment were set when it was
    * prepared); otherwise the backend launches a new one. Either way it is a cold start.
    */
-  async #launch(slot: FunctionSlot): Promise<Instance> {
+  async #launch(slot: FunctionSlot, options: { initAhead?: boolean } = {}): Promise<Instance> {
     const fn = slot.fn;
     const generation = slot.generation;
     const started = performance.now();
-    const spare = this.#takeSpare(slot);
+    // A prepared spare was created without the init-ahead switch: an init-ahead launch starts afresh.
+    const spare = options.initAhead ? undefined : this.#takeSpare(slot);
     const prepared = spare?.handle;
     const startPrepared = this.#backend.startPrepared?.bind(this.#backend);
     const instanceId = spare && prepared !== undefined ? spare.id : randomUUID();
@@ -833,7 +835,10 @@ export class WarmPool implements AsyncDisposable {
       ran = true;
       return prepared !== undefined && startPrepared
         ? startPrepared(prepared)
-        : this.#backend.launch(fn, this.#launchContext(fn, instanceId));
+        : this.#backend.launch(fn, {
+            ...this.#launchContext(fn, instanceId),
+            ...(options.initAhead ? { initAhead: true } : {}),
+          });
     }, [this.#stop.signal]);
     this.#pendingLaunches.add(launching);
     slot.launching++;

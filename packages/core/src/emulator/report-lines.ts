@@ -40,6 +40,8 @@ export interface InitStartFigures {
   /** `nodejs:24.v0`: only for a managed runtime (Lambda prints INIT_START with it). */
   runtimeVersion?: string;
   runtimeVersionArn?: string;
+  /** @default 'on-demand' */
+  initializationType?: InitializationType;
 }
 
 export interface ReportFigures {
@@ -105,7 +107,7 @@ export class PlatformLog {
     }
     // Lambda's mapping: INFO when the runtime version is known, DEBUG otherwise.
     return this.#record(f.runtimeVersion === undefined ? 'DEBUG' : 'INFO', 'platform.initStart', {
-      initializationType: 'on-demand',
+      initializationType: f.initializationType ?? 'on-demand',
       phase: 'init',
       ...(f.runtimeVersion === undefined
         ? {}

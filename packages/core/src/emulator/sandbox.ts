@@ -408,15 +408,16 @@ export class Sandbox implements RuntimeApiHandler {
   #spawn(): RuntimeProcess {
     const { env, config, handler, command, output } = this.#options;
     const version = runtimeVersionOf(config.runtimeId, config.region);
+    this.#initializationType = this.#initAheadRun ? 'provisioned-concurrency' : 'on-demand';
     const initStart = this.#log.initStart({
       functionName: config.functionName,
       functionVersion: config.functionVersion,
       ...version,
+      initializationType: this.#initializationType,
     });
     if (initStart) this.#stdout.write(initStart);
     this.#initLogged = false;
     this.#spawnedAt = performance.now();
-    this.#initializationType = this.#initAheadRun ? 'provisioned-concurrency' : 'on-demand';
     const runtimeEnv = runtimeEnvironment(env, config, handler, this.#runtimeApi);
     // As Lambda tells the function how its environment was initialized.
     if (this.#initAheadRun) runtimeEnv.AWS_LAMBDA_INITIALIZATION_TYPE = 'provisioned-concurrency';

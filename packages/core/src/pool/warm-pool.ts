@@ -376,7 +376,10 @@ export class WarmPool implements AsyncDisposable {
 
   /**
    * Ensures one idle instance of the current deploy id exists (launching one if needed), and, with
-   * `spareInstances`, that many prepared ones behind it.
+   * `spareInstances`, that many prepared ones behind it. A launched instance runs its init as part of
+   * the launch (`LaunchContext.initAhead`, provisioned concurrency): its first call is warm where the
+   * sandbox can do that (docs/emulator.md#init-ahead). An init that fails there does not fail the
+   * prewarm: the first call runs it again and reports its error.
    */
   async prewarm(name: string): Promise<void> {
     const slot = this.#slot(name);
@@ -544,7 +547,8 @@ export class WarmPool implements AsyncDisposable {
       const { instance } = lease;
       const capture = instance.logs?.capture();
       // The runtime starts on an instance's first call, whose init phase may take up to its own limit
-      // before the function timeout starts (docs/emulator.md#init-phase). A runtime restarted later
+      // before the function timeout starts (docs/emulator.md#init-phase); so does the init of a
+      // prewarmed instance whose init failed ahead (docs/emulator.md#init-ahead). A runtime restarted later
       // behind the pool's back (freeze off) has only the margin for its init.
       const extraTimeoutMs = instance.invocations === 0 ? INIT_TIMEOUT_MS : 0;
       instance.invocations++;

@@ -51,7 +51,11 @@ describe('prewarm runs the init ahead (process backend)', () => {
     expect(first.logs.at(-1)).toMatch(new RegExp(`^REPORT RequestId: ${first.requestId}\\t`));
     expect(first.logs.at(-1)).not.toContain('Init Duration');
     const second = await pool.invoke('ahead', empty);
-    expect(second).toMatchObject({ coldStart: false, instanceId: first.instanceId, json: { invocations: 2 } });
+    expect(second).toMatchObject({
+      coldStart: false,
+      instanceId: first.instanceId,
+      json: { invocations: 2 },
+    });
     expect(pool.stats().ahead).toMatchObject({ launches: 1, coldStarts: 0, warmHits: 2 });
   });
 

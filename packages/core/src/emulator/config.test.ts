@@ -22,7 +22,9 @@ describe('readFunctionConfig', () => {
     expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: '1' }).initAhead).toBe(true);
     expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: 'true' }).initAhead).toBe(true);
     expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: '0' }).initAhead).toBe(false);
-    expect(() => readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: 'soon' })).toThrow(/LAMBDA_TESTKIT_INIT_AHEAD/);
+    expect(() => readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: 'soon' })).toThrow(
+      /LAMBDA_TESTKIT_INIT_AHEAD/,
+    );
     // The platform's switch: the function never sees it.
     const env = { LAMBDA_TESTKIT_INIT_AHEAD: '1' };
     expect(runtimeEnvironment(env, readFunctionConfig(env), 'h.h', 'x:1')).not.toHaveProperty(

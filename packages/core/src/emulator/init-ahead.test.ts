@@ -46,7 +46,12 @@ async function start(env: Record<string, string>, initAhead: boolean | undefined
     output: { stdout, stderr: new PassThrough().resume() },
   });
   // Output is piped: one turn lets what was written reach `text`.
-  return { stdout: async () => (await new Promise((r) => setImmediate(r)), text) };
+  return {
+    stdout: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return text;
+    },
+  };
 }
 
 async function invoke(): Promise<{ attempt: number; initializationType: string }> {
@@ -81,7 +86,11 @@ describe('init ahead', () => {
 
   test('LAMBDA_TESTKIT_INIT_AHEAD=1 switches it on; JSON records name provisioned concurrency', async () => {
     const out = await start(
-      { LAMBDA_TESTKIT_INIT_AHEAD: '1', AWS_LAMBDA_LOG_FORMAT: 'JSON', LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL: 'DEBUG' },
+      {
+        LAMBDA_TESTKIT_INIT_AHEAD: '1',
+        AWS_LAMBDA_LOG_FORMAT: 'JSON',
+        LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL: 'DEBUG',
+      },
       undefined,
     );
     const setup = await out.stdout();
@@ -122,7 +131,11 @@ describe('init ahead', () => {
       expect(waited).toBeGreaterThanOrEqual(INIT_TIMEOUT_MS - 50);
       expect(waited).toBeLessThan(INIT_TIMEOUT_MS + 10_000);
       expect(records(await out.stdout(), 'platform.initReport')).toMatchObject([
-        { initializationType: 'provisioned-concurrency', status: 'timeout', errorType: 'Runtime.InitTimeout' },
+        {
+          initializationType: 'provisioned-concurrency',
+          status: 'timeout',
+          errorType: 'Runtime.InitTimeout',
+        },
       ]);
       expect(await invoke()).toEqual({ attempt: 2, initializationType: 'on-demand' });
       const report = records(await out.stdout(), 'platform.report');

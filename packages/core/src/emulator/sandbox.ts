@@ -223,6 +223,9 @@ export class Sandbox implements RuntimeApiHandler {
     this.#initAheadRun = true;
     const proc = this.#spawn();
     this.#initAheadRun = false;
+    // The memory limit holds for the init too, as in an invoke's cold start.
+    const watch = this.#watch;
+    watch?.start();
     let timer: PausableTimer | undefined;
     await new Promise<void>((resolve) => {
       this.#aheadReady = resolve;
@@ -236,6 +239,7 @@ export class Sandbox implements RuntimeApiHandler {
       });
     });
     timer?.clear();
+    watch?.stop();
     this.#aheadReady = undefined;
   }
 

@@ -823,7 +823,8 @@ export class WarmPool implements AsyncDisposable {
   /**
    * Launches one instance for the caller; it comes back `busy`. A prepared spare of the current
    * deploy id is started when there is one (its instance id and environment were set when it was
-   * prepared); otherwise the backend launches a new one. Either way it is a cold start.
+   * prepared); otherwise the backend launches a new one. Either way its first call is a cold start,
+   * unless `initAhead` (prewarm only) had the backend run the init as part of a new launch.
    */
   async #launch(slot: FunctionSlot, options: { initAhead?: boolean } = {}): Promise<Instance> {
     const fn = slot.fn;

@@ -22,6 +22,13 @@ export interface LaunchContext {
    * function's own `environment`. Not part of the deploy id.
    */
   environment?: Record<string, string>;
+  /**
+   * Run the function's init as part of the launch, before any invoke, as provisioned concurrency
+   * does (the pool's `prewarm`; docs/emulator.md#init-ahead): the launch resolves once the init is
+   * done, and the first call is warm. Backends whose sandbox cannot do it (AWS's RIE) ignore it.
+   * @default false: the init runs at the first invoke, as on demand
+   */
+  initAhead?: boolean;
 }
 
 /** Where a backend's sandboxes reach the host's declared ports (for the run's one line about it). */

@@ -82,7 +82,12 @@ export interface TestkitConfig {
    * @default 600000
    */
   idleTtlMs?: number;
-  /** Launch one instance of these functions (or all, with `true`) before the tests start. */
+  /**
+   * Launch one instance of these functions (or all, with `true`) before the tests start, and run its
+   * init then, as provisioned concurrency does: its first call is warm. With AWS's base images (RIE)
+   * only the container is started ahead (docs/emulator.md#init-ahead).
+   * @default false
+   */
   prewarm?: boolean | string[];
   /**
    * Docker only: containers kept created but not started per function in use (code mounted, nothing

@@ -22,6 +22,8 @@
  *   of a debugged runtime's inspector), LAMBDA_TESTKIT_INSPECT_WAIT (true: --inspect-wait),
  *   AWS_LAMBDA_LOG_FORMAT and LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL (the platform records' format and level,
  *   docs/lambda-protocol.md#logging-configuration; the level is not forwarded) and
+ *   LAMBDA_TESTKIT_INIT_AHEAD (1: run the init before the invoke endpoint listens, as provisioned
+ *   concurrency does; docs/emulator.md#init-ahead) and
  *   LAMBDA_TESTKIT_RUNTIME_WRAPPER (JSON argv the runtime is started through, in the emulator's cwd;
  *   docs/emulator.md#file-system). Everything else is forwarded to the runtime, plus
  *   AWS_LAMBDA_RUNTIME_API, _HANDLER and a V8 heap limit in NODE_OPTIONS (docs/emulator.md#lifecycle),

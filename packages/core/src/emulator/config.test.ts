@@ -17,6 +17,21 @@ describe('readFunctionConfig', () => {
     });
   });
 
+  test('LAMBDA_TESTKIT_INIT_AHEAD: off by default, 1/true on, anything else refused by name', () => {
+    expect(readFunctionConfig({}).initAhead).toBe(false);
+    expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: '1' }).initAhead).toBe(true);
+    expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: 'true' }).initAhead).toBe(true);
+    expect(readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: '0' }).initAhead).toBe(false);
+    expect(() => readFunctionConfig({ LAMBDA_TESTKIT_INIT_AHEAD: 'soon' })).toThrow(
+      /LAMBDA_TESTKIT_INIT_AHEAD/,
+    );
+    // The platform's switch: the function never sees it.
+    const env = { LAMBDA_TESTKIT_INIT_AHEAD: '1' };
+    expect(runtimeEnvironment(env, readFunctionConfig(env), 'h.h', 'x:1')).not.toHaveProperty(
+      'LAMBDA_TESTKIT_INIT_AHEAD',
+    );
+  });
+
   test('region and account come from the environment', () => {
     const config = readFunctionConfig({
       AWS_LAMBDA_FUNCTION_NAME: 'orders',

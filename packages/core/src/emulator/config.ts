@@ -56,6 +56,11 @@ export interface FunctionConfig {
    * (`LAMBDA_TESTKIT_INSPECT_WAIT=true`). See inspector-proxy.ts.
    */
   inspect?: InspectConfig;
+  /**
+   * Run the function's init at start, before any invoke, as provisioned concurrency does
+   * (`LAMBDA_TESTKIT_INIT_AHEAD=1`, docs/emulator.md#init-ahead). @default false
+   */
+  initAhead: boolean;
 }
 
 export interface InspectConfig {
@@ -120,6 +125,18 @@ function readInspect(env: NodeJS.ProcessEnv): InspectConfig | undefined {
     );
   }
   return { host: match[1]!, port: Number(match[2]), wait: wait === 'true' || wait === '1' };
+}
+
+/** Variable that makes the emulator run the init at start (`1` or `true`); set by backends for prewarm. */
+export const INIT_AHEAD_VARIABLE = 'LAMBDA_TESTKIT_INIT_AHEAD';
+
+function readInitAhead(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env[INIT_AHEAD_VARIABLE] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new EmulatorConfigError(
+    `Expected ${INIT_AHEAD_VARIABLE} to be true or false, got "${env[INIT_AHEAD_VARIABLE]}". Set it to 1 to run the init at start, or unset it.`,
+  );
 }
 
 /** `uid:gid` of the unprivileged user the runtime runs as (set by the Docker backend). */
@@ -194,6 +211,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
     freeze: readFreeze(env),
     logging: readLogging(env),
+    initAhead: readInitAhead(env),
     ...(runtimeUser ? { runtimeUser } : {}),
     ...(runtimeWrapper ? { runtimeWrapper } : {}),
     ...(runtimeId ? { runtimeId } : {}),
@@ -221,6 +239,7 @@ export function runtimeEnvironment(
   delete out[SYSTEM_LOG_LEVEL_VARIABLE];
   delete out[INSPECT_VARIABLE];
   delete out[INSPECT_WAIT_VARIABLE];
+  delete out[INIT_AHEAD_VARIABLE];
   // The launcher is the emulator's business; the handler never sees it.
   delete out[RUNTIME_WRAPPER_VARIABLE];
   if (runtimeNodeOptions) out.NODE_OPTIONS = runtimeNodeOptions;

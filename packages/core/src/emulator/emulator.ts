@@ -92,6 +92,13 @@ export interface EmulatorOptions {
    * @default `bootstrap` run with this Node (scripts) or directly
    */
   command?: RuntimeCommand;
+  /**
+   * Run the function's init before the invoke endpoint listens, as provisioned concurrency does
+   * (docs/emulator.md#init-ahead): the promise resolves once the runtime asks for its first event (or
+   * its init failed, which the first invoke then retries). Ignored for a debugged function.
+   * @default `LAMBDA_TESTKIT_INIT_AHEAD` in `env` (false when unset)
+   */
+  initAhead?: boolean;
   /** Called with the pid of every runtime process the sandbox uses, once started. @default none */
   onRuntimeStart?: (pid: number) => void;
   /** Called with that pid once the process is gone. @default none */
@@ -201,6 +208,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (code === 'EADDRINUSE')
       throw new PortInUseError('Runtime API', '127.0.0.1', options.runtimeApiPort ?? 0);
     throw error;
+  }
+  // Before the invoke endpoint listens: whoever waits for it to answer (a backend's readiness check)
+  // finds the init done.
+  if (options.initAhead ?? config.initAhead) {
+    try {
+      await sandbox.initAhead();
+    } catch (error) {
+      await sandbox.close();
+      throw error;
+    }
   }
   const server = createInvokeServer(sandbox, config, profile, {
     secret: invokeSecret,

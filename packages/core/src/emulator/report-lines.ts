@@ -31,12 +31,17 @@ export const BOUNDARY_PREFIX = '\u001flambda-testkit ';
  */
 export type InvocationStatus = 'success' | 'failure' | 'error' | 'timeout';
 
+/** How an execution environment was initialized: on an invoke, or ahead of any (init-ahead). */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
 export interface InitStartFigures {
   functionName: string;
   functionVersion: string;
   /** `nodejs:24.v0`: only for a managed runtime (Lambda prints INIT_START with it). */
   runtimeVersion?: string;
   runtimeVersionArn?: string;
+  /** @default 'on-demand' */
+  initializationType?: InitializationType;
 }
 
 export interface ReportFigures {
@@ -102,7 +107,7 @@ export class PlatformLog {
     }
     // Lambda's mapping: INFO when the runtime version is known, DEBUG otherwise.
     return this.#record(f.runtimeVersion === undefined ? 'DEBUG' : 'INFO', 'platform.initStart', {
-      initializationType: 'on-demand',
+      initializationType: f.initializationType ?? 'on-demand',
       phase: 'init',
       ...(f.runtimeVersion === undefined
         ? {}
@@ -113,11 +118,16 @@ export class PlatformLog {
   }
 
   /** The end of a cold start's init (JSON only: Text has no line for it). */
-  initDone(durationMs: number, status: InvocationStatus, errorType?: string): string {
+  initDone(
+    durationMs: number,
+    status: InvocationStatus,
+    errorType?: string,
+    initializationType: InitializationType = 'on-demand',
+  ): string {
     if (!this.json) return '';
     const failed = status !== 'success';
     const base = {
-      initializationType: 'on-demand',
+      initializationType,
       phase: 'init',
       status,
       ...(errorType ? { errorType } : {}),

@@ -17,7 +17,12 @@ import {
   runtimeApiError,
   STREAMED_RESPONSE_LIMIT_BYTES,
 } from './protocol.ts';
-import { type InvocationStatus, PlatformLog, runtimeVersionOf } from './report-lines.ts';
+import {
+  type InitializationType,
+  type InvocationStatus,
+  PlatformLog,
+  runtimeVersionOf,
+} from './report-lines.ts';
 import {
   ACCEPTED,
   invalidTransition,
@@ -144,6 +149,8 @@ export class Sandbox implements RuntimeApiHandler {
   #initLogged = false;
   /** When the current process was given its function (its init began). */
   #spawnedAt = 0;
+  /** How the current process's init came about (`AWS_LAMBDA_INITIALIZATION_TYPE`). */
+  #initializationType: InitializationType = 'on-demand';
   readonly #stderr: Writable;
   /** In front of the runtime's inspector when the function is debugged (`config.inspect`). */
   readonly #inspector: InspectorProxy | undefined;
@@ -164,6 +171,10 @@ export class Sandbox implements RuntimeApiHandler {
   #current: Invocation | undefined;
   #closed = false;
   #prestarted: RuntimeProcess | undefined;
+  /** Set while an init run ahead (`initAhead`) waits for the runtime's first `/next`. */
+  #aheadReady: (() => void) | undefined;
+  /** The current process's init was run ahead of any invoke (provisioned concurrency). */
+  #initAheadRun = false;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
@@ -196,6 +207,40 @@ export class Sandbox implements RuntimeApiHandler {
 
   get busy(): boolean {
     return this.#current !== undefined;
+  }
+
+  /**
+   * Runs the init now, with no invoke, as Lambda does for provisioned concurrency
+   * (docs/emulator.md#init-ahead): starts the runtime and resolves once it asks for its first event,
+   * or once its init failed or ran past the init limit. The first invoke then finds a warm runtime:
+   * no Init Duration in its REPORT, and the init's output is not its own. A failed or timed-out init
+   * leaves no runtime: the first invoke runs the init again, on demand, as Lambda retries it.
+   * Does nothing once a runtime runs or an invoke is in flight, or for a debugged function (its
+   * init waits for the debugger, on the first invoke).
+   */
+  async initAhead(): Promise<void> {
+    if (this.#proc || this.#current || this.#closed || this.#inspector) return;
+    this.#initAheadRun = true;
+    const proc = this.#spawn();
+    this.#initAheadRun = false;
+    // The memory limit holds for the init too, as in an invoke's cold start.
+    const watch = this.#watch;
+    watch?.start();
+    let timer: PausableTimer | undefined;
+    await new Promise<void>((resolve) => {
+      this.#aheadReady = resolve;
+      void proc.exited.then(() => resolve());
+      timer = new PausableTimer(INIT_TIMEOUT_MS, () => {
+        if (this.#proc === proc && this.#phase === 'started') {
+          this.#logInitDone('timeout', 'Runtime.InitTimeout');
+          this.#discardProcess();
+        }
+        resolve();
+      });
+    });
+    timer?.clear();
+    watch?.stop();
+    this.#aheadReady = undefined;
   }
 
   /** Runs one invocation; the caller guarantees there is no other in flight (`busy`). */
@@ -276,7 +321,12 @@ export class Sandbox implements RuntimeApiHandler {
   #logInitDone(status: InvocationStatus, errorType?: string): void {
     if (this.#initLogged) return;
     this.#initLogged = true;
-    const text = this.#log.initDone(performance.now() - this.#spawnedAt, status, errorType);
+    const text = this.#log.initDone(
+      performance.now() - this.#spawnedAt,
+      status,
+      errorType,
+      this.#initializationType,
+    );
     if (text) this.#stdout.write(text);
   }
 
@@ -362,15 +412,19 @@ export class Sandbox implements RuntimeApiHandler {
   #spawn(): RuntimeProcess {
     const { env, config, handler, command, output } = this.#options;
     const version = runtimeVersionOf(config.runtimeId, config.region);
+    this.#initializationType = this.#initAheadRun ? 'provisioned-concurrency' : 'on-demand';
     const initStart = this.#log.initStart({
       functionName: config.functionName,
       functionVersion: config.functionVersion,
       ...version,
+      initializationType: this.#initializationType,
     });
     if (initStart) this.#stdout.write(initStart);
     this.#initLogged = false;
     this.#spawnedAt = performance.now();
     const runtimeEnv = runtimeEnvironment(env, config, handler, this.#runtimeApi);
+    // As Lambda tells the function how its environment was initialized.
+    if (this.#initAheadRun) runtimeEnv.AWS_LAMBDA_INITIALIZATION_TYPE = 'provisioned-concurrency';
     // Only the runtime's own line counts, not those of Node processes it starts (they inherit NODE_OPTIONS).
     const seen = { line: false };
     if (this.#inspector) this.#inspector.target = undefined;
@@ -502,6 +556,7 @@ export class Sandbox implements RuntimeApiHandler {
       if (this.#proc) this.#logInitDone('success');
     }
     this.#phase = 'ready';
+    this.#aheadReady?.();
     const inv = this.#current;
     if (inv && inv.deliveredAt === undefined && !inv.outcome) {
       this.#deliver(inv, res);

@@ -59,7 +59,10 @@ export async function prepareImages(
   }
 }
 
-/** Starts one instance of each function `config.prewarm` names (all of them for `true`). */
+/**
+ * Starts one instance of each function `config.prewarm` names (all of them for `true`), its init run
+ * ahead where the sandbox can (WarmPool.prewarm, docs/emulator.md#init-ahead).
+ */
 export async function prewarm(
   pool: WarmPool,
   config: TestkitConfig,

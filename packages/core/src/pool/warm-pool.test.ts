@@ -489,6 +489,12 @@ describe('WarmPool deploy changes and retirement', () => {
     expect(pool.list()[0]?.state).toBe('idle');
     const result = await pool.invoke('orders', bytes(1));
     expect(result.coldStart).toBe(false);
+    // Only the prewarm asks the backend to run the init ahead; a call's launch keeps the on-demand init.
+    expect(backend.launches[0]?.initAhead).toBe(true);
+    const { backend: onDemand, pool: plain } = setup();
+    await plain.invoke('orders', bytes(1));
+    expect(onDemand.launches).toHaveLength(1);
+    expect(onDemand.launches[0]).not.toHaveProperty('initAhead');
   });
 });
 
@@ -848,6 +854,21 @@ describe('WarmPool spare instances (spareInstances)', () => {
     expect(pool.stats().orders).toMatchObject({ coldStarts: 2, launches: 2 });
     // Starting the spare prepared the next one.
     await vi.waitFor(() => expect(backend.prepared).toHaveLength(2));
+  });
+
+  it('prewarm launches afresh with the init ahead instead of starting a spare (made without it)', async () => {
+    const gate = deferred();
+    const { backend, pool } = spares({}, () => held(gate.promise));
+    const busy = pool.invoke('orders', bytes(1));
+    await vi.waitFor(() => expect(pool.stats().orders?.spares).toBe(1));
+    // The only instance is busy: the prewarm launches one, and leaves the spare prepared.
+    await pool.prewarm('orders');
+    expect(backend.started).toEqual([]);
+    expect(backend.launches).toHaveLength(2);
+    expect(backend.launches[1]?.initAhead).toBe(true);
+    expect(pool.stats().orders?.spares).toBe(1);
+    gate.resolve();
+    await busy;
   });
 
   it('prewarm launches one instance and prepares the spares behind it', async () => {

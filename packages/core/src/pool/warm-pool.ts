@@ -376,7 +376,10 @@ export class WarmPool implements AsyncDisposable {
 
   /**
    * Ensures one idle instance of the current deploy id exists (launching one if needed), and, with
-   * `spareInstances`, that many prepared ones behind it.
+   * `spareInstances`, that many prepared ones behind it. A launched instance runs its init as part of
+   * the launch (`LaunchContext.initAhead`, provisioned concurrency): its first call is warm where the
+   * sandbox can do that (docs/emulator.md#init-ahead). An init that fails there does not fail the
+   * prewarm: the first call runs it again and reports its error.
    */
   async prewarm(name: string): Promise<void> {
     const slot = this.#slot(name);
@@ -387,7 +390,8 @@ export class WarmPool implements AsyncDisposable {
           this.#fillSpares(slot);
           return;
         }
-        const instance = await this.#launch(slot);
+        // Its init runs as part of the launch, as provisioned concurrency does: the first call is warm.
+        const instance = await this.#launch(slot, { initAhead: true });
         this.#release(slot, instance, undefined);
       }, [this.#stop.signal]);
     } catch (error) {
@@ -543,7 +547,8 @@ export class WarmPool implements AsyncDisposable {
       const { instance } = lease;
       const capture = instance.logs?.capture();
       // The runtime starts on an instance's first call, whose init phase may take up to its own limit
-      // before the function timeout starts (docs/emulator.md#init-phase). A runtime restarted later
+      // before the function timeout starts (docs/emulator.md#init-phase); so does the init of a
+      // prewarmed instance whose init failed ahead (docs/emulator.md#init-ahead). A runtime restarted later
       // behind the pool's back (freeze off) has only the margin for its init.
       const extraTimeoutMs = instance.invocations === 0 ? INIT_TIMEOUT_MS : 0;
       instance.invocations++;
@@ -818,13 +823,15 @@ export class WarmPool implements AsyncDisposable {
   /**
    * Launches one instance for the caller; it comes back `busy`. A prepared spare of the current
    * deploy id is started when there is one (its instance id and environment were set when it was
-   * prepared); otherwise the backend launches a new one. Either way it is a cold start.
+   * prepared); otherwise the backend launches a new one. Either way its first call is a cold start,
+   * unless `initAhead` (prewarm only) had the backend run the init as part of a new launch.
    */
-  async #launch(slot: FunctionSlot): Promise<Instance> {
+  async #launch(slot: FunctionSlot, options: { initAhead?: boolean } = {}): Promise<Instance> {
     const fn = slot.fn;
     const generation = slot.generation;
     const started = performance.now();
-    const spare = this.#takeSpare(slot);
+    // A prepared spare was created without the init-ahead switch: an init-ahead launch starts afresh.
+    const spare = options.initAhead ? undefined : this.#takeSpare(slot);
     const prepared = spare?.handle;
     const startPrepared = this.#backend.startPrepared?.bind(this.#backend);
     const instanceId = spare && prepared !== undefined ? spare.id : randomUUID();
@@ -833,7 +840,10 @@ export class WarmPool implements AsyncDisposable {
       ran = true;
       return prepared !== undefined && startPrepared
         ? startPrepared(prepared)
-        : this.#backend.launch(fn, this.#launchContext(fn, instanceId));
+        : this.#backend.launch(fn, {
+            ...this.#launchContext(fn, instanceId),
+            ...(options.initAhead ? { initAhead: true } : {}),
+          });
     }, [this.#stop.signal]);
     this.#pendingLaunches.add(launching);
     slot.launching++;

@@ -19,6 +19,8 @@ export interface FakeLaunchRecord extends FakeHandle {
   runId: string;
   region: string;
   accountId: string;
+  /** The launch was asked to run the init ahead (`LaunchContext.initAhead`, the pool's prewarm). */
+  initAhead?: true;
 }
 
 export interface FakeBackendOptions {
@@ -86,6 +88,7 @@ export class FakeBackend implements LambdaBackend<FakeHandle> {
         runId: context.runId,
         region: context.region,
         accountId: context.accountId,
+        ...(context.initAhead ? { initAhead: true as const } : {}),
       });
       if (this.#deadOnArrival > 0) {
         this.#deadOnArrival--;

@@ -18,6 +18,7 @@ import type {
   WiredHost,
 } from '../../backend.ts';
 import { CONTAINER_INSPECTOR_PORT, invokeTimeoutSeconds, withInspectorOption } from '../../debug.ts';
+import { INIT_AHEAD_VARIABLE } from '../../emulator/config.ts';
 import { INVOKE_SECRET_VARIABLE, inspectEnvironment } from '../../emulator/protocol.ts';
 import { BackendError, ConfigError, ErrorCodes, isTestkitError } from '../../errors.ts';
 import type { ResolvedFunction } from '../../function-spec.ts';
@@ -470,6 +471,9 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       }
       exposed.push(CONTAINER_INSPECTOR_PORT);
     }
+    // The pool's prewarm: our emulator runs the init before its endpoint answers. AWS's RIE cannot
+    // run an init without an invoke: there, prewarm saves the container start only (docs/emulator.md#init-ahead).
+    if (ownEmulator && context.initAhead) environment[INIT_AHEAD_VARIABLE] = '1';
     // Our emulator then answers only the pool, also to other containers that reach :8080 directly.
     const invokeSecret = ownEmulator ? randomBytes(32).toString('base64url') : undefined;
     if (invokeSecret) environment[INVOKE_SECRET_VARIABLE] = invokeSecret;

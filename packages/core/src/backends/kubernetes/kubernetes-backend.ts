@@ -319,6 +319,9 @@ export class KubernetesBackend implements LambdaBackend<KubernetesInstance> {
       ...sandboxEnvironment(fn, context),
       // Read by lambda-testkit's emulator (local image) to act as this runtime; RIE ignores it.
       LAMBDA_TESTKIT_RUNTIME: fn.runtime,
+      // The pool's prewarm: lambda-testkit's emulator runs the init before its endpoint answers
+      // (docs/emulator.md#init-ahead); RIE ignores it.
+      ...(context.initAhead ? { LAMBDA_TESTKIT_INIT_AHEAD: '1' } : {}),
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator and exec the runtime directly.
     delete environment.AWS_LAMBDA_RUNTIME_API;

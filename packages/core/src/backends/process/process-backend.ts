@@ -263,6 +263,8 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         bootstrap: this.#options.bootstrap ?? runtimeEntryPath(),
         command: runtimeCommand(this.#options.bootstrap, layout),
         ...(spare ? { prestarted: spare.runtime } : {}),
+        // The pool's prewarm: the init runs now, before the endpoint is handed out (docs/emulator.md#init-ahead).
+        initAhead: context.initAhead === true,
         onRuntimeStart: (pid) => this.#guard.add(pid),
         onRuntimeExit: (pid) => this.#guard.remove(pid),
       });

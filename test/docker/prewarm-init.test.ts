@@ -5,15 +5,15 @@
  * again by the first call, which reports its error.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { DockerBackend, WarmPool } from '@lambda-testkit/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appFunction, dockerMissing, fixturesDir, requireDocker } from './helpers.ts';
+import { initAheadFixtureDir } from '../support/init-ahead-fixture.ts';
+import { appFunction, dockerMissing, requireDocker } from './helpers.ts';
 
 let backend: DockerBackend;
 let pool: WarmPool;
 let setupDoneAt: number;
-const code = join(fixturesDir, 'init-ahead');
+const code = initAheadFixtureDir;
 const empty = Buffer.from('{}');
 
 beforeEach(() => requireDocker());

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessBackend, WarmPool } from '@lambda-testkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appFunction, fixturesDir } from './helpers.ts';
+import { initAheadFixtureDir } from '../support/init-ahead-fixture.ts';
+import { appFunction } from './helpers.ts';
 
 let rootDir: string;
 let backend: ProcessBackend;
 let pool: WarmPool;
 /** When the prewarm (the test run's setup) was over. */
 let setupDoneAt: number;
-const code = join(fixturesDir, 'init-ahead');
+const code = initAheadFixtureDir;
 const empty = Buffer.from('{}');
 
 beforeAll(async () => {

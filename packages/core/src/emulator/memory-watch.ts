@@ -8,24 +8,73 @@
  * - `Max Memory Used` is the runtime's peak resident size (`VmHWM`), not the configured size.
  * Without `/proc` (macOS) nothing is sampled: no watchdog, and REPORT falls back to the configured size.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { oomKillCount } from './oom-kills.ts';
 
 /** How often a working runtime's resident size is read; `VmHWM` is a peak, so a spike between reads is seen. */
 const SAMPLE_MS = 20;
 
-/** Peak and current resident size of `pid` in KiB, or undefined without `/proc` (or once it is gone). */
-export function residentKib(pid: number): { peak: number; current: number } | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
+const PEAK_FIELD = Buffer.from('\nVmHWM:');
+const CURRENT_FIELD = Buffer.from('\nVmRSS:');
+
+/** The number after `field` (spaces skipped) in the first `length` bytes, or -1 when it is not there. */
+function fieldKib(bytes: Buffer, length: number, field: Buffer): number {
+  const at = bytes.indexOf(field);
+  if (at < 0 || at + field.length >= length) return -1;
+  let i = at + field.length;
+  while (i < length && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++;
+  let value = 0;
+  const start = i;
+  for (; i < length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39; i++) value = value * 10 + bytes[i]! - 0x30;
+  return i > start && i < length ? value : -1;
+}
+
+/** Peak (`VmHWM`) and current (`VmRSS`) resident size in KiB from the first `length` bytes of a status. */
+function parseStatus(bytes: Buffer, length: number): { peak: number; current: number } | undefined {
+  const peak = fieldKib(bytes, length, PEAK_FIELD);
+  const current = fieldKib(bytes, length, CURRENT_FIELD);
+  return peak < 0 || current < 0 ? undefined : { peak, current };
+}
+
+/**
+ * `/proc/<pid>/status` of one process, opened once and read again from its start on every sample
+ * (`pread` at offset 0 makes the kernel render it afresh): one system call per sample instead of
+ * an open, two or three reads and a close. The descriptor names that process, not its pid, so a
+ * pid reused after it ended is never read by mistake.
+ */
+class StatusFile {
+  readonly #path: string;
+  #fd: number | undefined;
+  #buffer = Buffer.alloc(4096);
+  /** Closed, or it could not be opened: no more reads. */
+  #done = false;
+
+  constructor(pid: number) {
+    this.#path = `/proc/${pid}/status`;
   }
-  const peak = /^VmHWM:\s+(\d+) kB/m.exec(status);
-  const current = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!peak || !current) return undefined;
-  return { peak: Number(peak[1]), current: Number(current[1]) };
+
+  read(): { peak: number; current: number } | undefined {
+    if (this.#done) return undefined;
+    try {
+      this.#fd ??= openSync(this.#path, 'r');
+      for (;;) {
+        const length = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0);
+        // A status longer than the buffer (a very long Groups line) is read again into a bigger one.
+        if (length < this.#buffer.length) return parseStatus(this.#buffer, length);
+        this.#buffer = Buffer.alloc(this.#buffer.length * 2);
+      }
+    } catch {
+      // No /proc (macOS), or the process is gone (ESRCH): nothing more to read.
+      this.close();
+      return undefined;
+    }
+  }
+
+  close(): void {
+    this.#done = true;
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
 }
 
 /**
@@ -41,25 +90,32 @@ export function preferForOomKill(pid: number): void {
 }
 
 export class MemoryWatch {
-  readonly #pid: number;
+  readonly #status: StatusFile;
   readonly #limitKib: number;
   readonly #onExceeded: () => void;
   readonly #oomKillsAtStart: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #peakKib = 0;
   #exceeded = false;
+  /** `performance.now()` of the last sample. */
+  #sampledAt = Number.NEGATIVE_INFINITY;
 
   constructor(pid: number, limitMb: number, onExceeded: () => void) {
-    this.#pid = pid;
+    this.#status = new StatusFile(pid);
     this.#limitKib = limitMb * 1024;
     this.#onExceeded = onExceeded;
     this.#oomKillsAtStart = oomKillCount();
   }
 
-  /** Samples until `stop()`; the first sample is taken at once. */
+  /**
+   * Samples every SAMPLE_MS until `stop()`. The first sample is taken at once unless the last one
+   * is less than SAMPLE_MS old (back-to-back invocations: the end of one was just sampled), so a
+   * working runtime still goes no longer than about SAMPLE_MS unsampled.
+   */
   start(): void {
     if (this.#timer) return;
-    this.sample();
+    if (performance.now() - this.#sampledAt >= SAMPLE_MS) this.sample();
+    if (this.#exceeded) return;
     this.#timer = setInterval(() => this.sample(), SAMPLE_MS);
     this.#timer.unref();
   }
@@ -70,7 +126,8 @@ export class MemoryWatch {
   }
 
   sample(): void {
-    const rss = residentKib(this.#pid);
+    this.#sampledAt = performance.now();
+    const rss = this.#status.read();
     if (!rss) return;
     this.#peakKib = Math.max(this.#peakKib, rss.peak);
     if (!this.#exceeded && rss.current > this.#limitKib) {
@@ -78,6 +135,12 @@ export class MemoryWatch {
       this.stop();
       this.#onExceeded();
     }
+  }
+
+  /** The process is gone: stops sampling and lets go of its status file (the figures stay). */
+  close(): void {
+    this.stop();
+    this.#status.close();
   }
 
   /** Peak resident size in MB (rounded up), or undefined when it could not be measured. */

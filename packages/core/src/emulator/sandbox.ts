@@ -459,12 +459,17 @@ export class Sandbox implements RuntimeApiHandler {
     // The previous runtime's watch (a restart within one invocation) must not sample on.
     this.#watch?.stop();
     const pid = proc.pid;
-    this.#watch =
+    const watch =
       pid === undefined ? undefined : new MemoryWatch(pid, config.memorySizeMb, () => proc.kill());
+    this.#watch = watch;
     this.#phase = 'started';
     this.#initDoneAt = undefined;
     this.#initError = undefined;
-    void proc.exited.then((reason) => this.#onExit(proc, reason));
+    void proc.exited.then((reason) => {
+      this.#onExit(proc, reason);
+      // After #onExit, which may still ask it about the exit: its status file is let go.
+      watch?.close();
+    });
     return proc;
   }
 

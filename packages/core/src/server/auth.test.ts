@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRunToken, presentedToken, tokenMatches } from './auth.ts';
+import { createRunToken, presentedToken, tokenMatcher } from './auth.ts';
 
 describe('presentedToken', () => {
   const token = createRunToken();
@@ -30,8 +30,10 @@ describe('presentedToken', () => {
   });
 
   it('compares tokens of any length', () => {
-    expect(tokenMatches(token, token)).toBe(true);
-    expect(tokenMatches(`${token}x`, token)).toBe(false);
-    expect(tokenMatches('', token)).toBe(false);
+    const matches = tokenMatcher(token);
+    expect(matches(token)).toBe(true);
+    expect(matches(`${token}x`)).toBe(false);
+    expect(matches('')).toBe(false);
+    expect(tokenMatcher(createRunToken())(token)).toBe(false);
   });
 });

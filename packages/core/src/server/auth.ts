@@ -5,7 +5,7 @@
  * where the token is the access key id (`Credential=<token>/<date>/<region>/lambda/aws4_request`).
  * The signature is not verified: the token is the secret, and it never leaves loopback.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes, base64url (no `/`, so it is a valid SigV4 credential scope segment). */
 export function createRunToken(): string {
@@ -35,9 +35,11 @@ function sigV4AccessKeyId(authorization: string): string | undefined {
   return undefined;
 }
 
-/** Constant-time comparison; hashing first hides the length of the expected token too. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+/**
+ * A check of presented tokens against `expected`, in constant time: hashing first hides the length
+ * of the expected token too. Its digest is taken once here, not on every request.
+ */
+export function tokenMatcher(expected: string): (presented: string) => boolean {
+  const wanted = hash('sha256', expected, 'buffer');
+  return (presented) => timingSafeEqual(hash('sha256', presented, 'buffer'), wanted);
 }

@@ -25,7 +25,7 @@ import { ConfigError, ErrorCodes, InvokeError, LambdaTestkitError } from '../err
 import type { InvocationOutcome, InvokeOptions, StreamedInvocation } from '../invocation.ts';
 import { stderrLog } from '../log.ts';
 import { callerInstanceId } from '../sandbox-wiring.ts';
-import { presentedToken, tokenMatches } from './auth.ts';
+import { presentedToken, tokenMatcher } from './auth.ts';
 import { asTestkitError, awsShapeOf, sendAwsError, sendThrownAsAwsError } from './aws-errors.ts';
 import { BodyBudget } from './body-budget.ts';
 import { normaliseClientContext } from './client-context.ts';
@@ -173,11 +173,14 @@ export class PoolServer {
   /** Event invocations cancelled by close() before they ran. */
   #eventsCancelled = 0;
   readonly #bodies: BodyBudget;
+  /** The run token's check (its digest taken once). */
+  readonly #tokenMatches: (presented: string) => boolean;
   #url: string | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: PoolServerOptions) {
     this.#options = options;
+    this.#tokenMatches = tokenMatcher(options.token);
     this.#bodies = new BodyBudget(options.maxBufferedBodyBytes ?? 128 * 1024 * 1024);
     const timeouts = {
       headersTimeout: HEADERS_TIMEOUT_MS,
@@ -320,7 +323,7 @@ export class PoolServer {
         ),
       };
     }
-    if (!tokenMatches(presented, this.#options.token)) {
+    if (!this.#tokenMatches(presented)) {
       return {
         status: 403,
         type: 'UnrecognizedClientException',

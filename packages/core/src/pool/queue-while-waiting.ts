@@ -10,6 +10,12 @@ export function addWhileWaiting<T>(
   task: () => Promise<T>,
   signals: AbortSignal[],
 ): Promise<T> {
+  // The common case, a free place: p-queue starts the task within `add`, so there is no wait to
+  // cancel and no abort plumbing is set up (an AbortController and listeners per call, in p-queue too).
+  if (queue.size === 0 && queue.pending < queue.concurrency && !queue.isPaused) {
+    const aborted = signals.find((signal) => signal.aborted);
+    return aborted ? Promise.reject(aborted.reason) : queue.add(task);
+  }
   const waiting = new AbortController();
   const detach: (() => void)[] = [];
   for (const signal of signals) {

@@ -12,18 +12,24 @@
 //   pnpm bench -- process-backend
 //   BENCH_COLD_RUNS=5 BENCH_WARM_ITERATIONS=2000 node bench/process-backend.bench.mjs
 //
+// The warm phase also measures CPU per warm invoke: this process's (the pool and the emulator:
+// process.cpuUsage) and the runtime's (/proc/<pid>/stat of this process's descendants), next to the
+// CPU of a bare HTTP round trip measured in the same alternation: undici keep-alive calling a
+// node:http echo server in a child process, the floor of one process crossing each way.
+//
 // The invocations go through the WarmPool (what users get). Core is imported from this checkout's
 // TypeScript sources (Node strips the types), so the bench runs alone without a build, and never
 // measures a stale dist/.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Client } from 'undici';
 import { detectConfinement, prepareConfinement } from '../packages/core/src/backends/process/confine.ts';
 import * as core from '../packages/core/src/index.ts';
 import { millis, summary, times, verdict } from './lib/report.mjs';
@@ -97,6 +103,79 @@ async function processCold(on) {
   const ms = performance.now() - t0;
   await target.stop();
   return ms;
+}
+
+// ---- CPU per call: this process, its descendants (the runtime), and a bare HTTP round trip ----
+/** CPU ms (user + system, all threads) `pid` has used so far (proc(5): utime, stime); NaN without /proc. */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Every process below `pid` (the runtimes the emulator in this process started, and their children). */
+function descendants(pid) {
+  const out = [];
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {}
+    for (const child of children.split(' ').filter(Boolean).map(Number))
+      out.push(child, ...descendants(child));
+  }
+  return out;
+}
+/** CPU ms of `pids` together (a process that is gone counts 0). */
+const cpuOfMs = (pids) => pids.reduce((sum, pid) => sum + (processCpuMs(pid) || 0), 0);
+
+/** A node:http server in a child process that answers each POST with its body (keep-alive). */
+const echoScript = `const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));`;
+async function startEcho() {
+  const child = spawn(process.execPath, ['-e', echoScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the echo server exited with ${code}`)));
+  });
+  // One connection, kept alive, one request at a time: as the pool's client of an instance.
+  const client = new Client(`http://127.0.0.1:${port}`, { pipelining: 1 });
+  return {
+    pid: child.pid,
+    call: async (n) => {
+      const res = await client.request({
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n }),
+      });
+      await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`echo answered ${res.statusCode}`);
+    },
+    stop: async () => {
+      await client.close();
+      child.kill();
+    },
+  };
 }
 
 // ---- the confinement launcher alone: a bare `node -e 0` started directly, or as a confined runtime
@@ -182,11 +261,26 @@ try {
 
   const target = await startTarget();
   await target.invoke(0);
+  const echo = await startEcho();
   for (let i = 0; i < WARMUP; i++) {
     await target.invoke(i);
     await inProcessInvoke(i);
+    await echo.call(i);
   }
-  // Alternating blocks: both sides see the same machine load over the run.
+  // The runtime and its children: every process below this one but the echo server (the spare
+  // runtimes waiting for a function use no CPU).
+  const runtimes = descendants(process.pid).filter((pid) => pid !== echo.pid);
+  // CPU µs summed over the blocks of each side: this process, and the process(es) across the socket.
+  const cpu = { process: { here: 0, there: 0 }, bare: { here: 0, there: 0 } };
+  const measureCpu = async (side, others, block) => {
+    const there0 = cpuOfMs(others);
+    const here0 = process.cpuUsage();
+    await block();
+    const here = process.cpuUsage(here0);
+    cpu[side].here += here.user + here.system;
+    cpu[side].there += (cpuOfMs(others) - there0) * 1000;
+  };
+  // Alternating blocks: every side sees the same machine load over the run.
   const warm = { inProcess: [], process: [] };
   for (let done = 0; done < WARM_ITERATIONS; done += BLOCK) {
     for (let i = 0; i < BLOCK; i++) {
@@ -194,13 +288,19 @@ try {
       await inProcessInvoke(i);
       warm.inProcess.push(performance.now() - t0);
     }
-    for (let i = 0; i < BLOCK; i++) {
-      const t0 = performance.now();
-      await target.invoke(i);
-      warm.process.push(performance.now() - t0);
-    }
+    await measureCpu('process', runtimes, async () => {
+      for (let i = 0; i < BLOCK; i++) {
+        const t0 = performance.now();
+        await target.invoke(i);
+        warm.process.push(performance.now() - t0);
+      }
+    });
+    await measureCpu('bare', [echo.pid], async () => {
+      for (let i = 0; i < BLOCK; i++) await echo.call(i);
+    });
   }
   await target.stop();
+  await echo.stop();
 
   const c = {
     inProcess: summary(cold.inProcess),
@@ -254,6 +354,32 @@ try {
     launcher.cost = l.confined.p50 - l.bare.p50;
     launcher.cpuCost = cpu.confined - cpu.bare;
   }
+  const perCall = (side) => ({
+    here: cpu[side].here / WARM_ITERATIONS,
+    there: cpu[side].there / WARM_ITERATIONS,
+  });
+  const cp = { process: perCall('process'), bare: perCall('bare') };
+  const us = (v) => (Number.isFinite(v) ? v.toFixed(0) : 'n/a').padStart(14);
+  const x = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(1)}×` : 'n/a').padStart(14);
+  console.log(
+    `\n${`CPU per call, µs (user + system, ${WARM_ITERATIONS} calls)`.padEnd(46)}` +
+      `${'this process'.padStart(14)}${'across socket'.padStart(14)}${'both'.padStart(14)}`,
+  );
+  console.log(
+    `${'process backend warm invoke'.padEnd(46)}${us(cp.process.here)}${us(cp.process.there)}` +
+      `${us(cp.process.here + cp.process.there)}`,
+  );
+  console.log(
+    `${'bare HTTP round trip (undici → node:http)'.padEnd(46)}${us(cp.bare.here)}${us(cp.bare.there)}` +
+      `${us(cp.bare.here + cp.bare.there)}`,
+  );
+  console.log(
+    `${'ratio'.padEnd(46)}${x(cp.process.here, cp.bare.here)}${x(cp.process.there, cp.bare.there)}` +
+      `${x(cp.process.here + cp.process.there, cp.bare.here + cp.bare.there)}`,
+  );
+  console.log(
+    '(this process: the pool, its HTTP client and the emulator; across the socket: the runtime, or the echo server)',
+  );
   console.log('');
   verdict('process cold start p50', c.process.p50, 60, millis);
   // A runtime started on demand pays the namespace in its start (a spare made it ahead).

@@ -118,6 +118,10 @@ describe('invoke secret', () => {
     const denied = [
       await invoke({}),
       await invoke({}, { 'x-lambda-testkit-invoke-secret': 'guessed' }),
+      // Same length, one byte off; a prefix; the secret and more.
+      await invoke({}, { 'x-lambda-testkit-invoke-secret': 'per-instance-secreT' }),
+      await invoke({}, { 'x-lambda-testkit-invoke-secret': 'per-instance-secre' }),
+      await invoke({}, { 'x-lambda-testkit-invoke-secret': 'per-instance-secret2' }),
       await invoke(undefined, {}, 'GET'),
       await invoke({}, { Origin: 'http://evil.example', Host: 'localhost' }),
     ];

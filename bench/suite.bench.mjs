@@ -32,6 +32,8 @@ const runs = [
 ];
 for (const backend of BACKENDS) {
   const env = { LAMBDA_TESTKIT_BACKEND: backend, LAMBDA_TESTKIT_IMAGE: backend === 'docker' ? image : '' };
+  if (backend === 'docker')
+    runs.push({ label: 'docker floor', config: 'vitest.floor-docker.config.mjs', env });
   runs.push({ label: backend, config: 'vitest.lambda.config.mjs', env });
   const prewarm = { BENCH_SUITE_PREWARM: '1' };
   const wait = { BENCH_SUITE_SCALE_OUT_WAIT_MS: String(WAIT_MS) };
@@ -135,10 +137,13 @@ for (const run of runs) {
 }
 console.log('');
 // The floor is no goal: it shows how much of a ratio any process-per-function design pays here.
-const floor = ratios.get('floor');
 for (const label of ['process', 'process prewarm+wait', 'docker', 'docker prewarm+wait']) {
-  if (ratios.has(label))
-    console.log(`${label} / floor: ${times(ratios.get(label) / floor)} (floor / in-process ${times(floor)})`);
+  const floorLabel = label.startsWith('docker') ? 'docker floor' : 'floor';
+  const floor = ratios.get(floorLabel);
+  if (ratios.has(label) && floor)
+    console.log(
+      `${label} / ${floorLabel}: ${times(ratios.get(label) / floor)} (${floorLabel} / in-process ${times(floor)})`,
+    );
 }
 console.log('');
 if (ratios.has('process'))

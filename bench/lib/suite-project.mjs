@@ -107,7 +107,73 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify(out));
   });
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+// A port and host as arguments in a container; any free port on loopback on the host.
+server.listen(Number(process.argv[3] ?? 0), process.argv[4] ?? '127.0.0.1', () =>
+  process.stdout.write(server.address().port + '\\n'),
+);
+`,
+  );
+  // The same floor with each function's process in a container of the Docker suites' image (its
+  // entrypoint replaced by Node running the floor server), started through the engine's API with
+  // its port on loopback, answering once it does: what any design with a container per function pays.
+  write(
+    join(projectDir, 'floor-docker-setup.mjs'),
+    `import { connectEngine } from '@lambda-testkit/core';
+import { request } from 'undici';
+
+async function answered(port) {
+  for (const deadline = Date.now() + 60_000; ; ) {
+    try {
+      const res = await request('http://127.0.0.1:' + port + '/', { method: 'POST', body: '{"n":0}' });
+      await res.body.text();
+      if (res.statusCode === 200) return;
+    } catch {
+      // the engine's proxy accepts before the server in the container listens
+    }
+    if (Date.now() > deadline) throw new Error('a floor container did not answer on port ' + port);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export default async function setup(project) {
+  const root = project.config.root;
+  const docker = (await connectEngine()).container.dockerode;
+  const containers = [];
+  const stop = () => Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => {})));
+  try {
+    const ports = await Promise.all(
+      Array.from({ length: ${functions} }, async (_, k) => {
+        const container = await docker.createContainer({
+          Image: process.env.LAMBDA_TESTKIT_IMAGE,
+          Entrypoint: ['/var/lang/bin/node'],
+          Cmd: ['/floor/floor-server.mjs', '/floor/functions/fn' + k + '/index.mjs', '8080', '0.0.0.0'],
+          ExposedPorts: { '8080/tcp': {} },
+          HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Binds: [root + ':/floor:ro'] },
+        });
+        containers.push(container);
+        await container.start();
+        const info = await container.inspect();
+        const port = Number(info.NetworkSettings.Ports['8080/tcp'][0].HostPort);
+        await answered(port);
+        return port;
+      }),
+    );
+    project.provide('floorPorts', ports);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+}
+`,
+  );
+  write(
+    join(projectDir, 'vitest.floor-docker.config.mjs'),
+    `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: { include: ['floor/*.test.mjs'], globalSetup: ['./floor-docker-setup.mjs'], maxWorkers: ${workers}, testTimeout: 60_000 },
+});
 `,
   );
   write(

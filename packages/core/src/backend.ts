@@ -56,6 +56,43 @@ export interface LaunchedInstance<H = unknown> {
    * `x-lambda-testkit-invoke-secret` header and never logs it (docs/security.md).
    */
   invokeSecret?: string;
+  /**
+   * The instance's invoke handling, callable in this process, for a backend whose instances run their
+   * emulator inside it (the process backend; docs/architecture.md#process-backend). The pool then sends
+   * buffered invokes through it instead of HTTP to `endpoint`, which still serves streamed invokes.
+   * @default none: every invoke goes over HTTP
+   */
+  direct?: DirectInvoker;
+}
+
+/**
+ * A buffered invoke without HTTP: answers what the instance's RIE invoke route would answer. The
+ * emulator's `invokeDirect` has this shape (emulator/ imports nothing from here: it is copied alone
+ * into images, so the two request and answer types are declared on each side).
+ */
+export interface DirectInvoker {
+  /** Never rejects. */
+  invoke(request: DirectInvokeRequest): Promise<DirectAnswer>;
+}
+
+/** One buffered invocation: the event and what the invoke route's headers would carry. */
+export interface DirectInvokeRequest {
+  payload: Uint8Array;
+  /** As `X-Amz-Client-Context` (base64 JSON). */
+  clientContext?: string | undefined;
+  /** As `X-Amzn-Trace-Id`. */
+  traceId?: string | undefined;
+  /** As `x-lambda-testkit-qualifier`. */
+  qualifier?: string | undefined;
+  /** As `x-lambda-testkit-request-id`. */
+  requestId?: string | undefined;
+}
+
+/** The invoke route's answer: status, headers (without `content-length`), body. */
+export interface DirectAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 export interface PrepareProgress {

@@ -8,7 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatorConfigError, readFunctionConfig } from './config.ts';
-import { createInvokeServer, type Profile } from './invoke-server.ts';
+import {
+  type DirectAnswer,
+  type DirectInvokeRequest,
+  InvokeHandling,
+  type Profile,
+} from './invoke-handling.ts';
+import { createInvokeServer } from './invoke-server.ts';
 import { INVOKE_SECRET_VARIABLE } from './protocol.ts';
 import {
   commandFor,
@@ -116,6 +122,13 @@ export interface RunningEmulator {
   inspectorPort?: number;
   /** Base URL of the invoke endpoint, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /**
+   * A buffered invoke from this process, without HTTP: the answer (status, headers, body) the invoke
+   * endpoint gives the same request on its RIE route, from the same code and under the same
+   * one-invocation-at-a-time guard. No invoke secret: only code in this process can call it. Never
+   * rejects (a failure of the emulator itself is its 500 answer). Streaming has no direct form.
+   */
+  invokeDirect(request: DirectInvokeRequest): Promise<DirectAnswer>;
   /** Kills the runtime process group and closes both servers. Idempotent. */
   close(): Promise<void>;
   /** Synchronous last resort for `process.on('exit')`: kills the runtime group. */
@@ -219,7 +232,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       throw error;
     }
   }
-  const server = createInvokeServer(sandbox, config, profile, {
+  const handling = new InvokeHandling(sandbox, config, profile);
+  const server = createInvokeServer(sandbox, config, profile, handling, {
     secret: invokeSecret,
     headersTimeoutMs,
     // Node refuses a request timeout shorter than the headers timeout.
@@ -239,6 +253,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     runtimeApiPort,
     ...(sandbox.inspectorAddress ? { inspectorPort: Number(sandbox.inspectorAddress.split(':')[1]) } : {}),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    invokeDirect: (request) => handling.direct(request),
     killRuntime: () => sandbox.killRuntime(),
     close: () => {
       closing ??= (async () => {

@@ -13,7 +13,12 @@ export {
   type RunningEmulator,
   startEmulator,
 } from './emulator.ts';
-export { PROFILES, type Profile } from './invoke-server.ts';
+export {
+  type DirectAnswer,
+  type DirectInvokeRequest,
+  PROFILES,
+  type Profile,
+} from './invoke-handling.ts';
 export {
   INVOKE_SECRET_HEADER,
   INVOKE_SECRET_VARIABLE,

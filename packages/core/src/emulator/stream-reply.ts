@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
 import { writeWithBackpressure } from './http-io.ts';
-import { failureOf } from './invoke-server.ts';
+import { failureOf } from './invoke-handling.ts';
 import { StreamTrailers } from './protocol.ts';
 import type { InvokeInput, ResponseSink, Sandbox } from './sandbox.ts';
 

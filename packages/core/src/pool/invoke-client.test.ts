@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DirectInvokeRequest, DirectInvoker } from '../backend.ts';
 import { INVOKE_SECRET_HEADER, RIE_INVOKE_PATH } from '../emulator/protocol.ts';
 import { FakeRie } from '../testing/index.ts';
 import { InstanceClient } from './invoke-client.ts';
@@ -112,6 +113,96 @@ describe('InstanceClient', () => {
     await new Promise((r) => setTimeout(r, 20));
     await c.destroy();
     expect(await pending).toMatchObject({ ok: false, requestWritten: true, timedOut: false });
+  });
+});
+
+describe('InstanceClient with a direct invoker (an instance in this process)', () => {
+  /** A direct invoker that records its requests and answers with `answer` (never, when it returns undefined). */
+  function directInvoker(
+    answer: (r: DirectInvokeRequest) => Buffer | undefined = (r) => Buffer.from(r.payload),
+  ) {
+    const requests: DirectInvokeRequest[] = [];
+    const direct: DirectInvoker = {
+      invoke: (r) => {
+        requests.push(r);
+        const body = answer(r);
+        return body === undefined
+          ? new Promise(() => {})
+          : Promise.resolve({
+              statusCode: 200,
+              headers: { 'content-type': 'text/plain; charset=utf-8' },
+              body,
+            });
+      },
+    };
+    return { direct, requests };
+  }
+
+  function directClient(endpoint: string, direct: DirectInvoker, timeoutMs = 5_000) {
+    const c = new InstanceClient(endpoint, { timeoutMs, invokeSecret: 'secret', direct });
+    cleanup.push(() => c.destroy());
+    return c;
+  }
+
+  it('sends buffered invokes to the direct invoker, not over HTTP, with every field of the request', async () => {
+    const { rie, endpoint } = await fake();
+    const { direct, requests } = directInvoker();
+    const request = {
+      payload: Buffer.from('{"a":1}'),
+      clientContext: 'e30=',
+      traceId: 'Root=1-00000000-000000000000000000000000',
+      qualifier: 'live',
+      requestId: 'rid-1',
+    };
+    const attempt = await directClient(endpoint, direct).invoke(request);
+    expect(attempt).toEqual({ ok: true, statusCode: 200, body: Buffer.from('{"a":1}') });
+    expect(requests).toEqual([request]);
+    expect(rie.calls).toBe(0);
+  });
+
+  it('still streams over HTTP', async () => {
+    const { endpoint } = await fake();
+    const { direct, requests } = directInvoker();
+    const attempt = await directClient(endpoint, direct).invokeStream({ payload: Buffer.from('1') });
+    // FakeRie has no streaming route: its 404 shows the request went over HTTP.
+    expect(attempt).toMatchObject({ ok: true, statusCode: 404 });
+    if (attempt.ok) attempt.body.resume();
+    expect(requests).toEqual([]);
+  });
+
+  it('times out after timeoutMs plus extraTimeoutMs, as the HTTP path does', async () => {
+    const { endpoint } = await fake();
+    const { direct } = directInvoker(() => undefined);
+    const c = directClient(endpoint, direct, 50);
+    const started = performance.now();
+    const attempt = await c.invoke({ payload: Buffer.from('1'), extraTimeoutMs: 100 });
+    expect(attempt).toMatchObject({ ok: false, requestWritten: true, timedOut: true });
+    // Timers never fire early; the extra time is waited for.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(149);
+  });
+
+  it('settles an in-flight call when destroyed, and refuses calls after', async () => {
+    const { endpoint } = await fake();
+    const { direct, requests } = directInvoker(() => undefined);
+    const c = directClient(endpoint, direct);
+    const pending = c.invoke({ payload: Buffer.from('1') });
+    await c.destroy();
+    expect(await pending).toMatchObject({ ok: false, requestWritten: true, timedOut: false });
+    expect(await c.invoke({ payload: Buffer.from('2') })).toMatchObject({ ok: false, requestWritten: false });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('refuses a header value HTTP could not carry before the instance sees it, as undici does', async () => {
+    const { endpoint } = await fake();
+    const { direct, requests } = directInvoker();
+    const viaDirect = await directClient(endpoint, direct).invoke({
+      payload: Buffer.from('1'),
+      traceId: 'a\u0001b',
+    });
+    const viaHttp = await client(endpoint).invoke({ payload: Buffer.from('1'), traceId: 'a\u0001b' });
+    expect(viaDirect).toMatchObject({ ok: false, requestWritten: false, timedOut: false });
+    expect(viaHttp).toMatchObject({ ok: false, requestWritten: false, timedOut: false });
+    expect(requests).toEqual([]);
   });
 });
 

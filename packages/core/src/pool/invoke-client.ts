@@ -1,6 +1,8 @@
 /**
- * The HTTP client of one instance: one undici `Client` (exactly one keep-alive connection, never
- * the global dispatcher), POSTing to the RIE invoke route and reading the whole answer.
+ * The client of one instance: one undici `Client` (exactly one keep-alive connection, never the
+ * global dispatcher), POSTing to the RIE invoke route and reading the whole answer; or, for an
+ * instance whose emulator runs in this process, its direct invoker for buffered invokes (streamed
+ * ones still go over HTTP).
  *
  * It never throws: it returns the answer, or a transport failure that says whether any byte of the
  * request was handed to the socket. Only the pool decides what a failure means.
@@ -8,6 +10,7 @@
 
 import type { Readable } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
+import type { DirectInvoker } from '../backend.ts';
 import {
   INVOKE_SECRET_HEADER,
   QUALIFIER_HEADER,
@@ -36,6 +39,12 @@ export interface InstanceClientOptions {
   timeoutMs: number;
   /** Sent in `x-lambda-testkit-invoke-secret` on every invoke (the instance requires it; RIE ignores it). */
   invokeSecret?: string | undefined;
+  /**
+   * The instance's in-process invoke handling (`LaunchedInstance.direct`): buffered invokes call it
+   * instead of sending HTTP, with the same answers and the same timeout.
+   * @default none: every invoke goes over HTTP
+   */
+  direct?: DirectInvoker | undefined;
 }
 
 export interface InvokeRequest {
@@ -53,6 +62,8 @@ export interface InvokeRequest {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** What undici accepts in a header value (it refuses the request before connecting otherwise). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Failures that happen before a byte of the request is sent (see `onRequestStart` below). */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -74,11 +85,16 @@ export class InstanceClient {
   #client: Client;
   #timeoutMs: number;
   #invokeSecret: string | undefined;
+  #direct: DirectInvoker | undefined;
+  /** Settles the direct invokes in flight as transport failures (see `destroy`). */
+  #abortDirect = new Set<(cause: Error) => void>();
+  #destroyed = false;
 
   constructor(endpoint: string, options: InstanceClientOptions) {
     this.endpoint = endpoint;
     this.#timeoutMs = options.timeoutMs;
     this.#invokeSecret = options.invokeSecret;
+    this.#direct = options.direct;
     // `Client` is a single connection by construction (a `Pool` with `connections: 1` without the
     // pool). pipelining 1: one request on the wire at a time, which is also all RIE survives
     // (aws-lambda-runtime-interface-emulator#97). keepAliveTimeout is left at undici's default on
@@ -112,6 +128,7 @@ export class InstanceClient {
 
   /** Sends one invocation and collects the full answer (the body is always consumed). */
   invoke(request: InvokeRequest): Promise<InvokeAttempt> {
+    if (this.#direct) return this.#invokeDirect(this.#direct, request);
     const headers = this.#headers(request);
     if (request.requestId !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
     const options = this.#post(RIE_INVOKE_PATH, request, headers);
@@ -163,6 +180,51 @@ export class InstanceClient {
   }
 
   /**
+   * One invocation through the direct invoker, under the contract of the HTTP path: the same answer,
+   * `timedOut` after the function timeout plus the margin (the sandbox enforces the function timeout
+   * itself; this is the backstop the HTTP client's timeouts are), and a transport failure once
+   * `destroy` is called. A header value undici would refuse fails here as it would there: before
+   * anything reached the instance.
+   */
+  #invokeDirect(direct: DirectInvoker, request: InvokeRequest): Promise<InvokeAttempt> {
+    const refused = [request.clientContext, request.traceId, request.qualifier, request.requestId].find(
+      (value) => value !== undefined && !HEADER_VALUE.test(value),
+    );
+    if (refused !== undefined || this.#destroyed) {
+      const cause = new Error(
+        this.#destroyed
+          ? 'The instance client was destroyed.'
+          : `A header value cannot be sent (control characters): ${JSON.stringify(refused)}.`,
+      );
+      return Promise.resolve({ ok: false, requestWritten: false, timedOut: false, cause });
+    }
+    return new Promise<InvokeAttempt>((resolve) => {
+      const timeoutMs = this.#timeoutMs + (request.extraTimeoutMs ?? 0);
+      const settle = (attempt: InvokeAttempt) => {
+        if (!this.#abortDirect.delete(abort)) return;
+        clearTimeout(timer);
+        resolve(attempt);
+      };
+      const abort = (cause: Error) => settle({ ok: false, requestWritten: true, timedOut: false, cause });
+      const timer = setTimeout(
+        () =>
+          settle({
+            ok: false,
+            requestWritten: true,
+            timedOut: true,
+            cause: new Error(`No answer from the instance within ${timeoutMs} ms.`),
+          }),
+        timeoutMs,
+      );
+      this.#abortDirect.add(abort);
+      direct.invoke(request).then(
+        (answer) => settle({ ok: true, statusCode: answer.statusCode, body: answer.body }),
+        (error: unknown) => abort(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  }
+
+  /**
    * Sends one invocation to the streaming route; resolves once the answer's headers came. The body
    * is read by the caller: undici stops reading the socket while it is not, which is the
    * backpressure towards the instance.
@@ -201,6 +263,8 @@ export class InstanceClient {
 
   /** Aborts the request in flight (it settles as a transport failure) and drops the connection. */
   async destroy(): Promise<void> {
+    this.#destroyed = true;
+    for (const abort of [...this.#abortDirect]) abort(new Error('The instance client was destroyed.'));
     if (this.#client.destroyed) return;
     await this.#client.destroy().catch(() => undefined);
   }

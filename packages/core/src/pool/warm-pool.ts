@@ -887,6 +887,7 @@ export class WarmPool implements AsyncDisposable {
       client: new InstanceClient(launched.endpoint, {
         timeoutMs: invokeTimeoutSeconds(fn) * 1000 + this.#marginMs,
         invokeSecret: launched.invokeSecret,
+        direct: launched.direct,
       }),
       logs: this.#backend.logs?.(launched.handle),
       state: 'busy',

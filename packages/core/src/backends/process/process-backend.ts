@@ -297,7 +297,9 @@ export class ProcessBackend implements LambdaBackend<ProcessInstance> {
         );
       }
       this.#refill({ fn, context, nodeMajor });
-      return { endpoint, handle, invokeSecret };
+      // The emulator runs in this process: the pool's buffered invokes need no HTTP to reach it.
+      const direct = { invoke: emulator.invokeDirect };
+      return { endpoint, handle, invokeSecret, direct };
     } catch (cause) {
       this.#liveIds.delete(idKey);
       await emulator?.close();

@@ -7,16 +7,35 @@
  *
  * Each chunk is written only once the previous one has left (the socket drained), so a slow reader
  * slows the function down instead of making this process buffer the response.
+ *
+ * The codec loads with the first streamed answer, not with the server: a run that never streams
+ * never needs it (docs/architecture.md#loading-on-first-use).
  */
 import type { ServerResponse } from 'node:http';
-import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
-import { fromUtf8, toUtf8 } from '@smithy/core/serde';
+import type { EventStreamCodec, MessageHeaders } from '@smithy/core/event-streams';
 import { STREAM_COMPLETE_EXTRAS_KEY, type StreamCompleteExtras } from '../client/protocol.ts';
 import { writeWithBackpressure } from '../emulator/http-io.ts';
 import type { StreamedInvocation, StreamedOutcome } from '../invocation.ts';
 import { asTestkitError } from './aws-errors.ts';
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+/** The event-stream encoder with the UTF-8 helpers it was built with. */
+export interface StreamEncoder {
+  codec: EventStreamCodec;
+  fromUtf8: (text: string) => Uint8Array;
+}
+
+let encoder: Promise<StreamEncoder> | undefined;
+
+/** The shared encoder, loading `@smithy/core` on the first call. */
+export function loadStreamEncoder(): Promise<StreamEncoder> {
+  encoder ??= Promise.all([import('@smithy/core/event-streams'), import('@smithy/core/serde')]).then(
+    ([{ EventStreamCodec }, { fromUtf8, toUtf8 }]) => ({
+      codec: new EventStreamCodec(toUtf8, fromUtf8),
+      fromUtf8,
+    }),
+  );
+  return encoder;
+}
 
 function eventHeaders(eventType: string, contentType: string): MessageHeaders {
   return {
@@ -27,17 +46,20 @@ function eventHeaders(eventType: string, contentType: string): MessageHeaders {
 }
 
 /** One `PayloadChunk` event. */
-export function payloadChunk(bytes: Uint8Array): Uint8Array {
+export function payloadChunk({ codec }: StreamEncoder, bytes: Uint8Array): Uint8Array {
   return codec.encode({ headers: eventHeaders('PayloadChunk', 'application/octet-stream'), body: bytes });
 }
 
 /** The `InvokeComplete` event that ends the stream. */
-export function invokeComplete(body: {
-  ErrorCode?: string;
-  ErrorDetails?: string;
-  LogResult?: string;
-  [STREAM_COMPLETE_EXTRAS_KEY]: StreamCompleteExtras;
-}): Uint8Array {
+export function invokeComplete(
+  { codec, fromUtf8 }: StreamEncoder,
+  body: {
+    ErrorCode?: string;
+    ErrorDetails?: string;
+    LogResult?: string;
+    [STREAM_COMPLETE_EXTRAS_KEY]: StreamCompleteExtras;
+  },
+): Uint8Array {
   return codec.encode({
     headers: eventHeaders('InvokeComplete', 'application/json'),
     body: fromUtf8(JSON.stringify(body)),
@@ -56,6 +78,7 @@ export async function answerStreamed(
   invocation: StreamedInvocation,
   options: StreamAnswerOptions,
 ): Promise<void> {
+  const encoder = await loadStreamEncoder();
   res.writeHead(200, {
     'content-type': invocation.contentType,
     'x-amz-executed-version': options.executedVersion,
@@ -65,7 +88,7 @@ export async function answerStreamed(
   for await (const chunk of invocation.body) {
     if (chunk.length === 0) continue;
     // Leaving the loop (caller gone) ends the body early, which replaces the instance.
-    if (!(await writeWithBackpressure(res, payloadChunk(chunk)))) return;
+    if (!(await writeWithBackpressure(res, payloadChunk(encoder, chunk)))) return;
   }
   let outcome: StreamedOutcome;
   try {
@@ -73,7 +96,7 @@ export async function answerStreamed(
   } catch (error) {
     const err = asTestkitError(error);
     res.end(
-      invokeComplete({
+      invokeComplete(encoder, {
         ErrorCode: 'ServiceException',
         ErrorDetails: err.message,
         [STREAM_COMPLETE_EXTRAS_KEY]: {
@@ -91,7 +114,7 @@ export async function answerStreamed(
     return;
   }
   res.end(
-    invokeComplete({
+    invokeComplete(encoder, {
       ...(outcome.error
         ? { ErrorCode: outcome.error.errorType, ErrorDetails: outcome.error.errorMessage }
         : {}),

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
 import { zipEntryKind } from './zip-entry-kind.ts';
@@ -34,7 +34,10 @@ export async function extractArchive(archive: ResolvedArchive, dest: string): Pr
   const dirModes: Array<[string, number]> = [];
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromBufferPromise(archive.zip, { lazyEntries: true, strictFileNames: false });
+    // Loaded on the first unpack, not with the host: a run that launches nothing never needs it
+    // (docs/architecture.md#loading-on-first-use).
+    const { fromBufferPromise } = (await import('yauzl')).default;
+    zip = await fromBufferPromise(archive.zip, { lazyEntries: true, strictFileNames: false });
   } catch (cause) {
     throw unreadable(archive, cause);
   }

@@ -16,24 +16,20 @@ import type { EventStreamCodec, MessageHeaders } from '@smithy/core/event-stream
 import { STREAM_COMPLETE_EXTRAS_KEY, type StreamCompleteExtras } from '../client/protocol.ts';
 import { writeWithBackpressure } from '../emulator/http-io.ts';
 import type { StreamedInvocation, StreamedOutcome } from '../invocation.ts';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 import { asTestkitError } from './aws-errors.ts';
 
-/** The event-stream encoder with the UTF-8 helpers it was built with. */
-export interface StreamEncoder {
-  codec: EventStreamCodec;
-  fromUtf8: (text: string) => Uint8Array;
-}
+let encoder: { codec: EventStreamCodec; fromUtf8: (text: string) => Uint8Array } | undefined;
 
-let encoder: Promise<StreamEncoder> | undefined;
-
-/** The shared encoder, loading `@smithy/core` on the first call. */
-export function loadStreamEncoder(): Promise<StreamEncoder> {
-  encoder ??= Promise.all([import('@smithy/core/event-streams'), import('@smithy/core/serde')]).then(
-    ([{ EventStreamCodec }, { fromUtf8, toUtf8 }]) => ({
-      codec: new EventStreamCodec(toUtf8, fromUtf8),
-      fromUtf8,
-    }),
-  );
+/** The event-stream codec and the UTF-8 encoder it was built with, made on the first call. */
+function streamEncoder(): NonNullable<typeof encoder> {
+  if (!encoder) {
+    const { EventStreamCodec } = loadOnFirstUse<typeof import('@smithy/core/event-streams')>(
+      '@smithy/core/event-streams',
+    );
+    const { fromUtf8, toUtf8 } = loadOnFirstUse<typeof import('@smithy/core/serde')>('@smithy/core/serde');
+    encoder = { codec: new EventStreamCodec(toUtf8, fromUtf8), fromUtf8 };
+  }
   return encoder;
 }
 
@@ -46,20 +42,21 @@ function eventHeaders(eventType: string, contentType: string): MessageHeaders {
 }
 
 /** One `PayloadChunk` event. */
-export function payloadChunk({ codec }: StreamEncoder, bytes: Uint8Array): Uint8Array {
-  return codec.encode({ headers: eventHeaders('PayloadChunk', 'application/octet-stream'), body: bytes });
+export function payloadChunk(bytes: Uint8Array): Uint8Array {
+  return streamEncoder().codec.encode({
+    headers: eventHeaders('PayloadChunk', 'application/octet-stream'),
+    body: bytes,
+  });
 }
 
 /** The `InvokeComplete` event that ends the stream. */
-export function invokeComplete(
-  { codec, fromUtf8 }: StreamEncoder,
-  body: {
-    ErrorCode?: string;
-    ErrorDetails?: string;
-    LogResult?: string;
-    [STREAM_COMPLETE_EXTRAS_KEY]: StreamCompleteExtras;
-  },
-): Uint8Array {
+export function invokeComplete(body: {
+  ErrorCode?: string;
+  ErrorDetails?: string;
+  LogResult?: string;
+  [STREAM_COMPLETE_EXTRAS_KEY]: StreamCompleteExtras;
+}): Uint8Array {
+  const { codec, fromUtf8 } = streamEncoder();
   return codec.encode({
     headers: eventHeaders('InvokeComplete', 'application/json'),
     body: fromUtf8(JSON.stringify(body)),
@@ -78,7 +75,6 @@ export async function answerStreamed(
   invocation: StreamedInvocation,
   options: StreamAnswerOptions,
 ): Promise<void> {
-  const encoder = await loadStreamEncoder();
   res.writeHead(200, {
     'content-type': invocation.contentType,
     'x-amz-executed-version': options.executedVersion,
@@ -88,7 +84,7 @@ export async function answerStreamed(
   for await (const chunk of invocation.body) {
     if (chunk.length === 0) continue;
     // Leaving the loop (caller gone) ends the body early, which replaces the instance.
-    if (!(await writeWithBackpressure(res, payloadChunk(encoder, chunk)))) return;
+    if (!(await writeWithBackpressure(res, payloadChunk(chunk)))) return;
   }
   let outcome: StreamedOutcome;
   try {
@@ -96,7 +92,7 @@ export async function answerStreamed(
   } catch (error) {
     const err = asTestkitError(error);
     res.end(
-      invokeComplete(encoder, {
+      invokeComplete({
         ErrorCode: 'ServiceException',
         ErrorDetails: err.message,
         [STREAM_COMPLETE_EXTRAS_KEY]: {
@@ -114,7 +110,7 @@ export async function answerStreamed(
     return;
   }
   res.end(
-    invokeComplete(encoder, {
+    invokeComplete({
       ...(outcome.error
         ? { ErrorCode: outcome.error.errorType, ErrorDetails: outcome.error.errorMessage }
         : {}),

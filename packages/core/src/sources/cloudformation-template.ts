@@ -1,9 +1,15 @@
 /**
- * Reading a CloudFormation/SAM template from YAML or JSON. JSON (what CDK writes) is parsed here;
- * YAML by yaml-template.ts, loaded only when a template is YAML (docs/architecture.md#loading-on-first-use).
+ * Reading a CloudFormation/SAM template from YAML or JSON. YAML templates use CloudFormation's
+ * short tags (`!Ref`, `!Sub`, …); the `yaml` package knows none of them, so each tag is declared
+ * here for its scalar, sequence and mapping forms and turned into the long JSON form
+ * (`!GetAtt A.B` → `{ "Fn::GetAtt": ["A", "B"] }`), which is what JSON templates and CDK write.
+ * Tag list: CloudFormation User Guide, "Intrinsic function reference" and "Condition functions".
+ * The `yaml` package loads with the first YAML template (CDK writes JSON, which never needs it).
  */
 import { readFile } from 'node:fs/promises';
+import type { CollectionTag, ScalarTag, Tags, YAMLMap, YAMLSeq } from 'yaml';
 import { ConfigError, ErrorCodes } from '../errors.ts';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 
 /** The parts of a template this library reads. */
 export interface CloudFormationTemplate {
@@ -21,14 +27,67 @@ export interface CloudFormationResource {
   Condition?: string;
 }
 
+/** Short tag → long key. `!Ref` and `!Condition` have no `Fn::` prefix. */
+const SHORT_TAGS: Record<string, string> = {
+  Ref: 'Ref',
+  Condition: 'Condition',
+  ...Object.fromEntries(
+    [
+      'Base64',
+      'Cidr',
+      'FindInMap',
+      'GetAtt',
+      'GetAZs',
+      'ImportValue',
+      'Join',
+      'Select',
+      'Split',
+      'Sub',
+      'Transform',
+      'Length',
+      'ToJsonString',
+      'And',
+      'Equals',
+      'If',
+      'Not',
+      'Or',
+    ].map((name) => [name, `Fn::${name}`]),
+  ),
+};
+
+function scalarValue(tag: string, value: string): unknown {
+  // `!GetAtt Resource.Attribute` is the only short form whose scalar is split (at the first dot:
+  // attribute names such as `Endpoint.Address` keep theirs).
+  if (tag === 'GetAtt') {
+    const dot = value.indexOf('.');
+    return dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)];
+  }
+  return value;
+}
+
+const cloudFormationTags: Tags = Object.entries(SHORT_TAGS).flatMap(
+  ([tag, key]): (ScalarTag | CollectionTag)[] => [
+    { tag: `!${tag}`, resolve: (value: string) => ({ [key]: scalarValue(tag, value) }) },
+    { tag: `!${tag}`, collection: 'seq', resolve: (seq) => ({ [key]: (seq as YAMLSeq.Parsed).toJSON() }) },
+    { tag: `!${tag}`, collection: 'map', resolve: (map) => ({ [key]: (map as YAMLMap.Parsed).toJSON() }) },
+  ],
+);
+
 /** Parses template text; `.json` files (or text starting with `{`) are parsed as JSON. */
-export async function parseTemplate(text: string, path: string): Promise<CloudFormationTemplate> {
-  const json = path.endsWith('.json') || text.trimStart().startsWith('{');
-  // The YAML parser loads with the first YAML template only.
-  const yaml = json ? undefined : await import('./yaml-template.ts');
+export function parseTemplate(text: string, path: string): CloudFormationTemplate {
   let parsed: unknown;
   try {
-    parsed = yaml ? yaml.parseYamlTemplate(text) : JSON.parse(text);
+    parsed =
+      path.endsWith('.json') || text.trimStart().startsWith('{')
+        ? JSON.parse(text)
+        : // `<<: *defaults` merge keys: templates share Environment blocks that way, and
+          // CloudFormation's YAML parser merges them (YAML 1.1), where YAML 1.2 would keep a `<<` key.
+          loadOnFirstUse<typeof import('yaml')>('yaml').parse(text, {
+            customTags: cloudFormationTags,
+            prettyErrors: true,
+            uniqueKeys: true,
+            merge: true,
+          });
   } catch (error) {
     throw new ConfigError(
       ErrorCodes.TEMPLATE_INVALID,

@@ -4,8 +4,8 @@ import { parseTemplate } from './cloudformation-template.ts';
 import { IntrinsicResolver, UnresolvedReference } from './intrinsics.ts';
 
 describe('CloudFormation short tags', () => {
-  it('turns every short form (scalar, list, map, nested) into the long JSON form', async () => {
-    const template = (await parseTemplate(
+  it('turns every short form (scalar, list, map, nested) into the long JSON form', () => {
+    const template = parseTemplate(
       [
         'A: !Ref Stage',
         'B: !GetAtt Db.Endpoint.Address',
@@ -20,7 +20,7 @@ describe('CloudFormation short tags', () => {
         'K: !Cidr [10.0.0.0/16, 4, 8]',
       ].join('\n'),
       'template.yaml',
-    )) as Record<string, unknown>;
+    ) as Record<string, unknown>;
     expect(template).toEqual({
       A: { Ref: 'Stage' },
       B: { 'Fn::GetAtt': ['Db', 'Endpoint.Address'] },
@@ -42,10 +42,10 @@ describe('CloudFormation short tags', () => {
     });
   });
 
-  it('rejects a list, a duplicate key and broken syntax with TEMPLATE_INVALID', async () => {
-    await expect(parseTemplate('- a\n- b', 't.yaml')).rejects.toThrow(/not a CloudFormation template/);
-    await expect(parseTemplate('A: 1\nA: 2', 't.yaml')).rejects.toThrow(/Cannot parse the template t\.yaml/);
-    await expect(parseTemplate('{"A": ', 't.json')).rejects.toThrow(/Cannot parse the template t\.json/);
+  it('rejects a list, a duplicate key and broken syntax with TEMPLATE_INVALID', () => {
+    expect(() => parseTemplate('- a\n- b', 't.yaml')).toThrow(/not a CloudFormation template/);
+    expect(() => parseTemplate('A: 1\nA: 2', 't.yaml')).toThrow(/Cannot parse the template t\.yaml/);
+    expect(() => parseTemplate('{"A": ', 't.json')).toThrow(/Cannot parse the template t\.json/);
   });
 });
 

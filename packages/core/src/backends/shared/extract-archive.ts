@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type yauzl from 'yauzl';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
+import { loadOnFirstUse } from '../../load-on-first-use.ts';
 import { zipEntryKind } from './zip-entry-kind.ts';
 
 export interface ExtractResult {
@@ -34,9 +35,8 @@ export async function extractArchive(archive: ResolvedArchive, dest: string): Pr
   const dirModes: Array<[string, number]> = [];
   let zip: yauzl.ZipFile;
   try {
-    // Loaded on the first unpack, not with the host: a run that launches nothing never needs it
-    // (docs/architecture.md#loading-on-first-use).
-    const { fromBufferPromise } = (await import('yauzl')).default;
+    // Loaded on the first unpack, not with the host: a run that launches nothing never needs it.
+    const { fromBufferPromise } = loadOnFirstUse<typeof yauzl>('yauzl');
     zip = await fromBufferPromise(archive.zip, { lazyEntries: true, strictFileNames: false });
   } catch (cause) {
     throw unreadable(archive, cause);

@@ -4,13 +4,19 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INVOKE_SECRET_HEADER, RIE_INVOKE_PATH } from '../packages/core/src/emulator/protocol.ts';
 import { millis, summary, verdict } from './lib/report.mjs';
-import { parallelProjectDir, runVitestCollecting, writeParallelProject } from './lib/suite-project.mjs';
+import {
+  ensureBuilt,
+  parallelProjectDir,
+  runVitestCollecting,
+  writeParallelProject,
+} from './lib/suite-project.mjs';
 
 const FILES = Number(process.env.BENCH_PARALLEL_FILES ?? 4);
 const TESTS = Number(process.env.BENCH_PARALLEL_TESTS ?? 40);
 const BLOCK = Number(process.env.BENCH_PARALLEL_BLOCK ?? 25);
 const WARMUP = Number(process.env.BENCH_PARALLEL_WARMUP ?? 50);
 
+ensureBuilt();
 writeParallelProject({
   files: FILES,
   tests: TESTS,

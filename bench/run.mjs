@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every `bench/*.bench.mjs`, one after the other (they measure time: never in
 // parallel), each in its own Node process. Benches import @lambda-testkit/* from their TypeScript
-// sources (the `lambda-testkit-source` export condition), so no build is needed.
+// sources (the `lambda-testkit-source` export condition); the Vitest projects the suite and
+// parallel-invoke benches run load the built packages, as a user's install does (built first).
 //
 //   pnpm bench                    every bench
 //   pnpm bench -- process-backend the benches whose file name contains "process-backend"
@@ -9,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './lib/suite-project.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2).filter((a) => a !== '--');
@@ -40,6 +42,10 @@ function runBench(file) {
     child.on('close', (code, signal) => resolve({ status: code ?? signal, targets }));
   });
 }
+
+// The benches that run Vitest projects load the packages' dist/, as a user's install does: one build
+// for all of them, before any measuring starts.
+if (benches.some((f) => f.startsWith('suite') || f.startsWith('parallel-invoke'))) ensureBuilt();
 
 let failed = 0;
 const verdicts = [];

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLocalImage } from '../test/image/local-image.ts';
 import { times, verdict } from './lib/report.mjs';
-import { projectDir, runVitestCollecting, writeSuiteProject } from './lib/suite-project.mjs';
+import { ensureBuilt, projectDir, runVitestCollecting, writeSuiteProject } from './lib/suite-project.mjs';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_SUITE_ROUNDS ?? 1);
@@ -19,15 +19,21 @@ const VARIANTS = (process.env.BENCH_SUITE_VARIANTS ?? 'prewarm,wait,prewarm+wait
 const WAIT_MS = Number(process.env.BENCH_SUITE_WAIT_MS ?? 100);
 const TOTAL = FILES * TESTS;
 
+ensureBuilt();
 writeSuiteProject({ files: FILES, tests: TESTS, functions: FUNCTIONS, workers: WORKERS });
 const image = BACKENDS.includes('docker')
   ? (await ensureLocalImage({ onProgress: (m) => console.error(`  ${m}`) })).tag
   : undefined;
 
 /** The runs of one round, by label. */
-const runs = [{ label: 'in-process', config: 'vitest.inprocess.config.mjs', env: {} }];
+const runs = [
+  { label: 'in-process', config: 'vitest.inprocess.config.mjs', env: {} },
+  { label: 'floor', config: 'vitest.floor.config.mjs', env: {} },
+];
 for (const backend of BACKENDS) {
   const env = { LAMBDA_TESTKIT_BACKEND: backend, LAMBDA_TESTKIT_IMAGE: backend === 'docker' ? image : '' };
+  if (backend === 'docker')
+    runs.push({ label: 'docker floor', config: 'vitest.floor-docker.config.mjs', env });
   runs.push({ label: backend, config: 'vitest.lambda.config.mjs', env });
   const prewarm = { BENCH_SUITE_PREWARM: '1' };
   const wait = { BENCH_SUITE_SCALE_OUT_WAIT_MS: String(WAIT_MS) };
@@ -128,6 +134,16 @@ for (const run of runs) {
   console.log(
     `${run.label.padEnd(24)}${`${(wall / 1000).toFixed(2)} s`.padStart(14)}${times(ratio).padStart(9)}${cold.padStart(13)}${p50.padStart(9)}`,
   );
+}
+console.log('');
+// The floor is no goal: it shows how much of a ratio any process-per-function design pays here.
+for (const label of ['process', 'process prewarm+wait', 'docker', 'docker prewarm+wait']) {
+  const floorLabel = label.startsWith('docker') ? 'docker floor' : 'floor';
+  const floor = ratios.get(floorLabel);
+  if (ratios.has(label) && floor)
+    console.log(
+      `${label} / ${floorLabel}: ${times(ratios.get(label) / floor)} (${floorLabel} / in-process ${times(floor)})`,
+    );
 }
 console.log('');
 if (ratios.has('process'))

@@ -1,26 +1,39 @@
 // Writes the Vitest projects the suite benches run: small functions, test files that invoke them
-// through `@lambda-testkit/vitest` as a user's would, and the same tests calling the handlers
-// in-process (what a mock costs). Everything goes under `bench/.suite-project/` (ignored by git), so
-// packages resolve through bench/node_modules like a user's project resolves its own.
-import { spawn } from 'node:child_process';
+// through `@lambda-testkit/vitest` as a user's would, the same tests calling the handlers in-process
+// (what a mock costs), and the same tests against the floor of any process-per-function design.
+// Everything goes under `bench/.suite-project/` (ignored by git). `@lambda-testkit/*` load from the
+// packages' built `dist/`, as from a user's install (`ensureBuilt()` builds them first).
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { sourceAliases } from '../../vitest.shared.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
 export const projectDir = join(here, '..', '.suite-project');
 export const vitestBin = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
 
-/** What the child `vitest` runs with: `@lambda-testkit/*` from this checkout's TypeScript sources. */
-export const sourceConditionEnv = { NODE_OPTIONS: '--conditions=lambda-testkit-source' };
+// A user's install keeps `@lambda-testkit/*` under node_modules, which Vitest hands to Node untransformed.
+// Here they are workspace links whose real paths lie outside node_modules: say the same of their dist/.
+const serverCode = `{ deps: { external: [/\\/packages\\/(core|vitest)\\/dist\\//] } }`;
 
-// Vite resolves test-side imports itself: the same source aliases as this repository's own suites.
-const aliasCode = `[${sourceAliases
-  .map((a) => `{ find: ${a.find.toString()}, replacement: ${JSON.stringify(a.replacement)} }`)
-  .join(', ')}]`;
+/**
+ * Builds the packages' `dist/` once per `pnpm bench` (bench/run.mjs builds and sets
+ * BENCH_PACKAGES_BUILT for the benches it starts), so a run never measures a stale build.
+ */
+export function ensureBuilt() {
+  if (process.env.BENCH_PACKAGES_BUILT === '1') return;
+  const started = performance.now();
+  const result = spawnSync('pnpm', ['build'], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (result.status !== 0) {
+    throw new Error(
+      `pnpm build exited with ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}: the benches run the built packages`,
+    );
+  }
+  console.error(`  packages built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  process.env.BENCH_PACKAGES_BUILT = '1';
+}
 
 function write(path, text) {
   mkdirSync(dirname(path), { recursive: true });
@@ -63,8 +76,7 @@ ${declarations}
       ...(scaleOutWaitMs > 0 ? { scaleOutWaitMs } : {}),
     }),
   ],
-  resolve: { alias: ${aliasCode} },
-  test: { include: ['lambda/*.test.mjs'], maxWorkers: ${workers}, testTimeout: 60_000 },
+  test: { server: ${serverCode}, include: ['lambda/*.test.mjs'], maxWorkers: ${workers}, testTimeout: 60_000 },
 });
 `,
   );
@@ -74,6 +86,127 @@ ${declarations}
 
 export default defineConfig({
   test: { include: ['inprocess/*.test.mjs'], maxWorkers: ${workers} },
+});
+`,
+  );
+  // The floor: each function a bare Node process (an HTTP server that imports the handler and calls
+  // it), started by a global setup, called by the tests over one keep-alive connection each. No
+  // emulator, pool, sandbox or Lambda protocol: what any design with a process per function pays.
+  write(
+    join(projectDir, 'floor-server.mjs'),
+    `import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
+
+const { handler } = await import(pathToFileURL(process.argv[2]).href);
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    const out = await handler(JSON.parse(Buffer.concat(chunks).toString()), {});
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(out));
+  });
+});
+// A port and host as arguments in a container; any free port on loopback on the host.
+server.listen(Number(process.argv[3] ?? 0), process.argv[4] ?? '127.0.0.1', () =>
+  process.stdout.write(server.address().port + '\\n'),
+);
+`,
+  );
+  // The same floor with each function's process in a container of the Docker suites' image (its
+  // entrypoint replaced by Node running the floor server), started through the engine's API with
+  // its port on loopback, answering once it does: what any design with a container per function pays.
+  write(
+    join(projectDir, 'floor-docker-setup.mjs'),
+    `import { connectEngine } from '@lambda-testkit/core';
+import { request } from 'undici';
+
+async function answered(port) {
+  for (const deadline = Date.now() + 60_000; ; ) {
+    try {
+      const res = await request('http://127.0.0.1:' + port + '/', { method: 'POST', body: '{"n":0}' });
+      await res.body.text();
+      if (res.statusCode === 200) return;
+    } catch {
+      // the engine's proxy accepts before the server in the container listens
+    }
+    if (Date.now() > deadline) throw new Error('a floor container did not answer on port ' + port);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export default async function setup(project) {
+  const root = project.config.root;
+  const docker = (await connectEngine()).container.dockerode;
+  const containers = [];
+  const stop = () => Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => {})));
+  try {
+    const ports = await Promise.all(
+      Array.from({ length: ${functions} }, async (_, k) => {
+        const container = await docker.createContainer({
+          Image: process.env.LAMBDA_TESTKIT_IMAGE,
+          Entrypoint: ['/var/lang/bin/node'],
+          Cmd: ['/floor/floor-server.mjs', '/floor/functions/fn' + k + '/index.mjs', '8080', '0.0.0.0'],
+          ExposedPorts: { '8080/tcp': {} },
+          HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Binds: [root + ':/floor:ro'] },
+        });
+        containers.push(container);
+        await container.start();
+        const info = await container.inspect();
+        const port = Number(info.NetworkSettings.Ports['8080/tcp'][0].HostPort);
+        await answered(port);
+        return port;
+      }),
+    );
+    project.provide('floorPorts', ports);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+}
+`,
+  );
+  write(
+    join(projectDir, 'vitest.floor-docker.config.mjs'),
+    `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: { include: ['floor/*.test.mjs'], globalSetup: ['./floor-docker-setup.mjs'], maxWorkers: ${workers}, testTimeout: 60_000 },
+});
+`,
+  );
+  write(
+    join(projectDir, 'floor-setup.mjs'),
+    `import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export default async function setup(project) {
+  const root = project.config.root;
+  const children = [];
+  const ports = await Promise.all(
+    Array.from({ length: ${functions} }, (_, k) => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'floor-server.mjs'), join(root, 'functions', 'fn' + k, 'index.mjs')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      child.once('error', reject);
+      child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    })),
+  );
+  project.provide('floorPorts', ports);
+  return () => {
+    for (const child of children) child.kill();
+  };
+}
+`,
+  );
+  write(
+    join(projectDir, 'vitest.floor.config.mjs'),
+    `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: { include: ['floor/*.test.mjs'], globalSetup: ['./floor-setup.mjs'], maxWorkers: ${workers} },
 });
 `,
   );
@@ -108,6 +241,37 @@ const handlers = [${Array.from({ length: functions }, (_, k) => `fn${k}`).join('
 ${cases}
   it(\`fn\${k} answers call \${i}\`, async () => {
     const payload = await handlers[k]({ n: i }, {});
+    expect(payload).toBeTypeOf('object');
+    expect(payload).toEqual({ fn: k, n: i, doubled: i * 2 });
+  });
+}
+`,
+    );
+    write(
+      join(projectDir, `floor/file-${f}.test.mjs`),
+      `import { Agent, request } from 'node:http';
+import { expect, inject, it } from 'vitest';
+
+const ports = inject('floorPorts');
+const agent = new Agent({ keepAlive: true });
+function call(k, event) {
+  const body = JSON.stringify(event);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: ports[k], method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+${cases}
+  it(\`fn\${k} answers call \${i}\`, async () => {
+    const payload = await call(k, { n: i });
     expect(payload).toBeTypeOf('object');
     expect(payload).toEqual({ fn: k, n: i, doubled: i * 2 });
   });
@@ -168,8 +332,7 @@ import { functions } from './functions.mjs';
 
 export default defineConfig({
   plugins: [lambdaTestkit({ functions, prewarm: true })],
-  resolve: { alias: ${aliasCode} },
-  test: { include: ['tests/*.test.mjs'], globalSetup: ['./bench-setup.mjs'], maxWorkers: ${files}, testTimeout: 60_000 },
+  test: { server: ${serverCode}, include: ['tests/*.test.mjs'], globalSetup: ['./bench-setup.mjs'], maxWorkers: ${files}, testTimeout: 60_000 },
 });
 `,
   );
@@ -249,7 +412,7 @@ export function runVitestCollecting(cwd, args, env) {
     const started = performance.now();
     const child = spawn(process.execPath, [vitestBin, 'run', ...args], {
       cwd,
-      env: { ...process.env, ...sourceConditionEnv, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

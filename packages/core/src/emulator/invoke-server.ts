@@ -10,7 +10,7 @@
  *   name in the path.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FunctionConfig } from './config.ts';
 import { readBody } from './http-io.ts';
 import {
@@ -27,6 +27,11 @@ import {
 } from './protocol.ts';
 import type { InvokeInput, InvokeResult, Outcome, Sandbox } from './sandbox.ts';
 import { streamReply } from './stream-reply.ts';
+
+// node:http through process.getBuiltinModule, not an ESM import: importing it as ESM makes Node build
+// its module facade, which reads every export, lazy getters included, and one of them loads Node's
+// bundled undici: ~30 ms of CPU at every start of this process (nodejs/node#57649, #59686).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export type Profile = 'rie' | 'lambda';
 

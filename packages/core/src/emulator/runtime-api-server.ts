@@ -4,11 +4,16 @@
  * invocation in flight is the sandbox's decision (sandbox.ts, the state machine); this module only
  * speaks HTTP for it.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readBody, sendJson, sendText } from './http-io.ts';
 import { Headers, MAX_PAYLOAD_BYTES, RUNTIME_API_PREFIX, runtimeApiError } from './protocol.ts';
 import { type PeerVerdict, peerOfConnection } from './runtime-peer.ts';
+
+// node:http through process.getBuiltinModule, not an ESM import: importing it as ESM makes Node build
+// its module facade, which reads every export, lazy getters included, and one of them loads Node's
+// bundled undici: ~30 ms of CPU at every start of this process (nodejs/node#57649, #59686).
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** A post of `/response`, `/error` or `/init/error`, read to its end (at most MAX_PAYLOAD_BYTES kept). */
 export interface ReceivedPost {

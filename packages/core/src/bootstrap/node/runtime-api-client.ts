@@ -4,13 +4,12 @@
  * between invokes it does not hold the event loop open (the callback-handler semantics rely on
  * `beforeExit` firing when the handler's own work is done).
  */
-import {
-  Agent,
-  type ClientRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request,
-} from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+// node:http through process.getBuiltinModule, not an ESM import: importing it as ESM makes Node build
+// its module facade, which reads every export, lazy getters included, and one of them loads Node's
+// bundled undici: ~30 ms of CPU at every start of this process (nodejs/node#57649, #59686).
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 export interface NextInvocation {
   body: Buffer;

@@ -101,6 +101,7 @@ export class RuntimeApiServer {
   readonly #server: Server;
   readonly #handler: RuntimeApiHandler;
   readonly #peers = new WeakMap<Socket, PeerCheck>();
+  readonly #checking = new WeakMap<Socket, Promise<PeerCheck>>();
 
   constructor(handler: RuntimeApiHandler) {
     this.#handler = handler;
@@ -135,17 +136,40 @@ export class RuntimeApiServer {
   #admit(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     const group = this.#handler.runtimeGroup();
-    let check = this.#peers.get(socket);
-    if (!check || check.group !== group) {
-      const verdict = peerOfConnection(
-        socket.remotePort ?? -1,
-        socket.localPort ?? -1,
-        group,
-        this.#handler.runtimeUid(),
-      );
-      check = { group, verdict };
-      this.#peers.set(socket, check);
+    const known = this.#peers.get(socket);
+    // The connection's later requests (every warm invoke's) are routed at once.
+    if (known && known.group === group) {
+      this.#decide(known, req, res);
+      return;
     }
+    // Its first: the request's body, if any, waits unread in the socket meanwhile.
+    this.#check(socket, group).then(
+      (check) => this.#decide(check, req, res),
+      (error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /** The verdict on `socket` for the runtime group `group`, one check at a time per connection. */
+  #check(socket: Socket, group: number | undefined): Promise<PeerCheck> {
+    const underway = this.#checking.get(socket);
+    if (underway)
+      return underway.then((check) => (check.group === group ? check : this.#check(socket, group)));
+    const checking = peerOfConnection(
+      socket.remotePort ?? -1,
+      socket.localPort ?? -1,
+      group,
+      this.#handler.runtimeUid(),
+    ).then((verdict) => {
+      const check = { group, verdict };
+      this.#peers.set(socket, check);
+      this.#checking.delete(socket);
+      return check;
+    });
+    this.#checking.set(socket, checking);
+    return checking;
+  }
+
+  #decide(check: PeerCheck, req: IncomingMessage, res: ServerResponse): void {
     // `unknown`: this system does not say who holds a socket (no /proc); the refusal of a second
     // `/next` (sandbox.ts) is then the only guard.
     if (check.verdict !== 'other') {

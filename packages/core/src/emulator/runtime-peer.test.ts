@@ -57,11 +57,11 @@ describe.runIf(process.platform === 'linux')('peerOfConnection (Linux: /proc)', 
     leader = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
     const fromLeader = await accepted();
     const fromChild = await accepted();
-    expect(verdictOf(fromLeader, leader.pid)).toBe('runtime');
-    expect(verdictOf(fromChild, leader.pid)).toBe('runtime');
+    expect(await verdictOf(fromLeader, leader.pid)).toBe('runtime');
+    expect(await verdictOf(fromChild, leader.pid)).toBe('runtime');
     // Against another group, or with no runtime running, the same connections are someone else's.
-    expect(verdictOf(fromLeader, process.pid)).toBe('other');
-    expect(verdictOf(fromChild, undefined)).toBe('other');
+    expect(await verdictOf(fromLeader, process.pid)).toBe('other');
+    expect(await verdictOf(fromChild, undefined)).toBe('other');
   });
 
   test('a connection from this process (outside the group) is not the runtime', async () => {
@@ -73,9 +73,46 @@ describe.runIf(process.platform === 'linux')('peerOfConnection (Linux: /proc)', 
     const client = connect(port, '127.0.0.1');
     client.on('error', () => {});
     try {
-      expect(verdictOf(await accepted(), leader.pid)).toBe('other');
+      expect(await verdictOf(await accepted(), leader.pid)).toBe('other');
     } finally {
       client.destroy();
     }
+  });
+
+  test('checks asked at the same moment (a burst of cold starts) each get their own verdict', async () => {
+    const { port, accepted } = await listen();
+    const script = `
+      const { connect } = require('node:net');
+      for (let i = 0; i < 4; i++) connect(${port}, '127.0.0.1');
+      setInterval(() => {}, 1000);`;
+    leader = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
+    const fromRuntime = [await accepted(), await accepted(), await accepted(), await accepted()];
+    const stranger = connect(port, '127.0.0.1');
+    stranger.on('error', () => {});
+    try {
+      const fromStranger = await accepted();
+      const verdicts = await Promise.all(
+        [...fromRuntime, fromStranger].map((s) => verdictOf(s, leader?.pid)),
+      );
+      expect(verdicts).toEqual(['runtime', 'runtime', 'runtime', 'runtime', 'other']);
+    } finally {
+      stranger.destroy();
+    }
+  });
+
+  test('a connection the kernel no longer lists (closed before the check) is not the runtime', async () => {
+    const { port, accepted } = await listen();
+    leader = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    const socket = await accepted();
+    const { remotePort, localPort } = socket;
+    client.destroy();
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await peerOfConnection(remotePort ?? -1, localPort ?? -1, leader.pid)).toBe('other');
   });
 });

@@ -9,11 +9,16 @@
  * `/proc/<pid>/fd` shows which processes hold that inode. Elsewhere (no `/proc`), the answer is
  * `unknown` and the caller decides (the emulator then relies on refusing a second `/next`).
  *
- * Synchronous on purpose: these are reads of kernel tables (no disk), once per connection, and a
- * chain of a few dozen awaited reads costs more than it saves on a loaded machine, where every await
- * waits for a turn of the thread pool and the event loop (the runtime's cold start waits on this).
+ * One read is asynchronous, the rest synchronous. `/proc/net/tcp` costs the kernel a few ms whatever
+ * the number of connections (it walks the whole TCP hash table, sized by the machine's memory: 3.8 ms
+ * on the 2-CPU, 24 GiB development machine), so it is read off the event loop, which also serves the
+ * pool and every other instance's Runtime API in the process backend, and the checks that ask at
+ * the same moment (a prewarm, a burst of cold starts) share one read. The fd scans after it are a few
+ * dozen reads of kernel tables (no disk) where a chain of awaits would cost more than it saves on a
+ * loaded machine, so they stay synchronous.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 export type PeerVerdict = 'runtime' | 'other' | 'unknown';
 
@@ -22,14 +27,42 @@ function portOf(hexAddress: string | undefined): number {
   return Number.parseInt(hexAddress?.split(':')[1] ?? '', 16);
 }
 
+let reading: Promise<string | undefined> | undefined;
+let queued: Promise<string | undefined> | undefined;
+
+function readTable(): Promise<string | undefined> {
+  const read = readFile('/proc/net/tcp', 'latin1').catch(() => undefined);
+  reading = read;
+  void read.then(() => {
+    if (reading === read) reading = undefined;
+  });
+  return read;
+}
+
+/**
+ * `/proc/net/tcp` as the kernel lists it at or after this call, never before: a read already under
+ * way may have begun before the caller's connection was accepted, so callers that come during one
+ * share the read that starts when it ends. Undefined when it cannot be read (not Linux, no /proc).
+ */
+function freshTcpTable(): Promise<string | undefined> {
+  if (!reading) return readTable();
+  queued ??= reading.then(() => {
+    queued = undefined;
+    return readTable();
+  });
+  return queued;
+}
+
 /**
  * The inode and uid of the socket whose local port is `peerPort` and remote port `serverPort`,
- * i.e. the client side of a connection to our server, from `/proc/net/tcp` (IPv4: the Runtime API
- * binds 127.0.0.1 only). Undefined when the table cannot be read or has no such line.
+ * i.e. the client side of a connection to our server, in `table` (IPv4: the Runtime API binds
+ * 127.0.0.1 only). Undefined when the table has no such line.
  */
-function clientSocket(peerPort: number, serverPort: number): { inode: string; uid: number } | undefined {
-  const table = readOr('/proc/net/tcp', undefined);
-  if (table === undefined) return undefined;
+function clientSocket(
+  table: string,
+  peerPort: number,
+  serverPort: number,
+): { inode: string; uid: number } | undefined {
   for (const line of table.split('\n').slice(1)) {
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode …
     const f = line.trim().split(/\s+/);
@@ -83,16 +116,19 @@ function list(dir: string): string[] {
 /**
  * Whether the client at `peerPort` of a connection to our `serverPort` is held by a process of
  * group `pgid`. `unknown` when the kernel tables cannot be read here (not Linux, a restricted `/proc`).
+ * A connection the table does not list (closed meanwhile) is `other`: a read that began after it was
+ * accepted lists every connection still open.
  */
-export function peerOfConnection(
+export async function peerOfConnection(
   peerPort: number,
   serverPort: number,
   pgid: number | undefined,
   runtimeUid?: number,
-): PeerVerdict {
-  const socket = clientSocket(peerPort, serverPort);
-  if (!socket) return 'unknown';
-  if (pgid === undefined) return 'other';
+): Promise<PeerVerdict> {
+  const table = await freshTcpTable();
+  if (table === undefined) return 'unknown';
+  const socket = clientSocket(table, peerPort, serverPort);
+  if (!socket || pgid === undefined) return 'other';
   // A runtime run as another user (LAMBDA_TESTKIT_RUNTIME_USER, in the Docker backend's containers):
   // its open files are closed to an emulator without CAP_SYS_PTRACE, so its user is what is checked.
   if (runtimeUid !== undefined) return socket.uid === runtimeUid ? 'runtime' : 'other';

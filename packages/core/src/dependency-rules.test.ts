@@ -20,7 +20,7 @@ function sources(dir = src): string[] {
 function areaOf(file: string): string {
   const parts = file.split('/');
   if (parts.length === 1)
-    return ['index.ts', 'internal.ts', 'host-entry.ts'].includes(file) ? 'entry' : 'root';
+    return ['index.ts', 'internal.ts', 'host-entry.ts', 'config-entry.ts'].includes(file) ? 'entry' : 'root';
   return parts[0] === 'backends' ? `backends/${parts[1]}` : (parts[0] ?? '');
 }
 

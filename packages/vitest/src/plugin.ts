@@ -32,7 +32,8 @@ export const globalSetupPath: string = fileURLToPath(new URL(`./global-setup${ex
 const reporterPath: string = fileURLToPath(new URL(`./reporter${ext}`, import.meta.url));
 
 export type { TestkitConfig } from '@lambda-testkit/core';
-export { defineConfig } from '@lambda-testkit/core/host';
+// From the light entry: the host's (loadConfig, the pool) loads with the global setup, not the config.
+export { defineConfig } from '@lambda-testkit/core/config';
 export type { LambdaTestkitReporterOptions } from './reporter.ts';
 
 /** Core's `ENV_DEBUG`, spelled out: the plugin loads in the Vite config and imports core's types only. */

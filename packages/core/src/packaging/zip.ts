@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { ZipArchive } from 'archiver';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 
 /**
  * The fixed entry time, 1980-01-01 (the earliest DOS date). In UTC because compress-commons converts
@@ -73,6 +73,8 @@ function sortEntries(entries: TreeEntry[]): TreeEntry[] {
 export async function zipDirectory(dir: string): Promise<Buffer> {
   const entries = await collect(dir);
 
+  // archiver (and its tar, glob and stream dependencies) loads on the first zip, not with the host.
+  const { ZipArchive } = loadOnFirstUse<typeof import('archiver')>('archiver');
   const archive = new ZipArchive({ zlib: { level: 6 }, forceLocalTime: false });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

@@ -7,16 +7,31 @@
  *
  * Each chunk is written only once the previous one has left (the socket drained), so a slow reader
  * slows the function down instead of making this process buffer the response.
+ *
+ * The codec loads with the first streamed answer, not with the server: a run that never streams
+ * never needs it (docs/architecture.md#loading-on-first-use).
  */
 import type { ServerResponse } from 'node:http';
-import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
-import { fromUtf8, toUtf8 } from '@smithy/core/serde';
+import type { EventStreamCodec, MessageHeaders } from '@smithy/core/event-streams';
 import { STREAM_COMPLETE_EXTRAS_KEY, type StreamCompleteExtras } from '../client/protocol.ts';
 import { writeWithBackpressure } from '../emulator/http-io.ts';
 import type { StreamedInvocation, StreamedOutcome } from '../invocation.ts';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 import { asTestkitError } from './aws-errors.ts';
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+let encoder: { codec: EventStreamCodec; fromUtf8: (text: string) => Uint8Array } | undefined;
+
+/** The event-stream codec and the UTF-8 encoder it was built with, made on the first call. */
+function streamEncoder(): NonNullable<typeof encoder> {
+  if (!encoder) {
+    const { EventStreamCodec } = loadOnFirstUse<typeof import('@smithy/core/event-streams')>(
+      '@smithy/core/event-streams',
+    );
+    const { fromUtf8, toUtf8 } = loadOnFirstUse<typeof import('@smithy/core/serde')>('@smithy/core/serde');
+    encoder = { codec: new EventStreamCodec(toUtf8, fromUtf8), fromUtf8 };
+  }
+  return encoder;
+}
 
 function eventHeaders(eventType: string, contentType: string): MessageHeaders {
   return {
@@ -28,7 +43,10 @@ function eventHeaders(eventType: string, contentType: string): MessageHeaders {
 
 /** One `PayloadChunk` event. */
 export function payloadChunk(bytes: Uint8Array): Uint8Array {
-  return codec.encode({ headers: eventHeaders('PayloadChunk', 'application/octet-stream'), body: bytes });
+  return streamEncoder().codec.encode({
+    headers: eventHeaders('PayloadChunk', 'application/octet-stream'),
+    body: bytes,
+  });
 }
 
 /** The `InvokeComplete` event that ends the stream. */
@@ -38,6 +56,7 @@ export function invokeComplete(body: {
   LogResult?: string;
   [STREAM_COMPLETE_EXTRAS_KEY]: StreamCompleteExtras;
 }): Uint8Array {
+  const { codec, fromUtf8 } = streamEncoder();
   return codec.encode({
     headers: eventHeaders('InvokeComplete', 'application/json'),
     body: fromUtf8(JSON.stringify(body)),

@@ -14,17 +14,16 @@ import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Metafile } from 'esbuild';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import type { BundleOptions, FunctionSpec } from '../function-spec.ts';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 import { runtimeInfo } from '../runtimes.ts';
 
 /**
- * esbuild, imported on first use: most runs declare no `entry`, and loading esbuild (its JS API and
+ * esbuild, loaded on first use: most runs declare no `entry`, and loading esbuild (its JS API and
  * the native binary it locates) would otherwise cost every run.
  */
 function loadEsbuild(): Promise<typeof import('esbuild')> {
-  esbuildModule ??= import('esbuild');
-  return esbuildModule;
+  return Promise.resolve(loadOnFirstUse<typeof import('esbuild')>('esbuild'));
 }
-let esbuildModule: Promise<typeof import('esbuild')> | undefined;
 
 /** Cache folder for bundles and inline code, inside the project's `node_modules/.cache`. */
 export function cacheDirectory(root: string): string {

@@ -4,10 +4,12 @@
  * here for its scalar, sequence and mapping forms and turned into the long JSON form
  * (`!GetAtt A.B` → `{ "Fn::GetAtt": ["A", "B"] }`), which is what JSON templates and CDK write.
  * Tag list: CloudFormation User Guide, "Intrinsic function reference" and "Condition functions".
+ * The `yaml` package loads with the first YAML template (CDK writes JSON, which never needs it).
  */
 import { readFile } from 'node:fs/promises';
-import { type CollectionTag, parse, type ScalarTag, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { CollectionTag, ScalarTag, Tags, YAMLMap, YAMLSeq } from 'yaml';
 import { ConfigError, ErrorCodes } from '../errors.ts';
+import { loadOnFirstUse } from '../load-on-first-use.ts';
 
 /** The parts of a template this library reads. */
 export interface CloudFormationTemplate {
@@ -80,7 +82,12 @@ export function parseTemplate(text: string, path: string): CloudFormationTemplat
         ? JSON.parse(text)
         : // `<<: *defaults` merge keys: templates share Environment blocks that way, and
           // CloudFormation's YAML parser merges them (YAML 1.1), where YAML 1.2 would keep a `<<` key.
-          parse(text, { customTags: cloudFormationTags, prettyErrors: true, uniqueKeys: true, merge: true });
+          loadOnFirstUse<typeof import('yaml')>('yaml').parse(text, {
+            customTags: cloudFormationTags,
+            prettyErrors: true,
+            uniqueKeys: true,
+            merge: true,
+          });
   } catch (error) {
     throw new ConfigError(
       ErrorCodes.TEMPLATE_INVALID,

@@ -7,9 +7,10 @@ import { createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { ConfigError, ErrorCodes } from '../../errors.ts';
 import type { ResolvedArchive } from '../../function-spec.ts';
+import { loadOnFirstUse } from '../../load-on-first-use.ts';
 import { zipEntryKind } from './zip-entry-kind.ts';
 
 export interface ExtractResult {
@@ -34,7 +35,9 @@ export async function extractArchive(archive: ResolvedArchive, dest: string): Pr
   const dirModes: Array<[string, number]> = [];
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromBufferPromise(archive.zip, { lazyEntries: true, strictFileNames: false });
+    // Loaded on the first unpack, not with the host: a run that launches nothing never needs it.
+    const { fromBufferPromise } = loadOnFirstUse<typeof yauzl>('yauzl');
+    zip = await fromBufferPromise(archive.zip, { lazyEntries: true, strictFileNames: false });
   } catch (cause) {
     throw unreadable(archive, cause);
   }

@@ -43,9 +43,9 @@ function runBench(file) {
   });
 }
 
-// The benches that run Vitest projects load the packages' dist/, as a user's install does: one build
-// for all of them, before any measuring starts.
-if (benches.some((f) => f.startsWith('suite') || f.startsWith('parallel-invoke'))) ensureBuilt();
+// The benches that run Vitest projects or time the entries load the packages' dist/, as a user's
+// install does: one build for all of them, before any measuring starts.
+if (benches.some((f) => ['suite', 'parallel-invoke', 'startup'].some((b) => f.startsWith(b)))) ensureBuilt();
 
 let failed = 0;
 const verdicts = [];

@@ -128,6 +128,15 @@ describe.each<Profile>(['rie', 'lambda'])('direct invoke, %s profile', (profile)
     expect(JSON.parse(direct.body.toString())).toMatchObject({ requestId: 'padded-id', traceId: TRACE });
   });
 
+  test('the event is taken when the call is made: a caller reusing its buffer meanwhile changes nothing', async () => {
+    const e = await start(profile);
+    const payload = event({ n: 1 });
+    // Cold: the runtime fetches the event only after it started, well after this call returned.
+    const pending = e.invokeDirect({ payload });
+    payload.write('{"n":2}');
+    expect(JSON.parse((await pending).body.toString())).toMatchObject({ event: { n: 1 } });
+  });
+
   test('a function error (Unhandled)', async () => {
     const e = await start(profile);
     const { http, direct } = await both(e, { payload: event({ fail: 'x' }), requestId: 'error-id' });

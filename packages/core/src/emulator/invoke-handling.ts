@@ -317,7 +317,9 @@ export class InvokeHandling {
     if (!('event' in input)) return input;
     const { payload } = request;
     if (payload.byteLength > MAX_PAYLOAD_BYTES) return this.tooLarge(payload.byteLength);
-    input.event = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    // A copy, as the HTTP route's read body is: the runtime may fetch the event later (a cold start),
+    // after the caller has reused its buffer.
+    input.event = Buffer.from(payload);
     if (!this.reserve()) return this.busy();
     try {
       return await this.invoke(input);

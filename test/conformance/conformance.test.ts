@@ -1,6 +1,6 @@
 /**
  * Conformance of the emulator + runtime client pair, run twice: against lambda-testkit's own Node
- * bootstrap and against AWS's aws-lambda-ric@4. Expectations are RIE's (docs/lambda-protocol.md#rie-answers);
+ * bootstrap and against AWS's aws-lambda-ric@4. Expectations are RIE's (docs/lambda-apis.md#rie-answers);
  * where AWS's client itself answers differently, the test names the difference and docs/emulator.md
  * lists it.
  */

@@ -1,5 +1,5 @@
 /**
- * Lambda's logging configuration (docs/lambda-protocol.md#logging-configuration), with both runtime
+ * Lambda's logging configuration (docs/lambda-apis.md#logging-configuration), with both runtime
  * clients behind the emulator: aws-lambda-ric@4 reads AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL
  * itself, so its console lines are the reference for lambda-testkit's own bootstrap; the platform's
  * records (INIT_START, START, REPORT or their platform.* JSON forms) come from the emulator either way.

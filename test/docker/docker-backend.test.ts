@@ -132,7 +132,7 @@ describe('DockerBackend containers', () => {
     expect(env.some((e) => e.startsWith('AWS_LAMBDA_RUNTIME_API='))).toBe(false);
   });
 
-  // The variables of docs/lambda-protocol.md#sandbox-environment.
+  // The variables of docs/lambda-apis.md#sandbox-environment.
   it('sets the sandbox environment: timeout, memory, region, dummy credentials unless given', () => {
     const env = Object.fromEntries(
       inspect.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),

@@ -1,7 +1,7 @@
 /**
  * The locally built image: built without any registry, cached by content hash, and laid out with
- * the base image's contract (docs/lambda-protocol.md#base-image-contract,
- * docs/lambda-protocol.md#filesystem-layout).
+ * the base image's contract (docs/lambda-apis.md#base-image-contract,
+ * docs/lambda-apis.md#filesystem-layout).
  */
 import { buildLocalImage } from '@lambda-testkit/core';
 import { ImageLabels } from '@lambda-testkit/core/internal';

@@ -1,7 +1,7 @@
 /**
  * A function's `loggingConfig` on the DockerBackend (local image: the emulator and the Node bootstrap
  * inside the container), read as a test reads them: the invocation's logs from the pool
- * (docs/lambda-protocol.md#logging-configuration).
+ * (docs/lambda-apis.md#logging-configuration).
  */
 import { randomUUID } from 'node:crypto';
 import { DockerBackend, WarmPool } from '@lambda-testkit/core';

@@ -1,6 +1,6 @@
 /**
  * Response streaming on the DockerBackend with the local image (whose emulator serves the streaming
- * route; AWS's RIE in the AWS base images cannot stream, see docs/lambda-protocol.md#response-streaming):
+ * route; AWS's RIE in the AWS base images cannot stream, see docs/lambda-apis.md#response-streaming):
  * the pool server read by the real AWS SDK's InvokeWithResponseStreamCommand and by PoolClient.
  */
 import { randomUUID } from 'node:crypto';

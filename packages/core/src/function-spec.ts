@@ -93,7 +93,7 @@ export interface FunctionDeclaration {
    * `{ logFormat: 'JSON', applicationLogLevel: 'WARN', systemLogLevel: 'INFO' }`. With JSON the
    * runtime prints console output as JSON objects and drops levels below `applicationLogLevel`, and
    * the platform's lines become JSON records filtered by `systemLogLevel`
-   * (docs/lambda-protocol.md#logging-configuration). `logGroup` is accepted and ignored.
+   * (docs/lambda-apis.md#logging-configuration). `logGroup` is accepted and ignored.
    * @default undefined (Lambda's default: Text, no filtering)
    */
   loggingConfig?: LoggingConfig;

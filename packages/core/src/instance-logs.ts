@@ -4,7 +4,7 @@
  * Backends feed raw output (container log stream, emulator stdout/stderr) into `LineLog`.
  * Because an instance serves one invocation at a time, an invocation's lines are the lines from
  * the first platform record after the capture began (`INIT_START` of a cold start, else `START`)
- * up to the `REPORT` (docs/lambda-protocol.md#platform-log-lines). With the JSON log format the same
+ * up to the `REPORT` (docs/lambda-apis.md#platform-log-lines). With the JSON log format the same
  * records are `platform.initStart`, `platform.start` and `platform.report` objects; where the system
  * log level drops one, the emulator writes a boundary line instead, which is read here and never
  * kept. RIE does not return the request id to the caller, so the start record is also where it

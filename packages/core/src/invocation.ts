@@ -8,7 +8,7 @@ export interface FunctionErrorBody {
 }
 
 /**
- * How the instance's answer was classified (see docs/lambda-protocol.md#rie-answers):
+ * How the instance's answer was classified (see docs/lambda-apis.md#rie-answers):
  * - `success`: the runtime posted a response;
  * - `handled`: the handler threw / returned an error (runtime posted `/error`);
  * - `timeout`: the function timeout elapsed;

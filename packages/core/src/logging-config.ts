@@ -1,7 +1,7 @@
 /**
  * A function's logging configuration, as Lambda's `LoggingConfig` (CloudFormation
  * `AWS::Lambda::Function.LoggingConfig`, SAM `LoggingConfig`, the Lambda API's `LoggingConfig`), and
- * the variables that carry it into the sandbox (docs/lambda-protocol.md#logging-configuration).
+ * the variables that carry it into the sandbox (docs/lambda-apis.md#logging-configuration).
  */
 import { ConfigError, ErrorCodes } from './errors.ts';
 

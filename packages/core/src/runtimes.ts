@@ -1,7 +1,7 @@
 /**
  * Lambda runtime identifiers as data: official base image, language family, and status.
  * A new identifier is a row here, not a code change elsewhere.
- * Sources: docs/lambda-protocol.md#runtime-identifiers (AWS runtime table, late 2026).
+ * Sources: docs/lambda-apis.md#runtime-identifiers (AWS runtime table, late 2026).
  */
 import { ConfigError, ErrorCodes } from './errors.ts';
 

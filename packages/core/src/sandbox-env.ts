@@ -1,6 +1,6 @@
 /**
- * The environment a function's sandbox starts with (docs/lambda-protocol.md#emulator-environment-variables,
- * docs/lambda-protocol.md#sandbox-environment), shared by every backend so that Docker and process instances
+ * The environment a function's sandbox starts with (docs/lambda-apis.md#emulator-environment-variables,
+ * docs/lambda-apis.md#sandbox-environment), shared by every backend so that Docker and process instances
  * see the same variables.
  *
  * These are the variables given to the *sandbox* (the container, or the emulator process); the
@@ -39,7 +39,7 @@ export function sandboxEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    // RIE-only: the invoke timeout in whole seconds (docs/lambda-protocol.md#emulator-environment-variables).
+    // RIE-only: the invoke timeout in whole seconds (docs/lambda-apis.md#emulator-environment-variables).
     // While a debugger is attached lambda-testkit's emulator holds it; a debugged sandbox without
     // that emulator gets it lifted by its backend (debug.ts).
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.max(1, Math.ceil(fn.timeout))),
@@ -50,7 +50,7 @@ export function sandboxEnvironment(
     AWS_DEFAULT_REGION: context.region,
     [ACCOUNT_ID_VARIABLE]: context.accountId,
     ...DUMMY_CREDENTIALS,
-    // Lambda's advanced logging controls (docs/lambda-protocol.md#logging-configuration).
+    // Lambda's advanced logging controls (docs/lambda-apis.md#logging-configuration).
     ...loggingEnvironment(fn.loggingConfig),
     // This instance's own variables (its credentials for the pool server, docs/wiring.md).
     ...context.environment,

@@ -9,7 +9,7 @@ export const INVOKE_PATH_PREFIX = '/2015-03-31/functions/';
 /**
  * Response-streaming route prefix (`InvokeWithResponseStream`, API version `2021-11-15`):
  * `POST {prefix}{name}/response-streaming-invocations`, answered as an `application/vnd.amazon.eventstream`
- * body of `PayloadChunk` events and one `InvokeComplete` (docs/lambda-protocol.md#response-streaming).
+ * body of `PayloadChunk` events and one `InvokeComplete` (docs/lambda-apis.md#response-streaming).
  */
 export const STREAM_PATH_PREFIX = '/2021-11-15/functions/';
 export const STREAM_PATH_SUFFIX = '/response-streaming-invocations';
@@ -37,7 +37,7 @@ export const STREAM_COMPLETE_EXTRAS_KEY = 'LambdaTestkit';
 /** Private control routes (not part of the Lambda API). */
 export const CONTROL_PREFIX = '/_testkit/';
 
-/** Request payload limits of the Invoke API (docs/lambda-protocol.md#invoke-api-responses). */
+/** Request payload limits of the Invoke API (docs/lambda-apis.md#invoke-api-responses). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
 /** The Invoke API's payload limit for an invocation type. */

@@ -12,7 +12,7 @@
  *   runtime group included: an orphaned emulator never outlives its owner.
  * - Exit codes: 0 after SIGTERM/SIGINT (runtime process group killed first), 1 for a usage or
  *   configuration error (message + usage on stderr), 2 when a port is in use.
- * - Environment: read as RIE reads its own (docs/lambda-protocol.md#emulator-environment-variables):
+ * - Environment: read as RIE reads its own (docs/lambda-apis.md#emulator-environment-variables):
  *   AWS_LAMBDA_FUNCTION_NAME, _VERSION, _MEMORY_SIZE, AWS_LAMBDA_FUNCTION_TIMEOUT (seconds),
  *   AWS_LAMBDA_LOG_GROUP_NAME, _STREAM_NAME, AWS_REGION, LAMBDA_TESTKIT_ACCOUNT_ID (ARN account, default
  *   123456789012), LAMBDA_TASK_ROOT (runtime cwd, default /var/task), LAMBDA_RUNTIME_DIR,
@@ -21,7 +21,7 @@
  *   (uid:gid to run the runtime as), LAMBDA_TESTKIT_INSPECT (host:port of the inspector proxy in front
  *   of a debugged runtime's inspector), LAMBDA_TESTKIT_INSPECT_WAIT (true: --inspect-wait),
  *   AWS_LAMBDA_LOG_FORMAT and LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL (the platform records' format and level,
- *   docs/lambda-protocol.md#logging-configuration; the level is not forwarded) and
+ *   docs/lambda-apis.md#logging-configuration; the level is not forwarded) and
  *   LAMBDA_TESTKIT_INIT_AHEAD (1: run the init before the invoke endpoint listens, as provisioned
  *   concurrency does; docs/emulator.md#init-ahead) and
  *   LAMBDA_TESTKIT_RUNTIME_WRAPPER (JSON argv the runtime is started through, in the emulator's cwd;

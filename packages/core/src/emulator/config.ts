@@ -1,6 +1,6 @@
 /**
  * What the emulator reads from its own environment, like RIE does
- * (docs/lambda-protocol.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
+ * (docs/lambda-apis.md#emulator-environment-variables), with RIE's defaults where the variable is unset.
  * Backends give the emulator `sandboxEnvironment()` (src/sandbox-env.ts), so in practice every value is set.
  */
 import { INSPECT_VARIABLE, INSPECT_WAIT_VARIABLE, RUNTIME_WRAPPER_VARIABLE } from './protocol.ts';
@@ -47,7 +47,7 @@ export interface FunctionConfig {
   runtimeId?: string;
   /**
    * Format and system level of the platform's records: `AWS_LAMBDA_LOG_FORMAT` (the runtime reads it
-   * too) and `LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL` (docs/lambda-protocol.md#logging-configuration).
+   * too) and `LAMBDA_TESTKIT_SYSTEM_LOG_LEVEL` (docs/lambda-apis.md#logging-configuration).
    */
   logging: PlatformLogConfig;
   /**
@@ -73,7 +73,7 @@ export const DEFAULT_ACCOUNT_ID = '123456789012';
 
 /**
  * The Runtime id the backend passes so the emulator can set `AWS_EXECUTION_ENV`
- * (docs/lambda-protocol.md#sandbox-environment).
+ * (docs/lambda-apis.md#sandbox-environment).
  */
 export const RUNTIME_ID_VARIABLE = 'LAMBDA_TESTKIT_RUNTIME';
 
@@ -87,7 +87,7 @@ export const RUNTIME_NODE_OPTIONS_VARIABLE = 'LAMBDA_TESTKIT_NODE_OPTIONS';
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  // RIE panics on a non-integer timeout (docs/lambda-protocol.md#rie-answers); we refuse to start instead.
+  // RIE panics on a non-integer timeout (docs/lambda-apis.md#rie-answers); we refuse to start instead.
   if (!/^\d+$/.test(raw) || Number(raw) < 1) {
     throw new EmulatorConfigError(
       `Expected ${name} to be a whole number of ${name.endsWith('TIMEOUT') ? 'seconds' : 'megabytes'} (1 or more), got "${raw}". ` +
@@ -221,9 +221,9 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
 
 /**
  * The environment of the runtime process: the emulator's own environment forwarded unchanged
- * (docs/lambda-protocol.md#emulator-environment-variables, last row), RIE's defaults for the variables
+ * (docs/lambda-apis.md#emulator-environment-variables, last row), RIE's defaults for the variables
  * runtime clients require (aws-lambda-ric@4 refuses to start without the five function variables,
- * docs/lambda-protocol.md#runtime-api), plus what only the emulator knows.
+ * docs/lambda-apis.md#runtime-api), plus what only the emulator knows.
  */
 export function runtimeEnvironment(
   env: NodeJS.ProcessEnv,

@@ -50,14 +50,14 @@ export interface EmulatorOptions {
    */
   bootstrap?: string;
   /**
-   * How invoke answers are shaped: `rie` as AWS's RIE (docs/lambda-protocol.md#rie-answers), `lambda` as the
-   * Lambda Invoke API (docs/lambda-protocol.md#invoke-api-requests).
+   * How invoke answers are shaped: `rie` as AWS's RIE (docs/lambda-apis.md#rie-answers), `lambda` as the
+   * Lambda Invoke API (docs/lambda-apis.md#invoke-api-requests).
    * @default 'rie'
    */
   profile?: Profile;
   /**
    * The sandbox environment (function name, timeout, region, …), read as RIE reads its own
-   * environment (docs/lambda-protocol.md#emulator-environment-variables) and forwarded to the runtime.
+   * environment (docs/lambda-apis.md#emulator-environment-variables) and forwarded to the runtime.
    * @default process.env
    */
   env?: NodeJS.ProcessEnv;

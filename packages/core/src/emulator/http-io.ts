@@ -16,7 +16,7 @@ export interface ReadBody {
 
 /**
  * Reads a request body, keeping at most `keep` bytes but counting all it reads, so an oversized
- * body can be reported with its real size (RIE's messages carry it: docs/lambda-protocol.md#payload-limits).
+ * body can be reported with its real size (RIE's messages carry it: docs/lambda-apis.md#payload-limits).
  * Reading on rather than cutting the connection lets the sender read the error we answer with. With
  * `stopAfter`, reading stops once more than that many bytes came.
  */

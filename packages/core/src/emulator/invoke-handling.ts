@@ -1,7 +1,7 @@
 /**
  * What an invoke request means, apart from how it came: the invocation's input read from the
  * request's headers, the payload limit, the one-invocation-at-a-time guard, the sandbox's invoke and
- * the answer in the emulator's profile (docs/lambda-protocol.md#rie-answers). The invoke server
+ * the answer in the emulator's profile (docs/lambda-apis.md#rie-answers). The invoke server
  * (HTTP) and the direct invoker (a caller in the same process: the process backend's pool,
  * docs/architecture.md#process-backend) both go through it, so both answer with the same bytes.
  */
@@ -76,7 +76,7 @@ function badClientContext(profile: Profile, notBase64: boolean): Reply {
     ? 'X-Amz-Client-Context is not valid base64. Send base64 of the client context JSON (standard alphabet, with padding).'
     : 'X-Amz-Client-Context decodes to bytes that cannot be forwarded in an HTTP header (control characters). Send base64 of single-line JSON.';
   if (profile === 'lambda') return serviceError(400, 'InvalidRequestContentException', message);
-  // RIE answers 500 with an empty body (docs/lambda-protocol.md#rie-request-headers); same status, but say
+  // RIE answers 500 with an empty body (docs/lambda-apis.md#rie-request-headers); same status, but say
   // why.
   return json(500, invokeError('InvalidClientContext', message));
 }
@@ -104,7 +104,7 @@ function tooLargeBody(size: number, limit: number): string {
 }
 
 /**
- * RIE's answers (docs/lambda-protocol.md#rie-answers). Go sniffs the body's type, which for JSON and text is
+ * RIE's answers (docs/lambda-apis.md#rie-answers). Go sniffs the body's type, which for JSON and text is
  * `text/plain`.
  */
 function rieReply({ requestId, outcome }: InvokeResult): Reply {
@@ -116,7 +116,7 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
   switch (outcome.kind) {
     case 'response':
       // RIE buffers streamed responses and ignores the error trailers
-      // (docs/lambda-protocol.md#response-streaming): partial body, 200.
+      // (docs/lambda-apis.md#response-streaming): partial body, 200.
       return text(200, outcome.body);
     case 'error':
       return text(200, outcome.body);
@@ -132,8 +132,8 @@ function rieReply({ requestId, outcome }: InvokeResult): Reply {
 }
 
 /**
- * The Invoke API's answers (docs/lambda-protocol.md#invoke-api-responses,
- * docs/lambda-protocol.md#function-errors-on-lambda): function errors are 200 + `X-Amz-Function-Error:
+ * The Invoke API's answers (docs/lambda-apis.md#invoke-api-responses,
+ * docs/lambda-apis.md#function-errors-on-lambda): function errors are 200 + `X-Amz-Function-Error:
  * Unhandled`.
  */
 function lambdaReply(result: InvokeResult, config: FunctionConfig): Reply {

@@ -1,11 +1,11 @@
 /**
  * The invoke side: RIE's `POST /2015-03-31/functions/function/invocations`
- * (docs/lambda-protocol.md#rie-answers), rendered in one of two profiles:
+ * (docs/lambda-apis.md#rie-answers), rendered in one of two profiles:
  * - `rie` (default): RIE's status codes and bodies byte for byte, so a suite that passes here passes
  *   against the AWS base images, plus two documented improvements: a second concurrent request gets
  *   429 `Runtime.ConcurrentInvocation` at once (RIE crashes, aws-lambda-runtime-interface-emulator#97),
  *   and a request over 6 291 556 bytes gets 413 (RIE truncates it silently).
- * - `lambda`: the Lambda Invoke API's shapes (docs/lambda-protocol.md#invoke-api-requests):
+ * - `lambda`: the Lambda Invoke API's shapes (docs/lambda-apis.md#invoke-api-requests):
  *   `X-Amz-Function-Error: Unhandled`, JSON timeout, AWS service errors with `x-amzn-errortype`, any function
  *   name in the path.
  */
@@ -94,13 +94,13 @@ export function createInvokeServer(
     // Before anything else, the path included: without the secret nothing is revealed or read.
     if (!authorized(req)) return refuse(req, res, forbidden(profile));
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    // The streaming route is ours in both profiles (docs/lambda-protocol.md#response-streaming).
+    // The streaming route is ours in both profiles (docs/lambda-apis.md#response-streaming).
     const streamMatch = req.method === 'POST' ? STREAM_INVOKE_PATH.exec(path) : null;
     const nameMatch = streamMatch ?? LAMBDA_INVOKE_PATH.exec(path);
     const routed =
       streamMatch !== null ||
       (profile === 'rie'
-        ? path === RIE_INVOKE_PATH // RIE checks no method (docs/lambda-protocol.md#rie-invoke-route)
+        ? path === RIE_INVOKE_PATH // RIE checks no method (docs/lambda-apis.md#rie-invoke-route)
         : req.method === 'POST' && nameMatch !== null);
     if (!routed) {
       return refuse(req, res, {

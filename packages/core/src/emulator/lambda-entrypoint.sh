@@ -1,6 +1,6 @@
 #!/bin/sh
 # lambda-testkit's /lambda-entrypoint.sh, with the contract of the AWS base images' script
-# (docs/lambda-protocol.md#base-image-contract): exactly one argument (the handler, i.e. the image CMD),
+# (docs/lambda-apis.md#base-image-contract): exactly one argument (the handler, i.e. the image CMD),
 # exported as _HANDLER; without AWS_LAMBDA_RUNTIME_API it starts the emulator (as the base images start
 # /usr/local/bin/aws-lambda-rie), with it it runs the runtime directly (as real Lambda does).
 # LAMBDA_TESTKIT_EMULATOR overrides the emulator command (default: the one in the image layout).

@@ -1,6 +1,6 @@
 /**
- * Wire constants of the two sides of the emulator, as docs/lambda-protocol.md#rie-answers,
- * docs/lambda-protocol.md#runtime-api, docs/lambda-protocol.md#invoke-api-requests describe them. This folder
+ * Wire constants of the two sides of the emulator, as docs/lambda-apis.md#rie-answers,
+ * docs/lambda-apis.md#runtime-api, docs/lambda-apis.md#invoke-api-requests describe them. This folder
  * imports only `node:` builtins (it is copied alone into container images), so these live here rather than in
  * core's errors module.
  */
@@ -11,17 +11,17 @@
  */
 export const INIT_TIMEOUT_MS = 10_000;
 
-/** The route RIE registers (docs/lambda-protocol.md#rie-invoke-route). */
+/** The route RIE registers (docs/lambda-apis.md#rie-invoke-route). */
 export const RIE_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
 /**
  * Lambda-style route served by the `lambda` profile: any function name
- * (docs/lambda-protocol.md#invoke-api-requests).
+ * (docs/lambda-apis.md#invoke-api-requests).
  */
 export const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /**
- * The streaming route (docs/lambda-protocol.md#response-streaming): Lambda's
+ * The streaming route (docs/lambda-apis.md#response-streaming): Lambda's
  * `InvokeWithResponseStream` path, served by both profiles with any function name in `lambda` and
  * `function` in `rie`. AWS's RIE has no such route (it answers 404), which is how the pool tells the
  * two apart.
@@ -34,7 +34,7 @@ export const STREAM_INVOKE_ROUTE = '/2021-11-15/functions/function/response-stre
 /**
  * How many bytes a streamed response may carry before the invocation fails with
  * `Function.ResponseSizeTooLarge`: 20 MiB, Lambda's streaming limit when streaming was introduced
- * (docs/lambda-protocol.md#payload-limits).
+ * (docs/lambda-apis.md#payload-limits).
  */
 export const STREAMED_RESPONSE_LIMIT_BYTES = 20 * 1024 * 1024;
 
@@ -52,7 +52,7 @@ export const StreamTrailers = {
 
 /**
  * 6 MiB + 100 bytes: RIE's `interop.MaxPayloadSize`, for requests and responses
- * (docs/lambda-protocol.md#posting-results).
+ * (docs/lambda-apis.md#posting-results).
  */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
 
@@ -86,7 +86,7 @@ export const INVOKE_SECRET_HEADER = 'x-lambda-testkit-invoke-secret';
 
 /**
  * lambda-testkit's own invoke header (AWS's RIE ignores it): the qualifier the caller named, which
- * Lambda appends to the invoked function ARN the runtime gets (docs/lambda-protocol.md#qualifiers).
+ * Lambda appends to the invoked function ARN the runtime gets (docs/lambda-apis.md#qualifiers).
  */
 export const QUALIFIER_HEADER = 'x-lambda-testkit-qualifier';
 

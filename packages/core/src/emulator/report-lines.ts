@@ -1,8 +1,8 @@
 /**
  * The platform's log records around each invocation, as Lambda writes them to CloudWatch
- * (docs/lambda-protocol.md#platform-log-lines): Text lines (`INIT_START`, `START`, `END`, `REPORT`)
+ * (docs/lambda-apis.md#platform-log-lines): Text lines (`INIT_START`, `START`, `END`, `REPORT`)
  * or, with `AWS_LAMBDA_LOG_FORMAT=JSON`, `platform.*` JSON records filtered by the system log level
- * (docs/lambda-protocol.md#logging-configuration). The pool cuts an invocation's logs from the first
+ * (docs/lambda-apis.md#logging-configuration). The pool cuts an invocation's logs from the first
  * record to the report, so the formats are a contract (src/instance-logs.ts reads them).
  */
 import { createHash } from 'node:crypto';

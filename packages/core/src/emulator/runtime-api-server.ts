@@ -1,5 +1,5 @@
 /**
- * The HTTP side of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api): routes, request
+ * The HTTP side of the Lambda Runtime API (docs/lambda-apis.md#runtime-api): routes, request
  * bodies, status codes and the headers of the `/next` answer. What a request means for the
  * invocation in flight is the sandbox's decision (sandbox.ts, the state machine); this module only
  * speaks HTTP for it.
@@ -106,7 +106,7 @@ export class RuntimeApiServer {
   constructor(handler: RuntimeApiHandler) {
     this.#handler = handler;
     this.#server = createServer((req, res) => this.#admit(req, res));
-    // `/next` is a long poll with no server timeout (docs/lambda-protocol.md#runtime-api).
+    // `/next` is a long poll with no server timeout (docs/lambda-apis.md#runtime-api).
     this.#server.requestTimeout = 0;
     this.#server.keepAliveTimeout = 0;
   }
@@ -279,7 +279,7 @@ export function writeNextEvent(res: ServerResponse, next: NextEvent): void {
   res.end(next.event);
 }
 
-/** The 403 of a post the state machine does not allow yet (docs/lambda-protocol.md#runtime-api). */
+/** The 403 of a post the state machine does not allow yet (docs/lambda-apis.md#runtime-api). */
 export function invalidTransition(what: string): RuntimeApiAnswer {
   return {
     status: 403,
@@ -290,7 +290,7 @@ export function invalidTransition(what: string): RuntimeApiAnswer {
   };
 }
 
-/** The error trailers of a streamed body read to its end (docs/lambda-protocol.md#response-streaming). */
+/** The error trailers of a streamed body read to its end (docs/lambda-apis.md#response-streaming). */
 function streamErrorOf(req: IncomingMessage): { errorType: string; body: Buffer } | undefined {
   const errorType = req.trailers[Headers.errorType];
   if (!errorType) return undefined;

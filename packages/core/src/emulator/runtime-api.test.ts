@@ -34,7 +34,7 @@ async function printedLine(text: string, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-describe('Runtime API state machine (docs/lambda-protocol.md#runtime-api)', () => {
+describe('Runtime API state machine (docs/lambda-apis.md#runtime-api)', () => {
   let emulator: RunningEmulator | undefined;
   afterEach(async () => {
     await emulator?.close();

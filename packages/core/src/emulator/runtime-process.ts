@@ -1,7 +1,7 @@
 /**
  * The runtime client child process. It is spawned detached, in its own process group, so that a
  * timeout or shutdown kills the handler's own children too (`kill(-pgid)`), as the sandbox reset
- * does in RIE (docs/lambda-protocol.md#rie-lifecycle-and-log-lines).
+ * does in RIE (docs/lambda-apis.md#rie-lifecycle-and-log-lines).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';

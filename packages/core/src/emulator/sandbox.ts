@@ -1,5 +1,5 @@
 /**
- * One function sandbox: the state machine of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api) and
+ * One function sandbox: the state machine of the Lambda Runtime API (docs/lambda-apis.md#runtime-api) and
  * the runtime process behind it, driven one invocation at a time. The HTTP side of the Runtime API is
  * runtime-api-server.ts; the invoke side (invoke-server.ts) decides how an outcome is rendered; this module
  * decides what the outcome is.
@@ -265,7 +265,7 @@ export class Sandbox implements RuntimeApiHandler {
     };
     this.#current = inv;
     // As on Lambda: INIT_START, the init's output, then START once the event is delivered
-    // (docs/lambda-protocol.md#platform-log-lines). The pool's capture begins at either.
+    // (docs/lambda-apis.md#platform-log-lines). The pool's capture begins at either.
     if (this.#proc) this.#startFunctionClock(inv);
     else this.#coldStart(inv);
     if (this.#nextWaiter) this.#deliver(inv, this.#takeWaiter());
@@ -676,7 +676,7 @@ export class Sandbox implements RuntimeApiHandler {
 /**
  * The status an outcome gets in the platform's records: a function error (`/error`, a response
  * over the limit) is `failure`, which Text's REPORT does not show; a timeout and a platform error
- * (the runtime ended, init failed) are shown (docs/lambda-protocol.md#platform-log-lines).
+ * (the runtime ended, init failed) are shown (docs/lambda-apis.md#platform-log-lines).
  */
 function statusOf(outcome: Outcome): { status: InvocationStatus; errorType?: string } {
   switch (outcome.kind) {
@@ -697,7 +697,7 @@ function statusOf(outcome: Outcome): { status: InvocationStatus; errorType?: str
   }
 }
 
-/** The runtime's answer to a `/response` over the limit (docs/lambda-protocol.md#posting-results). */
+/** The runtime's answer to a `/response` over the limit (docs/lambda-apis.md#posting-results). */
 function tooLarge(limit: number): RuntimeApiAnswer {
   return {
     status: 413,

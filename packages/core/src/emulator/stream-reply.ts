@@ -1,5 +1,5 @@
 /**
- * The streaming invoke route (docs/lambda-protocol.md#response-streaming): the runtime's streamed
+ * The streaming invoke route (docs/lambda-apis.md#response-streaming): the runtime's streamed
  * `/response` goes to the caller chunk by chunk as it arrives, as a chunked HTTP body; how the
  * invocation ended follows in trailers (StreamTrailers), since the status line is long gone by then.
  * A buffered response (a handler that does not stream) comes as one chunk, a failure before any byte

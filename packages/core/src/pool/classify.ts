@@ -1,5 +1,5 @@
 /**
- * Classification of a classic RIE answer (docs/lambda-protocol.md#rie-answers). RIE drops every header the
+ * Classification of a classic RIE answer (docs/lambda-apis.md#rie-answers). RIE drops every header the
  * runtime sets (no `X-Amz-Function-Error`), so the outcome is read from the status and the body
  * shape alone.
  *
@@ -38,8 +38,8 @@ const ERROR_DOCUMENT_KEYS = new Set([
 ]);
 
 /**
- * Init errors the runtime clients report from `/runtime/init/error` (docs/lambda-protocol.md#rie-answers,
- * docs/lambda-protocol.md#node-runtime-client).
+ * Init errors the runtime clients report from `/runtime/init/error` (docs/lambda-apis.md#rie-answers,
+ * docs/lambda-apis.md#node-runtime-client).
  */
 const INIT_ERROR_TYPES = new Set([
   'Runtime.ImportModuleError',
@@ -114,7 +114,7 @@ export function classifyAnswer(answer: RieAnswer, requestId: string): Classifica
     const text = body.length <= 128 ? body.toString('utf8').trim() : '';
     const timedOut = TIMEOUT_TEXT.exec(text);
     if (timedOut) {
-      // The shape real Lambda returns for a timeout (docs/lambda-protocol.md#rie-versus-lambda).
+      // The shape real Lambda returns for a timeout (docs/lambda-apis.md#rie-versus-lambda).
       return failure('timeout', {
         errorType: 'Sandbox.Timedout',
         errorMessage: `RequestId: ${requestId} Error: Task timed out after ${Number(timedOut[1]).toFixed(2)} seconds`,

@@ -1,6 +1,6 @@
 /**
  * Reading the end of a streamed answer: the emulator's streaming route reports how the invocation
- * ended in trailers (`StreamTrailers`, docs/lambda-protocol.md#response-streaming), after the last
+ * ended in trailers (`StreamTrailers`, docs/lambda-apis.md#response-streaming), after the last
  * chunk. This turns them into the pool's outcome fields.
  */
 import { StreamTrailers } from '../emulator/protocol.ts';

@@ -1,7 +1,7 @@
 /**
  * X-Ray trace headers for invocations. Lambda gives every invocation one: the caller's
  * `X-Amzn-Trace-Id` when it sent one, otherwise a new one; the runtime client copies it into
- * `_X_AMZN_TRACE_ID` (docs/lambda-protocol.md#trace-ids).
+ * `_X_AMZN_TRACE_ID` (docs/lambda-apis.md#trace-ids).
  */
 import { randomBytes } from 'node:crypto';
 

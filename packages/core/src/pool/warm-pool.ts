@@ -16,7 +16,7 @@
  * - an instance is retired (terminated) on a deploy-id change (after its in-flight call), on
  *   `evict`, on idle TTL, on a transport failure, and after a timeout, runtime exit or init error:
  *   RIE would respawn the runtime in the same sandbox, but real Lambda resets the execution
- *   environment after these (docs/lambda-protocol.md#rie-versus-lambda), and a
+ *   environment after these (docs/lambda-apis.md#rie-versus-lambda), and a
  *   fresh instance is the one reset every backend implements the same way. The next call is then a
  *   cold start, as it is on Lambda.
  */
@@ -348,7 +348,7 @@ export class WarmPool implements AsyncDisposable {
    * response has started, with its bytes as the function writes them and the outcome that follows.
    * The call holds its instance (and its place in the function's queue) until `body` has been read
    * to its end. An instance whose emulator cannot stream (AWS's RIE in an AWS base image) runs the
-   * call buffered and yields the whole answer as one chunk (docs/lambda-protocol.md#response-streaming).
+   * call buffered and yields the whole answer as one chunk (docs/lambda-apis.md#response-streaming).
    * Rejections are those of `invoke`.
    */
   async invokeStream(

@@ -1,5 +1,5 @@
 /**
- * AWS-shaped error answers (docs/lambda-protocol.md#service-errors): the SDK reads the code from
+ * AWS-shaped error answers (docs/lambda-apis.md#service-errors): the SDK reads the code from
  * `x-amzn-errortype` and the message from `message`/`Message`. The body also carries the
  * LambdaTestkitError as JSON so the worker-side client can rethrow the same error.
  */

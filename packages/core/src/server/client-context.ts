@@ -4,7 +4,7 @@
  *
  * Why normalise: the instance (AWS's RIE, or our emulator) decodes the header with a strict base64
  * decoder (padding required) and forwards the decoded JSON as the `Lambda-Runtime-Client-Context`
- * header, where a line break cannot go (docs/lambda-protocol.md#rie-request-headers). It answers
+ * header, where a line break cannot go (docs/lambda-apis.md#rie-request-headers). It answers
  * anything else with a 500, which the pool must treat as a broken instance: the warm instance is
  * discarded and the next call pays a cold start. So the pool re-encodes every context it accepts as
  * padded base64 of single-line JSON, and refuses with 400 what is not base64 JSON at all.

@@ -1,5 +1,5 @@
 /**
- * Event (asynchronous) invocations as Lambda runs them (docs/lambda-protocol.md#event-invocations):
+ * Event (asynchronous) invocations as Lambda runs them (docs/lambda-apis.md#event-invocations):
  * accepted at once, run in the background, and retried after a function error up to
  * `maximumRetryAttempts` times (Lambda: 2 by default, after about 1 and 2 minutes; shortened here)
  * with the same request id. Every call is recorded so that tests can await and inspect it.

@@ -1,6 +1,6 @@
 /**
  * The `{FunctionName}` of an Invoke API path: a name, a full ARN or a partial ARN, optionally
- * with a `:qualifier` (docs/lambda-protocol.md#invoke-api-requests). The SDK percent-encodes it (`:` →
+ * with a `:qualifier` (docs/lambda-apis.md#invoke-api-requests). The SDK percent-encodes it (`:` →
  * `%3A`).
  */
 

@@ -3,7 +3,7 @@
  *
  * One per test run, in the runner's main process. Workers reach it over HTTP because no live
  * object can cross into them (jestjs/jest#7184; Vitest's provide/inject is structured-clone only).
- * `@aws-sdk/client-lambda` pointed at it works too (docs/lambda-protocol.md#invoke-api-requests).
+ * `@aws-sdk/client-lambda` pointed at it works too (docs/lambda-apis.md#invoke-api-requests).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Which version a qualified Invoke runs, as Lambda decides it (docs/lambda-protocol.md#qualifiers):
+ * Which version a qualified Invoke runs, as Lambda decides it (docs/lambda-apis.md#qualifiers):
  * no qualifier or `$LATEST` runs `$LATEST`; an alias runs the version it points to; a version runs
  * itself. Here every one of them runs the current code; only the names differ.
  */

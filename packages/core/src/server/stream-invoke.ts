@@ -1,5 +1,5 @@
 /**
- * The answer of `InvokeWithResponseStream` (docs/lambda-protocol.md#response-streaming): HTTP 200 with
+ * The answer of `InvokeWithResponseStream` (docs/lambda-apis.md#response-streaming): HTTP 200 with
  * the function's stream content type, then an `application/vnd.amazon.eventstream` body of one
  * `PayloadChunk` event per chunk as the function writes it, and one `InvokeComplete` event with
  * `ErrorCode`/`ErrorDetails`/`LogResult`. The framing (prelude, headers, CRCs) is the AWS event-stream

@@ -166,7 +166,7 @@ export class FakeRie {
         req.socket.destroy();
         return;
       }
-      // RIE answers with text/plain whatever the body is (docs/lambda-protocol.md#rie-answers).
+      // RIE answers with text/plain whatever the body is (docs/lambda-apis.md#rie-answers).
       res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(out);
       const ms = Date.now() - started;

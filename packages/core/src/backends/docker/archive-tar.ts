@@ -28,7 +28,7 @@ async function mergeArchives(
 
 /**
  * One tar to extract at `/`: the code under `var/task/` and the layers, merged in attach order as
- * Lambda overlays them, under `opt/` (docs/lambda-protocol.md#filesystem-layout). One copy call per launch.
+ * Lambda overlays them, under `opt/` (docs/lambda-apis.md#filesystem-layout). One copy call per launch.
  */
 export async function sandboxFilesystemTar(
   code: ResolvedArchive,

@@ -38,7 +38,7 @@ import { ContainerLabels, ImageLabels, LIBRARY_NAME, LIBRARY_VERSION } from './l
 import { createLambdaContainer, startLambdaContainer } from './lambda-container.ts';
 import { reapStaleContainers } from './reap-stale.ts';
 
-/** RIE's invoke port inside the base images (docs/lambda-protocol.md#base-image-contract). */
+/** RIE's invoke port inside the base images (docs/lambda-apis.md#base-image-contract). */
 export const INVOKE_PORT = 8080;
 
 /** Lines of a container's output kept for launch-failure messages. */
@@ -450,7 +450,7 @@ export class DockerBackend implements LambdaBackend<DockerInstance> {
       LAMBDA_TESTKIT_RUNTIME_USER: RUNTIME_USER,
     };
     // Set, it would make /lambda-entrypoint.sh skip the emulator (RIE) and exec the runtime
-    // directly, which then has no Runtime API to talk to (docs/lambda-protocol.md#base-image-contract).
+    // directly, which then has no Runtime API to talk to (docs/lambda-apis.md#base-image-contract).
     delete environment.AWS_LAMBDA_RUNTIME_API;
     const exposed = [INVOKE_PORT];
     const ownEmulator = await this.#runsOwnEmulator(image);

@@ -7,7 +7,7 @@
  * (moby/moby#16976, moby/moby#53357). So a connect alone says "the proxy is up", not "RIE is up".
  * The check sends one HTTP request for a path that is NOT the invoke route (RIE's only route is
  * `/2015-03-31/functions/function/invocations`, and it invokes for any method:
- * docs/lambda-protocol.md#rie-invoke-route) and counts any answer (a 404) as ready. Testcontainers' default
+ * docs/lambda-apis.md#rie-invoke-route) and counts any answer (a 404) as ready. Testcontainers' default
  * wait strategy would also exec a shell command in the container, which a minimal image may not support.
  */
 import type Dockerode from 'dockerode';

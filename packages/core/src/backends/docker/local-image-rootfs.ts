@@ -1,7 +1,7 @@
 /**
  * The root filesystem of the local Lambda-compatible image: which host files and generated files
  * go where, and the content hash that tells whether an image built earlier is still current.
- * The layout follows the base image's contract (docs/lambda-protocol.md#base-image-contract):
+ * The layout follows the base image's contract (docs/lambda-apis.md#base-image-contract):
  * `/var/task`, `/var/runtime`, `/opt`, `/var/lang/bin/node`, and the same environment.
  */
 import { execFile } from 'node:child_process';
@@ -21,7 +21,7 @@ export const BUILDER_VERSION = '2';
 const COREUTILS = ['cat', 'chmod', 'cp', 'ln', 'mkdir'] as const;
 
 /**
- * Where the emulator and bootstrap live inside the image (docs/lambda-protocol.md#filesystem-layout:
+ * Where the emulator and bootstrap live inside the image (docs/lambda-apis.md#filesystem-layout:
  * `/var/runtime`).
  */
 export const IMAGE_EMULATOR_DIR = '/var/runtime/lambda-testkit-emulator';
@@ -50,7 +50,7 @@ const IMAGE_ENV: Record<string, string> = {
 };
 
 /**
- * NODE_PATH as the Node base images' bootstrap sets it (docs/lambda-protocol.md#sandbox-environment), for a
+ * NODE_PATH as the Node base images' bootstrap sets it (docs/lambda-apis.md#sandbox-environment), for a
  * Node major.
  */
 function nodePath(major: number): string {

@@ -6,7 +6,7 @@
  * from the host instead: the host's Node binary and the shared libraries it links (found with
  * `ldd`), the host's `/bin/sh`, and lambda-testkit's built emulator + bootstrap. It imports that
  * as an image (`POST /images/create?fromSrc=-`, what `docker import` does) with the base image's
- * contract (docs/lambda-protocol.md#base-image-contract): ENTRYPOINT `/lambda-entrypoint.sh`, WORKDIR
+ * contract (docs/lambda-apis.md#base-image-contract): ENTRYPOINT `/lambda-entrypoint.sh`, WORKDIR
  * `/var/task`, `/var/runtime`, `/opt`, `/var/lang/bin/node`, and the same environment.
  *
  * The root filesystem is local-image-rootfs.ts, the import image-import.ts, the lock that lets one

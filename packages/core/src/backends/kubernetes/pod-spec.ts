@@ -6,7 +6,7 @@
 import type { V1OwnerReference, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { INSTALL_SCRIPT, OPT_STAGING, PAYLOAD_MOUNT, TASK_STAGING } from './code-payload.ts';
 
-/** RIE's invoke port inside the base images (docs/lambda-protocol.md §1.2). */
+/** RIE's invoke port inside the base images (docs/lambda-apis.md §1.2). */
 export const INVOKE_PORT = 8080;
 
 /** Names of the runtime container and of the init container in every instance Pod. */

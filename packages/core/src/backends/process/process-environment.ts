@@ -3,7 +3,7 @@
  *
  * Built from scratch, not from `process.env`: the developer's shell holds real AWS credentials,
  * profiles, tokens of other tools… none of which a Lambda sandbox has. Only what a sandbox needs
- * is passed (docs/lambda-protocol.md#sandbox-environment), with the base image's paths pointing at the
+ * is passed (docs/lambda-apis.md#sandbox-environment), with the base image's paths pointing at the
  * folders the runtime sees: Lambda's own (`/var/task`, `/opt`, `/tmp`) in a confined runtime (confine.ts),
  * the instance's temp folders otherwise.
  */
@@ -46,7 +46,7 @@ export function processEnvironment(
       join(folders.task, 'lib'),
       join(folders.opt, 'lib'),
     ),
-    // As the Node base image's bootstrap sets it (docs/lambda-protocol.md#sandbox-environment), rooted at our
+    // As the Node base image's bootstrap sets it (docs/lambda-apis.md#sandbox-environment), rooted at our
     // folders.
     NODE_PATH: path(
       join(folders.opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),

@@ -2,7 +2,7 @@
  * One readiness attempt on an invoke port: an HTTP request that something must answer. A bare
  * connect is not enough where a proxy accepts before the server listens (Docker's userland proxy,
  * a Kubernetes port-forward). The path is NOT the invoke route (RIE invokes for any method on
- * `/2015-03-31/functions/function/invocations`: docs/lambda-protocol.md#rie-invoke-route), so any
+ * `/2015-03-31/functions/function/invocations`: docs/lambda-apis.md#rie-invoke-route), so any
  * answer (a 404) means the emulator is up and nothing was invoked.
  */
 import { connect } from 'node:net';

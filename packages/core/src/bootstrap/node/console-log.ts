@@ -1,5 +1,5 @@
 /**
- * The Node runtime's console (docs/lambda-protocol.md#logging-configuration): each console line is
+ * The Node runtime's console (docs/lambda-apis.md#logging-configuration): each console line is
  * `<ISO time>\t<request id>\t<LEVEL>\t<message>`, or with `AWS_LAMBDA_LOG_FORMAT=JSON` one JSON
  * object per line (`timestamp`, `level`, `requestId`, `message`, and `errorType`/`errorMessage`/
  * `stackTrace` for a logged error), written to stdout, where the emulator (or the container)

@@ -1,6 +1,6 @@
 /**
  * The Node runtime's error names and its error document `{errorType, errorMessage, trace}`
- * (docs/lambda-protocol.md#error-documents). Runtime-made errors are named `Runtime.<Reason>`.
+ * (docs/lambda-apis.md#error-documents). Runtime-made errors are named `Runtime.<Reason>`.
  */
 
 export interface ErrorDocument {

@@ -1,6 +1,6 @@
 /**
  * Resolves a handler string `dir/module.fn.nested` to a function
- * (docs/lambda-protocol.md#node-runtime-client): the module is `<task root>/dir/module` tried as is, then
+ * (docs/lambda-apis.md#node-runtime-client): the module is `<task root>/dir/module` tried as is, then
  * `.js`, `.mjs`, `.cjs` (each through `import()`, which loads CommonJS and ESM alike), then Node's CommonJS
  * resolution from the task root (which honours NODE_PATH, so layer packages under /opt resolve).
  */

@@ -1,5 +1,5 @@
 /**
- * The `context` object of a Node handler (docs/lambda-protocol.md#node-runtime-client), built from the
+ * The `context` object of a Node handler (docs/lambda-apis.md#node-runtime-client), built from the
  * `/next` headers and the function variables. On nodejs22.x and older it also carries the callback-era
  * members (`callbackWaitsForEmptyEventLoop`, `succeed`, `fail`, `done`), which nodejs24.x removed.
  */
@@ -84,7 +84,7 @@ export function buildContext(
     getRemainingTimeInMillis: () => deadline - Date.now(),
   };
   // The runtime copies the trace header into the environment for the X-Ray SDK
-  // (docs/lambda-protocol.md#sandbox-environment, `_X_AMZN_TRACE_ID`).
+  // (docs/lambda-apis.md#sandbox-environment, `_X_AMZN_TRACE_ID`).
   if (traceId) env._X_AMZN_TRACE_ID = traceId;
   else delete env._X_AMZN_TRACE_ID;
   if (legacy) {

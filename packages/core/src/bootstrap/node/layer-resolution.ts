@@ -3,7 +3,7 @@
  * (`/opt/nodejs/node<major>/node_modules:/opt/nodejs/node_modules:...`, set by the sandbox), but
  * ESM resolution ignores NODE_PATH. AWS documents that the Node runtimes from 18 on resolve ES
  * module dependencies from layers (knowledge-center article "lambda-import-module-error-nodejs";
- * how it is done is unverified: docs/lambda-protocol.md#open-questions). We do what is reasonable:
+ * how it is done is unverified: docs/lambda-apis.md#open-questions). We do what is reasonable:
  * when a bare specifier is not found the normal way, retry it from each `…/node_modules` folder of
  * NODE_PATH, in order. Nothing changes for imports that resolve normally.
  */

@@ -6,7 +6,7 @@
  *
  * Errors that escape the handler (uncaught exceptions, unhandled rejections) are posted to the
  * invocation's `/error` (or to `/init/error` during init) and end the process, with the exit codes
- * of the Node runtime (129, 128; docs/lambda-protocol.md#init-errors). The emulator then starts a fresh one.
+ * of the Node runtime (129, 128; docs/lambda-apis.md#init-errors). The emulator then starts a fresh one.
  */
 import { patchConsole } from './console-log.ts';
 import { RuntimeError, RuntimeErrors, toErrorDocument } from './errors.ts';

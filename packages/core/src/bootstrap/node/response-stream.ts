@@ -1,6 +1,6 @@
 /**
- * Response streaming (docs/lambda-protocol.md#response-streaming,
- * docs/lambda-protocol.md#node-runtime-client): `awslambda.streamifyResponse(handler)` marks a handler; it
+ * Response streaming (docs/lambda-apis.md#response-streaming,
+ * docs/lambda-apis.md#node-runtime-client): `awslambda.streamifyResponse(handler)` marks a handler; it
  * then receives a writable `responseStream` that is the chunked `/response` body. A failure midway ends the
  * body with the error trailers. `HttpResponseStream.from(stream, prelude)` writes the JSON prelude and 8 NUL
  * bytes before the body, under the HTTP-integration content type.

@@ -1,5 +1,5 @@
 /**
- * HTTP client of the Lambda Runtime API (docs/lambda-protocol.md#runtime-api), on `node:http` only: no native
+ * HTTP client of the Lambda Runtime API (docs/lambda-apis.md#runtime-api), on `node:http` only: no native
  * addon, unlike aws-lambda-ric. One keep-alive socket; Node unrefs an idle keep-alive socket, so
  * between invokes it does not hold the event loop open (the callback-handler semantics rely on
  * `beforeExit` firing when the handler's own work is done).
@@ -72,7 +72,7 @@ export class RuntimeApiClient {
 
   /**
    * A chunked `/response` in streaming mode; headers go out with the first write
-   * (docs/lambda-protocol.md#response-streaming).
+   * (docs/lambda-apis.md#response-streaming).
    */
   openResponseStream(requestId: string): { req: ClientRequest; answer: Promise<ApiAnswer> } {
     let req!: ClientRequest;

@@ -1,6 +1,6 @@
 /**
  * The invoke loop: `/next`, run the handler, post `/response` or `/error`, repeat
- * (docs/lambda-protocol.md#runtime-api, docs/lambda-protocol.md#node-runtime-client). Two handler
+ * (docs/lambda-apis.md#runtime-api, docs/lambda-apis.md#node-runtime-client). Two handler
  * conventions, chosen by the runtime being emulated:
  * - nodejs24.x and later (`modern`): `await handler(event, context)`; a handler taking 3 or more
  *   parameters is rejected at init with Runtime.CallbackHandlerDeprecated, as AWS does.
